@@ -1,0 +1,3 @@
+"""xpuplan: a vendor-neutral planner for AI compute."""
+
+__version__ = "0.1.0"

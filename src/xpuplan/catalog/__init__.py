@@ -1,0 +1,1 @@
+"""The catalog: accelerators, offerings and regions, with provenance on every row."""

@@ -1,0 +1,155 @@
+"""Validated schemas of the three catalog tables: accelerators, offerings, regions.
+
+Every row carries ``source`` and ``as_of``. Units are in the field names; prices are USD per
+hour of one *instance* (the unit of purchase: a VM, a TPU slice, an UltraServer, a rack).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "PRICING_MODELS",
+    "PRECISIONS",
+    "Accelerator",
+    "Offering",
+    "PricingModel",
+    "Region",
+    "Topology",
+]
+
+PricingModel = Literal["on_demand", "spot", "commit_1y", "commit_3y", "capacity_block"]
+PRICING_MODELS: tuple[PricingModel, ...] = (
+    "on_demand",
+    "spot",
+    "commit_1y",
+    "commit_3y",
+    "capacity_block",
+)
+Topology = Literal["switched", "torus2d", "torus3d", "ring", "none"]
+Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
+PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(min_length=3, description="where the numbers of this row come from")
+    as_of: dt.date = Field(description="date the source was read or published")
+    notes: str | None = None
+
+
+class Accelerator(_Row):
+    """One accelerator chip (per-chip figures; a 'chip' is what a vendor sells as one device)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    vendor: Literal["NVIDIA", "AMD", "Google", "AWS", "Intel", "Microsoft", "Meta", "Other"]
+    family: str = Field(description="product family, e.g. 'H100', 'TPU v5p', 'Trainium2'")
+    generation: str = Field(description="architecture generation, e.g. 'Hopper', 'CDNA3'")
+    name: str
+    launch_year: int | None = Field(default=None, ge=2010, le=2035)
+    # Peak dense (no structured sparsity) throughput per chip.
+    fp32_dense_tflops: float | None = Field(default=None, gt=0, le=5_000)
+    tf32_dense_tflops: float | None = Field(default=None, gt=0, le=10_000)
+    bf16_dense_tflops: float = Field(ge=10, le=20_000)
+    fp16_dense_tflops: float | None = Field(default=None, gt=0, le=20_000)
+    fp8_dense_tflops: float | None = Field(default=None, gt=0, le=40_000)
+    int8_dense_tops: float | None = Field(default=None, gt=0, le=40_000)
+    fp4_dense_tflops: float | None = Field(default=None, gt=0, le=80_000)
+    hbm_gb: float = Field(gt=0, le=2_000, description="device memory, GB as the vendor states it")
+    hbm_tbps: float = Field(gt=0, le=50, description="device memory bandwidth, TB/s")
+    sram_mb: float | None = Field(default=None, gt=0, le=100_000)
+    scaleup_gbytes_per_s: float | None = Field(
+        default=None, gt=0, le=20_000, description="per-chip scale-up bandwidth, GB/s, bidirectional"
+    )
+    scaleup_domain_chips: int = Field(ge=1, le=100_000)
+    scaleup_topology: Topology
+    scaleout_gbits_per_s_per_chip: float | None = Field(default=None, gt=0, le=10_000)
+    tdp_w: float | None = Field(default=None, gt=0, le=5_000)
+    cores_per_chip: int = Field(default=1, ge=1, le=64)
+    software_stack: str = Field(description="primary stack: CUDA, ROCm, XLA/TPU, Neuron, SynapseAI")
+
+    def peak_tflops(self, precision: str) -> float | None:
+        """Dense peak TFLOP/s (TOP/s for int8) at ``precision``, or None when not supported."""
+        value: float | None = {
+            "fp32": self.fp32_dense_tflops,
+            "tf32": self.tf32_dense_tflops,
+            "bf16": self.bf16_dense_tflops,
+            "fp16": self.fp16_dense_tflops or self.bf16_dense_tflops,
+            "fp8": self.fp8_dense_tflops,
+            "int8": self.int8_dense_tops,
+            "fp4": self.fp4_dense_tflops,
+        }.get(precision)
+        return value
+
+    @property
+    def vendor_family(self) -> str:
+        """Validation family: nvidia, amd, tpu, aws, intel, other."""
+        return {
+            "NVIDIA": "nvidia",
+            "AMD": "amd",
+            "Google": "tpu",
+            "AWS": "aws",
+            "Intel": "intel",
+        }.get(self.vendor, "other")
+
+
+class Offering(_Row):
+    """What a provider rents: an instance/slice of ``chips_per_instance`` chips in one region."""
+
+    provider: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    region: str
+    instance: str
+    accelerator_id: str
+    chips_per_instance: int = Field(ge=1, le=100_000)
+    usd_per_hour: dict[PricingModel, float] = Field(
+        default_factory=dict, description="price of one instance per hour, by pricing model"
+    )
+    allowed_chip_counts: tuple[int, ...] | None = Field(
+        default=None,
+        description="only these total chip counts may be rented (TPU slice sizes); None means "
+        "any multiple of chips_per_instance",
+    )
+    max_chips: int | None = Field(default=None, ge=1, description="largest rentable total, if known")
+    scaleup_domain_chips: int | None = Field(
+        default=None, ge=1, description="override of the accelerator's scale-up domain here"
+    )
+    network_gbits_per_s: float | None = Field(
+        default=None, gt=0, description="scale-out network of one instance, Gb/s"
+    )
+
+    @field_validator("usd_per_hour")
+    @classmethod
+    def _positive_prices(cls, value: dict[PricingModel, float]) -> dict[PricingModel, float]:
+        for model, price in value.items():
+            if not price > 0 or price > 1e6:
+                raise ValueError(f"price for {model} must be > 0 and < 1e6 USD/hour, got {price}")
+        return value
+
+    @model_validator(mode="after")
+    def _counts_consistent(self) -> Offering:
+        if self.allowed_chip_counts is not None and any(
+            n <= 0 for n in self.allowed_chip_counts
+        ):
+            raise ValueError("allowed_chip_counts must be positive")
+        return self
+
+    def usd_per_chip_hour(self, pricing: PricingModel = "on_demand") -> float | None:
+        price = self.usd_per_hour.get(pricing)
+        return None if price is None else price / self.chips_per_instance
+
+
+class Region(_Row):
+    """A cloud region with its location, EU/EEA status, grid carbon intensity and PUE."""
+
+    provider: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    code: str
+    city: str | None = None
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    eu: bool
+    eea: bool
+    grid_gco2_per_kwh: float | None = Field(default=None, ge=0, le=1_500)
+    pue: float | None = Field(default=None, ge=1.0, le=3.0)

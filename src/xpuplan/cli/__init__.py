@@ -1,0 +1,69 @@
+"""The ``xpuplan`` command line: thin shells over the library.
+
+Each command parses its flags, calls one public function, renders the result and lets
+:class:`~xpuplan.errors.XpuplanError` propagate to :func:`run`, which prints it as one line
+and returns exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from xpuplan.cli import catalog as _catalog
+from xpuplan.cli import compare as _compare
+from xpuplan.cli import estimate_serve as _estimate_serve
+from xpuplan.cli import estimate_train as _estimate_train
+from xpuplan.cli import export as _export
+from xpuplan.cli import model as _model
+from xpuplan.cli import plan as _plan
+from xpuplan.cli import validate as _validate
+from xpuplan.cli.common import err_console
+from xpuplan.errors import XpuplanError
+
+__all__ = ["app", "main", "run"]
+
+app = typer.Typer(
+    name="xpuplan",
+    help="Vendor-neutral planner for AI compute: chip, cloud, region and layout, "
+    "at what cost, time, energy and CO2.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+estimate_app = typer.Typer(help="Estimate one concrete training or serving setup.", no_args_is_help=True)
+estimate_app.command("train")(_estimate_train.train)
+estimate_app.command("serve")(_estimate_serve.serve)
+
+app.add_typer(_catalog.app, name="catalog")
+app.add_typer(_model.app, name="model")
+app.add_typer(estimate_app, name="estimate")
+app.add_typer(_plan.app, name="plan")
+app.command("validate")(_validate.validate)
+app.command("compare")(_compare.compare)
+app.command("export")(_export.export)
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the CLI on ``argv`` and return the exit code (0 ok, 2 bad input)."""
+    try:
+        result = app(args=list(argv), prog_name="xpuplan", standalone_mode=False)
+    except XpuplanError as error:
+        err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Exit as exit_:
+        return int(exit_.exit_code)
+    except click.ClickException as error:
+        error.show()
+        return int(error.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 1
+    return int(result) if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

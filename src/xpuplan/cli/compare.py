@@ -1,0 +1,5 @@
+"""xpuplan compare (being written)."""
+
+
+def compare() -> None:
+    """Not yet available."""

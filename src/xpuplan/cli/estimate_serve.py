@@ -1,0 +1,5 @@
+"""xpuplan serve (being written)."""
+
+
+def serve() -> None:
+    """Not yet available."""

@@ -1,0 +1,5 @@
+"""xpuplan train (being written)."""
+
+
+def train() -> None:
+    """Not yet available."""

@@ -1,0 +1,5 @@
+"""xpuplan export (being written)."""
+
+
+def export() -> None:
+    """Not yet available."""

@@ -1,0 +1,5 @@
+"""xpuplan validate (being written)."""
+
+
+def validate() -> None:
+    """Not yet available."""

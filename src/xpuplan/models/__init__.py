@@ -1,0 +1,1 @@
+"""Transformer architectures: specs, config.json readers, presets and exact counts."""
