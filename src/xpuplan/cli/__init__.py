@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from xpuplan.cli import catalog as _catalog
@@ -50,19 +49,14 @@ app.command("export")(_export.export)
 def run(argv: Sequence[str]) -> int:
     """Run the CLI on ``argv`` and return the exit code (0 ok, 2 bad input)."""
     try:
-        result = app(args=list(argv), prog_name="xpuplan", standalone_mode=False)
+        app(args=list(argv), prog_name="xpuplan")
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except XpuplanError as error:
         err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         return 2
-    except click.exceptions.Exit as exit_:
-        return int(exit_.exit_code)
-    except click.ClickException as error:
-        error.show()
-        return int(error.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 1
-    return int(result) if isinstance(result, int) else 0
+    return 0
 
 
 def main() -> None:
