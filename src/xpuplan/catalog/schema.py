@@ -12,12 +12,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
-    "PRICING_MODELS",
     "PRECISIONS",
+    "PRICING_MODELS",
+    "SOFTWARE_STACKS",
     "Accelerator",
     "Offering",
     "PricingModel",
     "Region",
+    "SoftwareStack",
     "Topology",
 ]
 
@@ -32,6 +34,15 @@ PRICING_MODELS: tuple[PricingModel, ...] = (
 Topology = Literal["switched", "torus2d", "torus3d", "ring", "none"]
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
+SoftwareStack = Literal["CUDA", "ROCm", "XLA/TPU", "Neuron", "SynapseAI", "other"]
+SOFTWARE_STACKS: tuple[SoftwareStack, ...] = (
+    "CUDA",
+    "ROCm",
+    "XLA/TPU",
+    "Neuron",
+    "SynapseAI",
+    "other",
+)
 
 
 class _Row(BaseModel):
@@ -39,6 +50,10 @@ class _Row(BaseModel):
 
     source: str = Field(min_length=3, description="where the numbers of this row come from")
     as_of: dt.date = Field(description="date the source was read or published")
+    confidence: Literal["high", "medium", "low"] | None = Field(
+        default=None,
+        description="how sure the source is: vendor doc read (high) ... uncertain (low)",
+    )
     notes: str | None = None
 
 
@@ -63,14 +78,23 @@ class Accelerator(_Row):
     hbm_tbps: float = Field(gt=0, le=50, description="device memory bandwidth, TB/s")
     sram_mb: float | None = Field(default=None, gt=0, le=100_000)
     scaleup_gbytes_per_s: float | None = Field(
-        default=None, gt=0, le=20_000, description="per-chip scale-up bandwidth, GB/s, bidirectional"
+        default=None,
+        gt=0,
+        le=20_000,
+        description="per-chip scale-up bandwidth, GB/s, bidirectional",
     )
     scaleup_domain_chips: int = Field(ge=1, le=100_000)
     scaleup_topology: Topology
     scaleout_gbits_per_s_per_chip: float | None = Field(default=None, gt=0, le=10_000)
     tdp_w: float | None = Field(default=None, gt=0, le=5_000)
     cores_per_chip: int = Field(default=1, ge=1, le=64)
-    software_stack: str = Field(description="primary stack: CUDA, ROCm, XLA/TPU, Neuron, SynapseAI")
+    software_stack: SoftwareStack = Field(
+        description="primary stack: CUDA, ROCm, XLA/TPU, Neuron, SynapseAI, other"
+    )
+    hbm_type: str | None = Field(default=None, description="memory technology, e.g. 'HBM3e'")
+    scaleup_interconnect: str | None = Field(
+        default=None, description="scale-up fabric in words, e.g. 'NVLink 4 + NVSwitch'"
+    )
 
     def peak_tflops(self, precision: str) -> float | None:
         """Dense peak TFLOP/s (TOP/s for int8) at ``precision``, or None when not supported."""
@@ -113,12 +137,18 @@ class Offering(_Row):
         description="only these total chip counts may be rented (TPU slice sizes); None means "
         "any multiple of chips_per_instance",
     )
-    max_chips: int | None = Field(default=None, ge=1, description="largest rentable total, if known")
+    max_chips: int | None = Field(
+        default=None, ge=1, description="largest rentable total, if known"
+    )
     scaleup_domain_chips: int | None = Field(
         default=None, ge=1, description="override of the accelerator's scale-up domain here"
     )
     network_gbits_per_s: float | None = Field(
         default=None, gt=0, description="scale-out network of one instance, Gb/s"
+    )
+    price_as_of: dict[PricingModel, dt.date] = Field(
+        default_factory=dict,
+        description="date of each price when it differs from the row's as_of (the oldest one)",
     )
 
     @field_validator("usd_per_hour")
@@ -131,9 +161,7 @@ class Offering(_Row):
 
     @model_validator(mode="after")
     def _counts_consistent(self) -> Offering:
-        if self.allowed_chip_counts is not None and any(
-            n <= 0 for n in self.allowed_chip_counts
-        ):
+        if self.allowed_chip_counts is not None and any(n <= 0 for n in self.allowed_chip_counts):
             raise ValueError("allowed_chip_counts must be positive")
         return self
 
@@ -153,3 +181,12 @@ class Region(_Row):
     eea: bool
     grid_gco2_per_kwh: float | None = Field(default=None, ge=0, le=1_500)
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    grid_proxy_gco2_per_kwh: float | None = Field(
+        default=None,
+        ge=0,
+        le=1_500,
+        description="fresher proxy: Google's 2024 figure for a GCP region on the same grid zone",
+    )
+    cfe_fraction: float | None = Field(
+        default=None, ge=0, le=1, description="Google hourly carbon-free-energy share (GCP only)"
+    )
