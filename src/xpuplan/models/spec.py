@@ -25,6 +25,9 @@ class MoESpec:
     n_dense_layers: int = 0  # leading layers with a dense MLP (DeepSeek first_k_dense_replace)
     dense_ffn_dim: int = 0  # ffn size of those dense layers; 0 means ModelSpec.ffn_dim
     router_bias: bool = False
+    shared_expert_gate: bool = (
+        False  # Qwen2-MoE: sigmoid gate (d_model weights) on the shared expert
+    )
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,25 @@ class ModelSpec:
     sliding_window: int | None = None  # window in tokens of the local layers
     n_global_layers: int | None = None  # layers with full attention; None means all of them
     source: str = ""
+    # Added by the model-architecture engineer (defaults keep the fields above meaning the same):
+    norms_per_layer: int | None = None  # None: 1 when parallel_attn_mlp else 2 (Gemma2/3 have 4)
+    norm_bias: bool | None = None  # None: LayerNorm has a bias, RMSNorm none (MPT: no bias)
+    qk_norm_per_head: bool = True  # False: q/k norms span all heads (OLMo2)
+    attention_sinks: bool = False  # gpt-oss: one learned sink logit per head per layer
+    notes: tuple[str, ...] = ()  # caveats found while building the spec (cross-check warnings)
 
     @property
     def is_moe(self) -> bool:
         return self.moe is not None
+
+    @property
+    def d_attn(self) -> int:
+        """Width of the concatenated query heads, ``n_heads * head_dim``."""
+        return self.n_heads * self.head_dim
+
+    @property
+    def n_local_layers(self) -> int:
+        """Layers with sliding-window attention (0 without a window or when all are global)."""
+        if self.sliding_window is None or self.n_global_layers is None:
+            return 0
+        return self.n_layers - self.n_global_layers
