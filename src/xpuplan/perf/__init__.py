@@ -1,0 +1,1 @@
+"""Analytic performance estimators: collectives, training layout, memory and step time."""

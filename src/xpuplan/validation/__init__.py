@@ -1,0 +1,1 @@
+"""Validation against measured results: case schema, per-kind predictors and the report."""
