@@ -1,0 +1,177 @@
+"""Which offerings a plan may use: pricing model, regions, providers and vendors.
+
+Region selectors (``--regions``), combined by union:
+
+* ``eu``: regions located in the EU or the EEA (the region row's ``eu`` or ``eea`` flag);
+* ``us``: regions located in the United States (country ``US``);
+* a two-letter ISO 3166-1 country code (``DE``, ``fr``): regions in that country;
+* a region code (``us-east-1``) or ``provider:code`` (``gcp:europe-west4``).
+
+Offerings whose region has no row in the catalog cannot be placed in a country and are
+excluded by the first three selectors (the filter report counts them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xpuplan.catalog.catalog import Catalog
+from xpuplan.catalog.schema import PRICING_MODELS, Offering, Region
+from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
+
+__all__ = ["OfferingFilter", "SelectedOffering", "select_offerings", "split_list"]
+
+
+def split_list(values: Sequence[str] | None) -> tuple[str, ...]:
+    """Flags given as repeated options and/or comma lists: ``["a,b", "c"]`` -> ``(a, b, c)``."""
+    out: list[str] = []
+    for value in values or ():
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class OfferingFilter:
+    """User restrictions on offerings; empty tuples mean 'no restriction'."""
+
+    pricing: str = "on_demand"
+    regions: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    vendors: tuple[str, ...] = ()
+    exclude_vendors: tuple[str, ...] = ()
+    accelerators: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "pricing": self.pricing,
+            "regions": list(self.regions),
+            "providers": list(self.providers),
+            "vendors": list(self.vendors),
+            "exclude_vendors": list(self.exclude_vendors),
+            "accelerators": list(self.accelerators),
+        }
+
+
+@dataclass(frozen=True)
+class SelectedOffering:
+    """An offering that passed the filters, with its price and region row (None if unknown)."""
+
+    offering: Offering
+    usd_per_hour: float
+    region: Region | None
+
+
+def _vendor_keys(vendor: str, family: str) -> set[str]:
+    return {vendor.lower(), family.lower()}
+
+
+def _region_matcher(catalog: Catalog, selectors: tuple[str, ...]) -> set[tuple[str, str]]:
+    """The (provider, region code) pairs the selectors allow, validated against the catalog."""
+    offered = {(o.provider, o.region) for o in catalog.offerings}
+    allowed: set[tuple[str, str]] = set()
+    codes = {code for _, code in offered} | {r.code for r in catalog.regions}
+    countries = {r.country for r in catalog.regions}
+    for raw in selectors:
+        token = raw.strip()
+        low = token.lower()
+        if low == "eu":
+            allowed |= {(r.provider, r.code) for r in catalog.regions if r.eu or r.eea}
+        elif low == "us":
+            allowed |= {(r.provider, r.code) for r in catalog.regions if r.country == "US"}
+        elif len(token) == 2 and token.isalpha():
+            country = token.upper()
+            if country not in countries:
+                raise UnknownNameError(
+                    "region country",
+                    country,
+                    sorted(countries),
+                    "countries are ISO 3166-1 codes of catalog regions",
+                )
+            allowed |= {(r.provider, r.code) for r in catalog.regions if r.country == country}
+        elif ":" in token:
+            provider, code = token.split(":", 1)
+            if (provider, code) not in offered and catalog.region(provider, code) is None:
+                raise UnknownNameError(
+                    "region",
+                    token,
+                    sorted(f"{p}:{c}" for p, c in offered),
+                    "use eu, us, a country code or provider:region",
+                )
+            allowed.add((provider, code))
+        else:
+            if token not in codes:
+                raise UnknownNameError(
+                    "region", token, sorted(codes), "use eu, us, a country code or a region code"
+                )
+            allowed |= {(p, c) for p, c in offered if c == token}
+            allowed |= {(r.provider, r.code) for r in catalog.regions if r.code == token}
+    return allowed
+
+
+def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOffering, ...]:
+    """Offerings that pass every filter, each with its price under ``flt.pricing``.
+
+    Unknown names raise :class:`UnknownNameError`; a filter that removes the last offering
+    raises :class:`InfeasibleError` naming it.
+    """
+    if flt.pricing not in PRICING_MODELS:
+        raise UnknownNameError("pricing model", flt.pricing, PRICING_MODELS)
+    providers = {o.provider for o in catalog.offerings}
+    for p in flt.providers:
+        if p not in providers:
+            raise UnknownNameError("provider", p, sorted(providers), "xpuplan catalog offerings")
+    vendor_names = set()
+    for acc in catalog.accelerators:
+        vendor_names |= _vendor_keys(acc.vendor, acc.vendor_family)
+    for v in (*flt.vendors, *flt.exclude_vendors):
+        if v.lower() not in vendor_names:
+            raise UnknownNameError("vendor", v, sorted(vendor_names))
+    for a in flt.accelerators:
+        catalog.accelerator(a)  # raises with a suggestion when unknown
+    allowed_regions = _region_matcher(catalog, flt.regions) if flt.regions else None
+
+    stages: list[tuple[str, list[Offering]]] = []
+    rows = [o for o in catalog.offerings if catalog.has_accelerator(o.accelerator_id)]
+    stages.append(("catalog offerings", rows))
+    rows = [o for o in rows if flt.pricing in o.usd_per_hour]
+    stages.append((f"--pricing {flt.pricing}", rows))
+    if flt.providers:
+        rows = [o for o in rows if o.provider in flt.providers]
+        stages.append((f"--providers {','.join(flt.providers)}", rows))
+    if flt.vendors or flt.exclude_vendors:
+        wanted = {v.lower() for v in flt.vendors}
+        unwanted = {v.lower() for v in flt.exclude_vendors}
+
+        def vendor_ok(o: Offering) -> bool:
+            acc = catalog.accelerator(o.accelerator_id)
+            keys = _vendor_keys(acc.vendor, acc.vendor_family)
+            return (not wanted or bool(keys & wanted)) and not keys & unwanted
+
+        rows = [o for o in rows if vendor_ok(o)]
+        label = ",".join(flt.vendors) or "all"
+        if flt.exclude_vendors:
+            label += " excluding " + ",".join(flt.exclude_vendors)
+        stages.append((f"--vendors {label}", rows))
+    if flt.accelerators:
+        rows = [o for o in rows if o.accelerator_id in flt.accelerators]
+        stages.append((f"--accelerators {','.join(flt.accelerators)}", rows))
+    if allowed_regions is not None:
+        rows = [o for o in rows if (o.provider, o.region) in allowed_regions]
+        stages.append((f"--regions {','.join(flt.regions)}", rows))
+
+    for (name, kept), (prev_name, prev) in zip(stages[1:], stages[:-1], strict=True):
+        if not kept:
+            raise InfeasibleError(
+                f"{name}: removes the last offerings ({len(prev)} left after {prev_name}, 0 after)"
+            )
+    if not rows:
+        raise InputError("the catalog has no offerings")
+    return tuple(
+        SelectedOffering(
+            offering=o,
+            usd_per_hour=o.usd_per_hour[flt.pricing],
+            region=catalog.region(o.provider, o.region),
+        )
+        for o in rows
+    )

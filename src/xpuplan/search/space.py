@@ -1,0 +1,168 @@
+"""The candidate space as numpy arrays: offerings x chip counts (x layouts, see ``layouts.py``).
+
+Offerings that differ only in region or price share their hardware, so the estimators run once
+per *hardware group* (accelerator, chips per instance, scale-up domain, network, slice sizes)
+and chip count; prices, grid carbon and PUE are broadcast over the group's offerings after.
+
+Chip counts respect the unit of purchase: any whole number of instances from the ladder
+1, 2, 3, 4, 6, 8, 12, ... (powers of two and three times powers of two, the shapes clusters
+are usually built in), or exactly the slice sizes in ``allowed_chip_counts`` (TPU slices),
+capped by the offering's ``max_chips`` and the user's ``--max-chips``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xpuplan.catalog.catalog import Catalog
+from xpuplan.catalog.schema import Accelerator, Offering
+from xpuplan.search.filters import SelectedOffering
+
+__all__ = [
+    "DEFAULT_MAX_CHIPS",
+    "HardwareGroup",
+    "OfferingArrays",
+    "build_offering_arrays",
+    "chip_counts",
+    "group_hardware",
+]
+
+# Largest cluster the search considers when neither the offering nor --max-chips caps it:
+# 2^17 = 131,072 chips, above the largest single training clusters publicly described
+# (Meta's 24,576-GPU Llama 3 clusters, Dubey et al. 2024 section 3.3.1; xAI's 100,000-GPU
+# Colossus, xAI press release 2024-09).
+DEFAULT_MAX_CHIPS = 131_072
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+def chip_counts(
+    chips_per_instance: int,
+    allowed_chip_counts: Sequence[int] | None,
+    max_chips: int,
+    min_chips: int = 1,
+) -> IntArray:
+    """Total chip counts one offering can be rented at, ascending, within [min_chips, max_chips]."""
+    if allowed_chip_counts:
+        counts = sorted({int(c) for c in allowed_chip_counts})
+        out = [c for c in counts if min_chips <= c <= max_chips]
+        return np.array(out, dtype=np.int64)
+    max_instances = max_chips // chips_per_instance
+    ladder: set[int] = set()
+    power = 1
+    while power <= max_instances:
+        ladder.add(power)
+        if 3 * power <= max_instances:
+            ladder.add(3 * power)
+        power *= 2
+    instances = np.array(sorted(n for n in ladder if n <= max_instances), dtype=np.int64)
+    chips = instances * chips_per_instance
+    return chips[chips >= min_chips]
+
+
+@dataclass(frozen=True)
+class HardwareGroup:
+    """Offerings with identical hardware: the estimator's answer is the same for all of them."""
+
+    accelerator: Accelerator
+    chips_per_instance: int
+    scaleup_domain_chips: int
+    network_gbits_per_s_per_chip: float | None
+    allowed_chip_counts: tuple[int, ...] | None
+    max_chips: int
+    members: tuple[int, ...]  # indices into the selected offerings
+
+
+def _domain(offering: Offering, accelerator: Accelerator) -> int:
+    """Scale-up domain in this offering: the offering's override, else the chip's own."""
+    if offering.scaleup_domain_chips is not None:
+        return offering.scaleup_domain_chips
+    return accelerator.scaleup_domain_chips
+
+
+def _network(offering: Offering, accelerator: Accelerator) -> float | None:
+    """Per-chip scale-out Gb/s: the instance's network / chips, else the chip's typical figure."""
+    if offering.network_gbits_per_s is not None:
+        return offering.network_gbits_per_s / offering.chips_per_instance
+    return accelerator.scaleout_gbits_per_s_per_chip
+
+
+def group_hardware(
+    catalog: Catalog, selected: Sequence[SelectedOffering], max_chips: int | None
+) -> tuple[HardwareGroup, ...]:
+    """Group the selected offerings by hardware; ``max_chips`` is the user's cap (or None)."""
+    cap = DEFAULT_MAX_CHIPS if max_chips is None else max_chips
+    groups: dict[tuple[str, int, int, float | None, tuple[int, ...] | None, int], list[int]] = {}
+    for i, sel in enumerate(selected):
+        o = sel.offering
+        acc = catalog.accelerator(o.accelerator_id)
+        limit = min(cap, o.max_chips) if o.max_chips is not None else cap
+        key = (
+            o.accelerator_id,
+            o.chips_per_instance,
+            _domain(o, acc),
+            _network(o, acc),
+            o.allowed_chip_counts,
+            limit,
+        )
+        groups.setdefault(key, []).append(i)
+    out = []
+    for key, members in groups.items():
+        first = selected[members[0]].offering
+        acc = catalog.accelerator(first.accelerator_id)
+        out.append(
+            HardwareGroup(
+                accelerator=acc,
+                chips_per_instance=first.chips_per_instance,
+                scaleup_domain_chips=_domain(first, acc),
+                network_gbits_per_s_per_chip=_network(first, acc),
+                allowed_chip_counts=first.allowed_chip_counts,
+                max_chips=key[5],
+                members=tuple(members),
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class OfferingArrays:
+    """Per selected offering: price, place and power inputs, NaN where unknown."""
+
+    usd_per_hour: FloatArray  # per instance
+    chips_per_instance: IntArray
+    grid_gco2_per_kwh: FloatArray
+    pue: FloatArray
+    tdp_w: FloatArray
+    group: IntArray  # index of the hardware group
+
+
+def _nan_if_none(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def build_offering_arrays(
+    selected: Sequence[SelectedOffering], groups: Sequence[HardwareGroup]
+) -> OfferingArrays:
+    group_of = np.empty(len(selected), dtype=np.int64)
+    for g, group in enumerate(groups):
+        group_of[list(group.members)] = g
+    return OfferingArrays(
+        usd_per_hour=np.array([s.usd_per_hour for s in selected], dtype=np.float64),
+        chips_per_instance=np.array(
+            [s.offering.chips_per_instance for s in selected], dtype=np.int64
+        ),
+        grid_gco2_per_kwh=np.array(
+            [_nan_if_none(s.region.grid_gco2_per_kwh if s.region else None) for s in selected]
+        ),
+        pue=np.array([_nan_if_none(s.region.pue if s.region else None) for s in selected]),
+        tdp_w=np.array(
+            [_nan_if_none(groups[group_of[i]].accelerator.tdp_w) for i in range(len(selected))]
+        ),
+        group=group_of,
+    )
