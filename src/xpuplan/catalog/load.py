@@ -237,8 +237,12 @@ def _row_problems(row: _Row, label: str, table: str, index: int, key: str) -> li
                 row.max_chips,
                 f"must be >= chips_per_instance={row.chips_per_instance}",
             )
-        if not row.usd_per_hour:
-            problem("usd_per_hour", {}, "give at least one price (USD per instance-hour)")
+        if not row.usd_per_hour and not row.notes:
+            problem(
+                "usd_per_hour",
+                {},
+                "give at least one price (USD per instance-hour), or notes saying why none is known",
+            )
         extra_dates = set(row.price_as_of) - set(row.usd_per_hour)
         if extra_dates:
             problem(
