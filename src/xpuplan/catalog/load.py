@@ -241,7 +241,8 @@ def _row_problems(row: _Row, label: str, table: str, index: int, key: str) -> li
             problem(
                 "usd_per_hour",
                 {},
-                "give at least one price (USD per instance-hour), or notes saying why none is known",
+                "give at least one price (USD per instance-hour), or notes saying why none "
+                "is known",
             )
         extra_dates = set(row.price_as_of) - set(row.usd_per_hour)
         if extra_dates:

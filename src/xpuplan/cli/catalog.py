@@ -1,5 +1,250 @@
-"""xpuplan catalog ... (being written)."""
+"""``xpuplan catalog accelerators|offerings|regions|check``: list and validate catalog rows.
+
+Each listing parses its flags into a :class:`~xpuplan.catalog.query.CatalogQuery`, calls one
+function of :mod:`xpuplan.catalog.query` and renders a rich table or JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.table import Table
 
-app = typer.Typer(help="catalog commands", no_args_is_help=True)
+from xpuplan.catalog.load import check_catalog_file
+from xpuplan.catalog.query import (
+    CatalogQuery,
+    OfferingRow,
+    accelerator_record,
+    find_accelerators,
+    find_offerings,
+    find_regions,
+    offering_record,
+    region_record,
+)
+from xpuplan.cli.common import (
+    CatalogOption,
+    JsonOption,
+    console,
+    err_console,
+    load_cli_catalog,
+    print_json,
+)
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Browse the catalog (accelerators, offerings, regions) and check override files.",
+    no_args_is_help=True,
+)
+
+VendorOption = Annotated[
+    str | None, typer.Option("--vendor", help="NVIDIA, AMD, Google/tpu, AWS, Intel, ...")
+]
+ProviderOption = Annotated[str | None, typer.Option("--provider", help="aws, gcp, azure, ...")]
+RegionOption = Annotated[
+    str | None,
+    typer.Option("--region", help="Region code, or eu / us / an ISO country code (DE, FR)."),
+]
+EuOption = Annotated[bool, typer.Option("--eu", help="Only regions in the EU/EEA.")]
+AcceleratorOption = Annotated[
+    str | None, typer.Option("--accelerator", help="Accelerator id, e.g. nvidia-h100-sxm.")
+]
+MaxPriceOption = Annotated[
+    float | None,
+    typer.Option("--max-usd-per-chip-hour", help="Price ceiling per chip-hour under --pricing."),
+]
+PricingOption = Annotated[
+    str,
+    typer.Option(
+        "--pricing",
+        help="on_demand, spot, commit_1y, commit_3y, capacity_block, or any.",
+    ),
+]
+
+
+def _query(
+    vendor: str | None,
+    provider: str | None,
+    region: str | None,
+    eu: bool,
+    accelerator: str | None,
+    max_usd: float | None,
+    pricing: str,
+) -> CatalogQuery:
+    return CatalogQuery(
+        vendor=vendor,
+        provider=provider,
+        region=region,
+        eu=eu,
+        accelerator=accelerator,
+        max_usd_per_chip_hour=max_usd,
+        pricing=pricing,
+    )
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+@app.command("accelerators")
+def accelerators(
+    vendor: VendorOption = None,
+    provider: ProviderOption = None,
+    region: RegionOption = None,
+    eu: EuOption = False,
+    accelerator: AcceleratorOption = None,
+    max_usd_per_chip_hour: MaxPriceOption = None,
+    pricing: PricingOption = "on_demand",
+    catalog: CatalogOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List accelerators with their dense peaks, memory and scale-up fabric."""
+    query = _query(vendor, provider, region, eu, accelerator, max_usd_per_chip_hour, pricing)
+    rows = find_accelerators(load_cli_catalog(catalog), query)
+    if json_out:
+        print_json([accelerator_record(a) for a in rows])
+        return
+    table = Table(title=f"{len(rows)} accelerators (dense peaks, per chip)")
+    table.add_column("id", no_wrap=True)
+    for name in ("vendor", "family", "BF16 TF/s", "FP8 TF/s", "HBM GB", "HBM TB/s"):
+        table.add_column(name, justify="right" if "/" in name or "GB" in name else "left")
+    table.add_column("scale-up")
+    table.add_column("stack")
+    for a in rows:
+        fabric = f"{a.scaleup_domain_chips} {a.scaleup_topology}"
+        if a.scaleup_gbytes_per_s is not None:
+            fabric += f" {a.scaleup_gbytes_per_s:,.0f} GB/s"
+        table.add_row(
+            a.id,
+            a.vendor,
+            a.family,
+            _num(a.bf16_dense_tflops),
+            _num(a.fp8_dense_tflops),
+            _num(a.hbm_gb),
+            _num(a.hbm_tbps, 2),
+            fabric,
+            a.software_stack,
+        )
+    console.print(table)
+
+
+def _offering_table(rows: tuple[OfferingRow, ...], pricing: str) -> Table:
+    table = Table(title=f"{len(rows)} offerings, cheapest first ({pricing} per chip-hour)")
+    for name in ("provider", "region", "instance", "accelerator"):
+        table.add_column(name, no_wrap=name == "accelerator")
+    table.add_column("chips", justify="right")
+    table.add_column("USD/chip-h", justify="right")
+    table.add_column("pricing")
+    table.add_column("as of")
+    for row in rows:
+        o = row.offering
+        chips = str(o.chips_per_instance)
+        if o.allowed_chip_counts:
+            chips += f" (slices to {max(o.allowed_chip_counts)})"
+        table.add_row(
+            o.provider,
+            o.region,
+            o.instance,
+            o.accelerator_id,
+            chips,
+            _num(row.usd_per_chip_hour, 3),
+            row.pricing or "-",
+            o.as_of.isoformat(),
+        )
+    return table
+
+
+@app.command("offerings")
+def offerings(
+    vendor: VendorOption = None,
+    provider: ProviderOption = None,
+    region: RegionOption = None,
+    eu: EuOption = False,
+    accelerator: AcceleratorOption = None,
+    max_usd_per_chip_hour: MaxPriceOption = None,
+    pricing: PricingOption = "on_demand",
+    catalog: CatalogOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List rentable offerings (instance, region, price per chip-hour), cheapest first."""
+    query = _query(vendor, provider, region, eu, accelerator, max_usd_per_chip_hour, pricing)
+    rows = find_offerings(load_cli_catalog(catalog), query)
+    if json_out:
+        print_json([offering_record(r) for r in rows])
+        return
+    console.print(_offering_table(rows, pricing))
+
+
+@app.command("regions")
+def regions(
+    vendor: VendorOption = None,
+    provider: ProviderOption = None,
+    region: RegionOption = None,
+    eu: EuOption = False,
+    accelerator: AcceleratorOption = None,
+    max_usd_per_chip_hour: MaxPriceOption = None,
+    pricing: PricingOption = "on_demand",
+    catalog: CatalogOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List regions with country, EU/EEA status, grid carbon intensity and PUE."""
+    query = _query(vendor, provider, region, eu, accelerator, max_usd_per_chip_hour, pricing)
+    rows = find_regions(load_cli_catalog(catalog), query)
+    if json_out:
+        print_json([region_record(r) for r in rows])
+        return
+    table = Table(title=f"{len(rows)} regions")
+    for name in ("provider", "code", "city", "country", "EU", "EEA"):
+        table.add_column(name)
+    table.add_column("gCO2/kWh", justify="right")
+    table.add_column("PUE", justify="right")
+    for r in rows:
+        table.add_row(
+            r.provider,
+            r.code,
+            r.city or "-",
+            r.country,
+            "yes" if r.eu else "no",
+            "yes" if r.eea else "no",
+            _num(r.grid_gco2_per_kwh, 0),
+            _num(r.pue, 2),
+        )
+    console.print(table)
+
+
+@app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="Catalog override YAML file to validate.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Validate an override file against the schema and the bundled catalog; list EVERY problem.
+
+    Exit code 0 when the file is valid, 2 when it has problems.
+    """
+    problems = check_catalog_file(file)
+    if json_out:
+        print_json(
+            [
+                {
+                    "file": p.file,
+                    "table": p.table,
+                    "row": p.row,
+                    "key": p.key,
+                    "field": p.field,
+                    "value": p.value,
+                    "allowed": p.allowed,
+                    "message": str(p),
+                }
+                for p in problems
+            ]
+        )
+    elif not problems:
+        console.print(f"{file}: ok", markup=False, highlight=False)
+    for problem in [] if json_out else problems:
+        err_console.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
+    if problems:
+        if not json_out:
+            err_console.print(f"{len(problems)} problem(s) in {file}", markup=False)
+        raise typer.Exit(code=2)
