@@ -130,3 +130,128 @@ def test_check_reports_every_problem(tmp_path: Path) -> None:
     problems = check_catalog_file(_write(tmp_path, text))
     fields = sorted(p.field or "" for p in problems)
     assert fields == ["bf16_dense_tflops", "hbm_gb", "source"]
+
+
+OFFERING_ROW = """
+offerings:
+  - provider: aws
+    region: us-east-1
+    instance: p5.48xlarge
+    accelerator_id: {accelerator}
+    chips_per_instance: 8
+    usd_per_hour: {{on_demand: {price}}}
+    source: my negotiated contract
+    as_of: 2026-10-01
+"""
+
+
+def test_offering_override_replaces_the_bundled_row(tmp_path: Path) -> None:
+    path = _write(tmp_path, OFFERING_ROW.format(accelerator="nvidia-h100-sxm", price=40.0))
+    catalog = load_catalog(extra_files=[path])
+    (row,) = [
+        o
+        for o in catalog.offerings
+        if (o.provider, o.region, o.instance) == ("aws", "us-east-1", "p5.48xlarge")
+    ]
+    assert row.usd_per_hour == {"on_demand": 40.0}
+    assert row.source == "my negotiated contract"
+    assert len(catalog.offerings) == len(load_catalog().offerings)
+
+
+def test_region_override_adds_a_row(tmp_path: Path) -> None:
+    text = """
+regions:
+  - provider: onprem
+    code: basement
+    country: DE
+    eu: true
+    eea: true
+    grid_gco2_per_kwh: 380
+    source: my utility bill 2026
+    as_of: 2026-09-30
+"""
+    catalog = load_catalog(extra_files=[_write(tmp_path, text)])
+    region = catalog.region("onprem", "basement")
+    assert region is not None and region.grid_gco2_per_kwh == 380
+
+
+@pytest.mark.parametrize(
+    ("accelerator", "price", "pattern"),
+    [
+        (
+            "nvidia-h10",
+            40.0,
+            r"offerings\[0\] \(aws/us-east-1/p5.48xlarge\): field 'accelerator_id' = 'nvidia-h10'"
+            r": unknown accelerator.*did you mean",
+        ),
+        (
+            "nvidia-h100-sxm",
+            -3.0,
+            r"offerings\[0\] .*field 'usd_per_hour' = \{'on_demand': -3.0\}: price for on_demand "
+            r"must be > 0",
+        ),
+    ],
+)
+def test_bad_offering_rows(tmp_path: Path, accelerator: str, price: float, pattern: str) -> None:
+    path = _write(tmp_path, OFFERING_ROW.format(accelerator=accelerator, price=price))
+    with pytest.raises(CatalogError, match=r"extra\.yaml: " + pattern):
+        load_catalog(extra_files=[path])
+
+
+def test_missing_source_is_named(tmp_path: Path) -> None:
+    text = OFFERING_ROW.format(accelerator="nvidia-h100-sxm", price=40.0).replace(
+        "    source: my negotiated contract\n", ""
+    )
+    with pytest.raises(CatalogError, match=r"field 'source' = None: required field is missing"):
+        load_catalog(extra_files=[_write(tmp_path, text)])
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("accelerator:\n  - {}\n", r"unknown table 'accelerator'; allowed top-level keys"),
+        ("offerings: [\n", r"not valid YAML at line"),
+        ("- just a list\n", r"must be a mapping with keys accelerators, offerings, regions"),
+        ("regions: {a: 1}\n", r"extra\.yaml: regions: must be a list of rows"),
+    ],
+)
+def test_malformed_files(tmp_path: Path, text: str, pattern: str) -> None:
+    with pytest.raises(CatalogError, match=pattern):
+        load_catalog(extra_files=[_write(tmp_path, text)])
+
+
+def test_duplicate_key_in_one_file(tmp_path: Path) -> None:
+    one = ACCEL_ROW.format(bf16=100, hbm=24, as_of="2026-01-02")
+    twice = one + one.replace("accelerators:\n", "")
+    with pytest.raises(CatalogError, match=r"accelerators\[1\] \(test-chip\): duplicate key"):
+        load_catalog(extra_files=[_write(tmp_path, twice)])
+
+
+def test_unknown_field_lists_allowed_fields(tmp_path: Path) -> None:
+    text = ACCEL_ROW.format(bf16=100, hbm=24, as_of="2026-01-02") + "    hbm_gib: 24\n"
+    with pytest.raises(CatalogError, match=r"field 'hbm_gib' = 24: unknown field; allowed fields:"):
+        load_catalog(extra_files=[_write(tmp_path, text)])
+
+
+def test_env_var_holds_several_paths_and_missing_one_is_named(tmp_path: Path) -> None:
+    import os
+
+    good = _write(tmp_path, ACCEL_ROW.format(bf16=100, hbm=24, as_of="2026-01-02"))
+    missing = tmp_path / "gone.yaml"
+    env = {"XPUPLAN_CATALOG": os.pathsep.join([str(good), str(missing)])}
+    with pytest.raises(InputError, match=r"catalog file '.*gone\.yaml' does not exist"):
+        load_catalog(env=env)
+    env = {"XPUPLAN_CATALOG": os.pathsep.join([str(good), ""])}
+    assert load_catalog(env=env).has_accelerator("test-chip")
+
+
+def test_load_is_pure_and_repeatable() -> None:
+    first, second = load_catalog(), load_catalog()
+    assert first.accelerators == second.accelerators
+    assert first.offerings == second.offerings
+    assert first is not second
+
+
+def test_check_accepts_a_valid_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, OFFERING_ROW.format(accelerator="nvidia-h100-sxm", price=40.0))
+    assert check_catalog_file(path) == []

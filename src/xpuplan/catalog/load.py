@@ -52,6 +52,18 @@ _MODELS: dict[str, type[BaseModel]] = {
 _Row = Accelerator | Offering | Region
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loader that leaves dates as text, so the schema (not the YAML library)
+    validates them and a bad date like 2026-13-01 becomes a normal catalog problem."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 @dataclass(frozen=True)
 class CatalogProblem:
     """One thing wrong in a catalog file, with everything needed to fix it."""
@@ -258,7 +270,7 @@ def _row_problems(row: _Row, label: str, table: str, index: int, key: str) -> li
 
 def _parse_yaml(text: str, label: str) -> tuple[Mapping[str, Any], list[CatalogProblem]]:
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
