@@ -1,0 +1,154 @@
+"""Parallel layouts of a training job on N chips, generated as flat numpy arrays.
+
+A layout is tensor x pipeline x data parallel (``tp * pp * dp == chips``; Narayanan et al.
+2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using Megatron-LM"), an
+expert-parallel degree for MoE models carved out of the data-parallel group, a micro-batch
+size, the number of gradient-accumulation micro-batches, a ZeRO stage (Rajbhandari et al.
+2020) and an activation-recomputation policy (Korthikanti et al. 2022: none, selective, full).
+
+Rules applied here (cheap structural checks; memory and time are the estimator's job):
+
+* ``tp`` is a power of two dividing the attention heads, at most the scale-up domain (tensor
+  parallelism only pays off over the scale-up fabric, Narayanan et al. 2021 section 3.3);
+* ``pp`` divides the number of layers (equal stages; ``perf.layout.check_layout``), at most 64;
+* ``ep`` divides the routed experts and ``dp``;
+* the global batch of ``B`` sequences is kept within ``BATCH_TOLERANCE`` of the request:
+  ``grad_accum = round(B / (dp * micro_batch)) >= 1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xpuplan.models.spec import ModelSpec
+from xpuplan.perf.layout import RECOMPUTE_CODES
+
+__all__ = [
+    "BATCH_TOLERANCE",
+    "MAX_PP",
+    "RECOMPUTE_CODES",
+    "LayoutArrays",
+    "LayoutGrid",
+    "enumerate_layouts",
+]
+
+IntArray = NDArray[np.int64]
+
+# How far the effective global batch (dp x micro_batch x grad_accum sequences) may differ from
+# the requested one. Practitioners round batch sizes to the parallel layout all the time; 10%
+# keeps the optimisation recipe essentially unchanged (a modelling choice, not a measurement).
+BATCH_TOLERANCE = 0.10
+
+# Deepest pipeline the search tries: Llama 3 405B trained with 16 stages (Dubey et al. 2024,
+# section 3.3.2); 64 leaves room for far larger models.
+MAX_PP = 64
+
+
+@dataclass(frozen=True)
+class LayoutGrid:
+    """The values each layout knob may take (the search tries every allowed combination)."""
+
+    tp: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
+    pp: tuple[int, ...] | None = None  # None: every divisor of the layer count up to MAX_PP
+    ep: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
+    micro_batch: tuple[int, ...] = (1, 2, 4, 8)
+    zero_stage: tuple[int, ...] = (1, 3)
+    recompute: tuple[str, ...] = ("none", "selective", "full")
+
+
+@dataclass(frozen=True)
+class LayoutArrays:
+    """One row per (hardware group, chip count, layout) candidate."""
+
+    pair: IntArray  # index of the (group, chips) pair this row belongs to
+    group: IntArray
+    chips: IntArray
+    tp: IntArray
+    pp: IntArray
+    dp: IntArray
+    ep: IntArray
+    micro_batch: IntArray
+    grad_accum: IntArray
+    zero_stage: IntArray
+    recompute: IntArray  # RECOMPUTE_CODES
+
+    def __len__(self) -> int:
+        return int(self.pair.shape[0])
+
+    def take(self, index: IntArray) -> LayoutArrays:
+        return LayoutArrays(
+            **{name: getattr(self, name)[index] for name in self.__dataclass_fields__}
+        )
+
+    @property
+    def global_batch_seqs(self) -> IntArray:
+        return np.asarray(self.dp * self.micro_batch * self.grad_accum, dtype=np.int64)
+
+
+def _product(*axes: IntArray) -> list[IntArray]:
+    grids = np.meshgrid(*axes, indexing="ij")
+    return [g.ravel() for g in grids]
+
+
+def enumerate_layouts(
+    model: ModelSpec,
+    pair_group: IntArray,
+    pair_chips: IntArray,
+    group_domain: IntArray,
+    global_batch_seqs: int,
+    grid: LayoutGrid | None = None,
+) -> LayoutArrays:
+    """Every structurally valid layout of every (group, chips) pair, as flat arrays.
+
+    ``pair_group``/``pair_chips`` list the (hardware group, chip count) pairs;
+    ``group_domain`` gives each group's scale-up domain in chips.
+    """
+    grid = grid or LayoutGrid()
+    tp_ok = np.array([t for t in grid.tp if model.n_heads % t == 0], dtype=np.int64)
+    pp_values = grid.pp if grid.pp is not None else range(1, MAX_PP + 1)
+    pp_ok = np.array([p for p in pp_values if model.n_layers % p == 0], dtype=np.int64)
+    if model.moe is not None:
+        experts = model.moe.n_routed_experts
+        ep_ok = np.array([e for e in grid.ep if experts % e == 0], dtype=np.int64)
+    else:
+        ep_ok = np.array([1], dtype=np.int64)
+    mb = np.array(grid.micro_batch, dtype=np.int64)
+    zero = np.array(grid.zero_stage, dtype=np.int64)
+    rc = np.array([RECOMPUTE_CODES[r] for r in grid.recompute], dtype=np.int64)
+
+    pair_idx = np.arange(pair_group.shape[0], dtype=np.int64)
+    p, tp, pp, ep, m = _product(pair_idx, tp_ok, pp_ok, ep_ok, mb)
+    chips = pair_chips[p]
+    domain = group_domain[pair_group[p]]
+    model_par = tp * pp
+    ok = (chips % model_par == 0) & (tp <= domain) & (tp <= chips)
+    p, tp, pp, ep, m, chips = (a[ok] for a in (p, tp, pp, ep, m, chips))
+    dp = chips // (tp * pp)
+    ok = dp % ep == 0
+    p, tp, pp, ep, m, chips, dp = (a[ok] for a in (p, tp, pp, ep, m, chips, dp))
+    ga = np.rint(global_batch_seqs / (dp * m)).astype(np.int64)
+    effective = dp * m * ga
+    ok = (ga >= 1) & (
+        np.abs(effective - global_batch_seqs) <= BATCH_TOLERANCE * global_batch_seqs + 1e-9
+    )
+    p, tp, pp, ep, m, chips, dp, ga = (a[ok] for a in (p, tp, pp, ep, m, chips, dp, ga))
+
+    # Cross with the knobs that need no structural check.
+    n = p.shape[0]
+    base, z, r = _product(np.arange(n, dtype=np.int64), zero, rc)
+    return LayoutArrays(
+        pair=p[base],
+        group=pair_group[p[base]],
+        chips=chips[base],
+        tp=tp[base],
+        pp=pp[base],
+        dp=dp[base],
+        ep=ep[base],
+        micro_batch=m[base],
+        grad_accum=ga[base],
+        zero_stage=z,
+        recompute=r,
+    )
