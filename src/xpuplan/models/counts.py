@@ -227,6 +227,8 @@ def matmul_params_per_layer(spec: ModelSpec) -> tuple[float, float]:
         expert = _ffn_weights(spec, moe.expert_ffn_dim)
         shared = moe.n_shared_experts * _ffn_weights(spec, _shared_ffn_dim(spec))
         router = spec.d_model * moe.n_routed_experts
+        if moe.shared_expert_gate:
+            router += spec.d_model * moe.n_shared_experts
         layers = n_moe_layers(spec)
         all_ffn += layers * (moe.n_routed_experts * expert + shared + router)
         active_ffn += layers * (moe.top_k * expert + shared + router)
@@ -328,7 +330,8 @@ def forward_flops_per_token(
         active = moe.top_k * _ffn_weights(spec, moe.expert_ffn_dim)
         active += moe.n_shared_experts * _ffn_weights(spec, _shared_ffn_dim(spec))
         mlp += 2.0 * n_moe * active
-        router = 2.0 * n_moe * d * moe.n_routed_experts
+        gates = moe.n_routed_experts + (moe.n_shared_experts if moe.shared_expert_gate else 0)
+        router = 2.0 * n_moe * d * gates
     head = 2.0 * d * spec.vocab_size
     total = attention_proj + attention_scores + mlp + router + head
     return FlopBreakdown(

@@ -120,14 +120,17 @@ class _Description:
     def fail(self, field: str, value: Any, allowed: str) -> ModelConfigError:
         return ModelConfigError(f"model {self.name!r}: {field} is {value!r}; expected {allowed}")
 
-    def int_(self, field: str, source: Mapping[str, Any] | None = None) -> int | None:
+    def int_(
+        self, field: str, source: Mapping[str, Any] | None = None, *, minimum: int = 1
+    ) -> int | None:
         value = (self.desc if source is None else source).get(field)
         if value is None:
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise self.fail(field, value, "a positive integer or null")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            allowed = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            raise self.fail(field, value, f"{allowed} or null")
         return value
 
     def number(self, field: str, source: Mapping[str, Any] | None = None) -> float | None:
@@ -146,9 +149,9 @@ class _Description:
             return value
         raise self.fail(field, value, "true, false or null")
 
-    def moe_int(self, *fields: str) -> int | None:
+    def moe_int(self, *fields: str, minimum: int = 1) -> int | None:
         for field in fields:
-            value = self.int_(field, self.moe)
+            value = self.int_(field, self.moe, minimum=minimum)
             if value is not None:
                 return value
         return None
@@ -194,7 +197,7 @@ def _moe_from(d: _Description, ffn: int) -> MoESpec | None:
         n_routed_experts=experts,
         top_k=top_k,
         expert_ffn_dim=d.moe_int("expert_ffn") or ffn,
-        n_shared_experts=d.moe_int("shared_experts", "n_shared_experts") or 0,
+        n_shared_experts=d.moe_int("shared_experts", "n_shared_experts", minimum=0) or 0,
     )
 
 
