@@ -1,0 +1,107 @@
+"""Numbers as people read them: dollars, durations, energy, percentages. ``None`` and
+non-finite values print as an em dash, so no ``nan`` or ``inf`` ever reaches a page."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from xpuplan.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
+
+__all__ = [
+    "DASH",
+    "as_float",
+    "fmt_count",
+    "fmt_duration_s",
+    "fmt_number",
+    "fmt_pct",
+    "fmt_usd",
+    "fmt_value",
+    "time_unit_s",
+]
+
+DASH = "—"
+
+
+def as_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None (missing, text, bool, NaN, infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def fmt_number(value: Any, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits and k/M/B/T suffixes above ten thousand."""
+    number = as_float(value)
+    if number is None:
+        return DASH
+    magnitude = abs(number)
+    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e4, "k")):
+        if magnitude >= threshold:
+            return f"{number / threshold:.{digits}g}{suffix}"
+    if magnitude >= 10 ** (digits - 1):
+        return f"{number:,.0f}"
+    return f"{number:.{digits}g}"
+
+
+def fmt_count(value: Any) -> str:
+    """A whole count with thousands separators."""
+    number = as_float(value)
+    return DASH if number is None else f"{round(number):,}"
+
+
+def fmt_usd(value: Any) -> str:
+    """Dollars: cents below $100, whole dollars below $10k, then k/M/B with 3 digits."""
+    number = as_float(value)
+    if number is None:
+        return DASH
+    if abs(number) < 1:
+        return f"${number:.3g}"
+    if abs(number) < 100:
+        return f"${number:,.2f}"
+    if abs(number) < 1e4:
+        return f"${number:,.0f}"
+    return "$" + fmt_number(number)
+
+
+def fmt_duration_s(value: Any) -> str:
+    """A duration in the largest unit that keeps it >= 1: days, hours, minutes, seconds, ms."""
+    seconds = as_float(value)
+    if seconds is None:
+        return DASH
+    for size, unit in ((SECONDS_PER_DAY, "d"), (SECONDS_PER_HOUR, "h"), (60.0, "min")):
+        if abs(seconds) >= size:
+            return f"{seconds / size:.3g} {unit}"
+    if abs(seconds) >= 1 or seconds == 0:
+        return f"{seconds:.3g} s"
+    return f"{seconds * 1e3:.3g} ms"
+
+
+def fmt_pct(value: Any, digits: int = 1) -> str:
+    """A fraction (0.42) as a percentage ("42.0%")."""
+    number = as_float(value)
+    return DASH if number is None else f"{number * 100:.{digits}f}%"
+
+
+def time_unit_s(largest_s: float) -> float:
+    """The unit that round axis ticks of durations up to ``largest_s`` should count in."""
+    for size in (SECONDS_PER_DAY, SECONDS_PER_HOUR, 60.0):
+        if largest_s >= 2 * size:
+            return size
+    return 1.0
+
+
+def fmt_value(key: str, value: Any) -> str:
+    """A workload or constraint value, formatted by the unit its key names."""
+    if as_float(value) is None:
+        return DASH if value is None else str(value)
+    if key.endswith("_s"):
+        return fmt_duration_s(value)
+    if "usd" in key:
+        return fmt_usd(value)
+    if key.endswith(("_pct", "_percent")):
+        return f"{fmt_number(value)}%"
+    if key.endswith(("_share", "_fraction")):
+        return fmt_pct(value)
+    return fmt_number(value)
