@@ -19,6 +19,8 @@ Rules (also written into the generated files' headers):
   as ``allowed_chip_counts``.
 - Provider-wide neocloud list prices ("(provider default)") are attached to the provider's data
   centers listed in ``PROVIDER_DEFAULT_REGIONS``.
+- Hyperscaler instances with fewer chips than the accelerator's scale-up domain get
+  scaleup_domain_chips = chips_per_instance; neocloud per-GPU rows keep the chip's domain.
 - Curated rows are applied last: a curated offering merges its prices into the generated row
   with the same key (curated wins per pricing model), a curated region replaces the row.
 """
@@ -210,7 +212,14 @@ def _offerings(
                 "allowed_chip_counts (docs.cloud.google.com/tpu/docs).",
             )
         chips = row["chips_per_instance"]
-        if accelerator not in MULTI_INSTANCE_DOMAINS and chips < domains.get(accelerator, 1):
+        # Hyperscaler VMs are fixed shapes: a 1-GPU p5.4xlarge has no NVLink peer. Neocloud
+        # per-GPU prices rent GPUs out of full HGX/UBB nodes, so their domain stays the chip's.
+        fixed_shape = cloud in ("aws", "gcp", "azure")
+        if (
+            fixed_shape
+            and accelerator not in MULTI_INSTANCE_DOMAINS
+            and chips < domains.get(accelerator, 1)
+        ):
             row["scaleup_domain_chips"] = chips
         shape = shapes.get((cloud, instance))
         if shape and shape.get("scaleout_gbits_per_s"):
