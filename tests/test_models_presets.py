@@ -176,3 +176,16 @@ def test_unknown_preset_suggests_the_nearest() -> None:
         get_preset("llama-3.1-70")
     with pytest.raises(UnknownNameError, match=r"did you mean 'mixtral-8x7b'"):
         resolve_model("mixtral-8x7")
+
+
+def test_public_api_is_pinned() -> None:
+    import xpuplan.models
+
+    assert sorted(xpuplan.models.__all__) == [
+        "FlopBreakdown", "MLASpec", "MoESpec", "ModelSpec", "ParamBreakdown", "count_params",
+        "forward_flops_per_token", "get_preset", "kv_cache_bytes_per_token", "list_presets",
+        "load_hf_config", "model_summary", "resolve_model", "spec_from_description",
+        "spec_from_hf_config", "training_flops_per_token",
+    ]  # fmt: skip
+    for name in xpuplan.models.__all__:
+        assert getattr(xpuplan.models, name) is not None

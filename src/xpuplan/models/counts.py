@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from xpuplan.models.spec import ModelSpec
 
 __all__ = [
+    "TRAINING_TO_FORWARD",
     "FlopBreakdown",
     "ParamBreakdown",
     "attended_tokens",
