@@ -35,6 +35,8 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, field: str = "out
     except OSError as error:
         raise InputError(f"{field}: cannot write in {str(folder)!r} ({error.strerror})") from None
     try:
+        # mkstemp creates the file 0600; give it the mode a plain open() would have given.
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else _default_mode())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(tmp, target)
@@ -45,6 +47,12 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, field: str = "out
             raise InputError(f"{field}: cannot write {str(target)!r} ({error.strerror})") from None
         raise
     return target
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def result_kind(result: Any, field: str = "result") -> str:
