@@ -7,6 +7,7 @@ sanity tests below check the samples themselves are consistent.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -146,7 +147,7 @@ def training_result() -> dict[str, Any]:
     (12 d); MI300X 48 x 64 x 576 = $1,769,472 (24 d); H100 gcp 88.25 x 64 x 456 = $2,575,488
     (19 d). Front (nothing both cheaper and faster): Trainium2, H100 aws, TPU v5p.
     """
-    plans = sorted(TRAIN_PLANS, key=lambda p: p["cost_usd"])
+    plans = sorted(copy.deepcopy(TRAIN_PLANS), key=lambda p: p["cost_usd"])
     best = plans[0]["cost_usd"]
     front: list[dict[str, Any]] = []
     for p in sorted(plans, key=lambda p: (p["wall_time_s"], p["cost_usd"])):
@@ -223,8 +224,8 @@ def _fleet(entries: list[dict[str, Any]], tokens_per_request: float) -> dict[str
 
 def serving_result() -> dict[str, Any]:
     """A serving-plan result: a mixed fleet of 2 types (NVIDIA 60%, AMD 40%) and one type."""
-    mixed = [_entry(H100_AWS, 3, 20.0), _entry(MI300X_AZ, 2, 20.0)]
-    single = [_entry(H100_AWS, 5, 20.0)]
+    mixed = copy.deepcopy([_entry(H100_AWS, 3, 20.0), _entry(MI300X_AZ, 2, 20.0)])
+    single = copy.deepcopy([_entry(H100_AWS, 5, 20.0)])
     fleet, one = _fleet(mixed, 1250.0), _fleet(single, 1250.0)
     return {
         "kind": "serving_plan",
@@ -242,7 +243,7 @@ def serving_result() -> dict[str, Any]:
 
 def comparison_result() -> dict[str, Any]:
     """A comparison of 3 options; relative_pct is against option 1."""
-    plans = [H100_AWS, MI300X_AZ, V5P_GCP]
+    plans = copy.deepcopy([H100_AWS, MI300X_AZ, V5P_GCP])
     base = plans[0]
     relative = [
         {

@@ -22,6 +22,7 @@ __all__ = [
     "StackedRow",
     "bar_chart",
     "color_for",
+    "plottable",
     "scatter_chart",
     "stacked_chart",
 ]
@@ -42,6 +43,7 @@ _VENDOR_COLORS = {
 }
 _WIDTH = 760
 _FONT_PX = 12
+_PLOT_LIMIT = 1e100
 _CHAR_PX = 7.2  # generous mean advance of a 12 px sans-serif character, for label collision checks
 
 
@@ -51,6 +53,11 @@ def color_for(key: str, order: Sequence[str] = ()) -> str:
         return _VENDOR_COLORS[key]
     index = order.index(key) if key in order else sum(map(ord, key))
     return _PALETTE[index % len(_PALETTE)]
+
+
+def plottable(value: float) -> bool:
+    """Finite and below 1e100 in size: larger numbers are data errors, not chart content."""
+    return math.isfinite(value) and abs(value) < _PLOT_LIMIT
 
 
 def _n(value: float) -> str:
@@ -90,8 +97,8 @@ class Scale:
             lo, hi = math.log10(lo), math.log10(hi)
             pad = max((hi - lo) * 0.08, 0.1)
             return cls(10 ** (lo - pad), 10 ** (hi + pad), start_px, end_px, True, unit)
-        if hi == lo:
-            pad = abs(hi) * 0.1 or 1.0
+        if hi - lo <= max(abs(hi), abs(lo)) * 1e-9 or hi - lo < 1e-200:
+            pad = abs(hi) * 0.1 if abs(hi) > 1e-200 else 1.0
             return cls(lo - pad, hi + pad, start_px, end_px, False, unit)
         pad = (hi - lo) * 0.08
         low = 0.0 if lo >= 0 and lo - pad < 0 else lo - pad
@@ -116,6 +123,8 @@ class Scale:
             found = [m * 10.0**e for e in range(first, last + 1) for m in steps]
             return [t * self.unit for t in found if lo <= t <= hi]
         raw = (hi - lo) / 5
+        if not (raw > 0 and math.isfinite(raw)):
+            return []
         base = 10 ** math.floor(math.log10(raw))
         step = next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
         start = math.ceil(lo / step) * step
@@ -225,7 +234,7 @@ def scatter_chart(
     """Cost-time scatter: one circle per point, the Pareto front as a step line, labels on the
     chosen point and the front (as many as fit without overlapping). An axis turns
     logarithmic when its values spread over more than a factor of 20."""
-    usable = [p for p in points if math.isfinite(p.x) and math.isfinite(p.y)]
+    usable = [p for p in points if plottable(p.x) and plottable(p.y)]
     if not usable:
         return ""
     order = sorted({p.group for p in usable})
@@ -293,7 +302,7 @@ def bar_chart(
     bars: Sequence[Bar], *, name: str, title: str, value_label: str, value_format: Formatter
 ) -> str:
     """Horizontal bars from zero, one row per bar; value and note printed after each bar."""
-    usable = [b for b in bars if math.isfinite(b.value) and b.value >= 0]
+    usable = [b for b in bars if plottable(b.value) and b.value >= 0]
     if not usable:
         return ""
     label_w = min(max(_CHAR_PX * max(len(b.label) for b in usable) + 16, 90), 260)
@@ -348,10 +357,10 @@ class _Stacks:
 def _clean(rows: Sequence[StackedRow]) -> _Stacks:
     out = _Stacks()
     for row in rows:
-        segments = tuple(s for s in row.segments if math.isfinite(s.value) and s.value > 0)
+        segments = tuple(s for s in row.segments if plottable(s.value) and s.value > 0)
         if not segments:
             continue
-        limit = row.limit if row.limit is not None and math.isfinite(row.limit) else None
+        limit = row.limit if row.limit is not None and plottable(row.limit) else None
         out.rows.append(StackedRow(row.label, segments, limit, row.note))
         out.keys.extend(s.label for s in segments if s.label not in out.keys)
     return out
