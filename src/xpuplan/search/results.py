@@ -305,10 +305,19 @@ class ServingPlanResult:
     required_rps: float
     fleet: FleetPlan
     single_type: FleetPlan
-    savings_pct: float  # (single - mixed) / single x 100
+    savings_pct: float  # (single - fleet) / single x 100; negative when the share limit binds
     candidates_evaluated: int
     candidate_types: int
+    unconstrained: FleetPlan | None = None  # cheapest fleet without the vendor-share limit
     notes: tuple[str, ...] = ()
+
+    @property
+    def share_limit_premium_pct(self) -> float | None:
+        """(fleet - unconstrained) / unconstrained x 100: what the share limit costs."""
+        if self.unconstrained is None:
+            return None
+        base = self.unconstrained.usd_per_hour
+        return (self.fleet.usd_per_hour - base) / base * 100.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -319,6 +328,8 @@ class ServingPlanResult:
             "fleet": self.fleet.to_dict(),
             "single_type": self.single_type.to_dict(),
             "savings_pct": self.savings_pct,
+            "unconstrained": None if self.unconstrained is None else self.unconstrained.to_dict(),
+            "share_limit_premium_pct": self.share_limit_premium_pct,
             "candidates_evaluated": self.candidates_evaluated,
             "candidate_types": self.candidate_types,
             "notes": list(self.notes),

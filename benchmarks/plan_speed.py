@@ -1,0 +1,91 @@
+"""Planner speed: candidate evaluations per second and wall time of ``plan train``.
+
+Run: ``.venv/bin/python benchmarks/plan_speed.py [--model llama-3.1-405b] [--repeat 3]``.
+Prints the figures and appends them as CSV rows to ``benchmarks/plan_speed.csv``.
+Goals (issue 6): >= 1M candidate evaluations/s on 2 cores; ``plan train`` for llama-3.1-405b
+over the whole catalog in < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from xpuplan.catalog.load import load_catalog
+from xpuplan.models.presets import resolve_model
+from xpuplan.plan import plan_training
+from xpuplan.search.estimators import RooflineTrainingEvaluator
+from xpuplan.search.filters import OfferingFilter, select_offerings
+from xpuplan.search.layouts import enumerate_layouts
+from xpuplan.search.space import group_hardware
+from xpuplan.search.training import TrainingWorkload, _pairs
+
+
+def _evaluations_per_s(model_name: str, repeat: int) -> tuple[int, float]:
+    catalog = load_catalog()
+    model = resolve_model(model_name)
+    work = TrainingWorkload(model=model, tokens=15e12, seq_len=4096, global_batch_tokens=2**22)
+    selected = select_offerings(catalog, OfferingFilter())
+    groups = group_hardware(catalog, selected, None)
+    pair_group, pair_chips = _pairs(groups)
+    domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
+    layouts = enumerate_layouts(model, pair_group, pair_chips, domain, work.global_batch_seqs)
+    evaluator = RooflineTrainingEvaluator()
+    evaluator(work, groups, layouts)  # warm caches (efficiency table, model shape)
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        evaluator(work, groups, layouts)
+        best = min(best, time.perf_counter() - start)
+    return len(layouts), len(layouts) / best
+
+
+def _plan_wall_s(model_name: str, repeat: int) -> tuple[float, float, int]:
+    catalog_start = time.perf_counter()
+    catalog = load_catalog()
+    catalog_s = time.perf_counter() - catalog_start
+    best = float("inf")
+    evaluated = 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = plan_training(model_name, "15T", catalog=catalog, deadline="60d")
+        best = min(best, time.perf_counter() - start)
+        evaluated = result.stats.candidates_evaluated
+    return best, catalog_s, evaluated
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="llama-3.1-405b")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    n, rate = _evaluations_per_s(args.model, args.repeat)
+    wall, catalog_s, evaluated = _plan_wall_s(args.model, args.repeat)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"cores available: {cores}")
+    print(f"candidate evaluations: {n:,} layouts in one call -> {rate / 1e6:.2f} M evaluations/s")
+    print(
+        f"plan train --model {args.model} --tokens 15T --deadline 60d over the whole catalog: "
+        f"{wall:.2f} s ({evaluated:,} candidates; catalog load {catalog_s:.2f} s not included)"
+    )
+    out = Path(__file__).with_suffix(".csv")
+    new = not out.exists()
+    with out.open("a", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(
+                ["date", "model", "cores", "candidates", "evals_per_s", "plan_wall_s"]
+            )
+        writer.writerow(
+            [dt.date.today().isoformat(), args.model, cores, n, f"{rate:.0f}", f"{wall:.3f}"]
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,510 @@
+"""The planner: where to train or serve a model, on which chips, at what cost, time and CO2.
+
+Three public functions, all pure (the catalog is an argument; nothing is printed or read):
+
+* :func:`plan_training` searches offerings x chip counts x parallel layouts with the training
+  estimator and returns ranked plans, the cost/time Pareto front and the lock-in premium of
+  each vendor and software stack;
+* :func:`plan_serving` finds the cheapest serving fleet, possibly mixing accelerator types and
+  vendors, as an integer program (:mod:`xpuplan.fleet`), and the best single-type fleet;
+* :func:`compare_options` evaluates named options (``aws:p5.48xlarge x8``) on the same run.
+
+Result types and their JSON shape live in :mod:`xpuplan.search.results` (``docs/planner.md``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xpuplan.catalog.catalog import Catalog
+from xpuplan.energy import PowerModel
+from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
+from xpuplan.models.spec import ModelSpec
+from xpuplan.perf.layout import PRECISIONS as TRAINING_PRECISIONS
+from xpuplan.search.filters import OfferingFilter, SelectedOffering, select_offerings
+from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutGrid
+from xpuplan.search.results import (
+    ServingPlanResult,
+    TrainingComparison,
+    TrainingPlan,
+    TrainingPlanResult,
+)
+from xpuplan.search.serving import ServingEvaluator, ServingWorkload, search_serving
+from xpuplan.search.space import group_hardware
+from xpuplan.search.training import (
+    OBJECTIVES,
+    Progress,
+    TrainingEvaluator,
+    TrainingSearch,
+    TrainingWorkload,
+    format_duration,
+    search_training,
+)
+from xpuplan.units import SECONDS_PER_DAY, parse_count, parse_duration_s
+
+__all__ = [
+    "DEFAULT_DEADLINE_S",
+    "DEFAULT_GLOBAL_BATCH_TOKENS",
+    "DEFAULT_SEQ_LEN",
+    "LARGE_MODEL_GLOBAL_BATCH_TOKENS",
+    "TrainingOption",
+    "compare_options",
+    "default_global_batch_tokens",
+    "parse_option",
+    "plan_serving",
+    "plan_training",
+]
+
+# Default global batch: 4M tokens (2^22 = 1,024 sequences of 4,096), the batch Llama 2 used for
+# every model size from 7B to 70B (Touvron et al. 2023, section 2.2), and 16M tokens (2^24) for
+# models of 100B parameters or more, the batch Llama 3 405B trained most of its tokens with
+# (Dubey et al. 2024, section 3.4.1). Rounded to whole sequences of the chosen length.
+DEFAULT_GLOBAL_BATCH_TOKENS = 2**22
+LARGE_MODEL_GLOBAL_BATCH_TOKENS = 2**24
+LARGE_MODEL_PARAMS = 100e9
+# Default sequence length: 4,096 (Llama 2 pre-training context), or the model's own maximum
+# when that is shorter.
+DEFAULT_SEQ_LEN = 4096
+# Default deadline: 90 days. Without one the cheapest plan is always the smallest cluster that
+# fits in memory, however many years it takes; 90 days is above the longest published frontier
+# pre-training runs (Llama 3 405B: 54 days, Dubey et al. 2024 section 3.3.4). A modelling
+# default, always shown in the result; pass ``deadline`` to change it.
+DEFAULT_DEADLINE_S = 90 * SECONDS_PER_DAY
+
+
+def _resolve(model: ModelSpec | str) -> ModelSpec:
+    if isinstance(model, ModelSpec):
+        return model
+    from xpuplan.models.presets import resolve_model
+
+    return resolve_model(model)
+
+
+def _training_evaluator() -> TrainingEvaluator:
+    from xpuplan.search.estimators import RooflineTrainingEvaluator
+
+    return RooflineTrainingEvaluator()
+
+
+def _serving_evaluator() -> ServingEvaluator:
+    from xpuplan.search.estimators import RooflineServingEvaluator
+
+    return RooflineServingEvaluator()
+
+
+def default_global_batch_tokens(model: ModelSpec) -> int:
+    """4M tokens, or 16M for models of 100B parameters or more (see the constants)."""
+    from xpuplan.models.counts import count_params
+
+    if count_params(model).total >= LARGE_MODEL_PARAMS:
+        return LARGE_MODEL_GLOBAL_BATCH_TOKENS
+    return DEFAULT_GLOBAL_BATCH_TOKENS
+
+
+def _workload(
+    model: ModelSpec,
+    tokens: float | str,
+    seq_len: int | None,
+    global_batch_tokens: float | str | None,
+    precision: str,
+) -> TrainingWorkload:
+    n_tokens = parse_count(tokens, "--tokens")
+    if seq_len is None:
+        seq = min(DEFAULT_SEQ_LEN, model.max_seq_len)
+    else:
+        seq = int(seq_len)
+        if seq < 1 or seq != seq_len:
+            raise InputError(f"--seq-len: {seq_len!r} must be a positive whole number of tokens")
+    if global_batch_tokens is None:
+        batch = float(default_global_batch_tokens(model))
+    else:
+        batch = parse_count(global_batch_tokens, "--global-batch-tokens")
+    if batch < seq:
+        raise InputError(
+            f"--global-batch-tokens: {batch:g} is less than one sequence of --seq-len {seq}"
+        )
+    return TrainingWorkload(
+        model=model,
+        tokens=n_tokens,
+        seq_len=seq,
+        global_batch_tokens=round(batch),
+        precision=precision,
+    )
+
+
+def _supporting(
+    catalog: Catalog, selected: tuple[SelectedOffering, ...], precision: str
+) -> tuple[SelectedOffering, ...]:
+    """The offerings whose accelerator has a dense peak at ``precision`` (training)."""
+    if precision not in TRAINING_PRECISIONS:
+        raise UnknownNameError("training precision", precision, TRAINING_PRECISIONS)
+    kept = tuple(
+        s
+        for s in selected
+        if catalog.accelerator(s.offering.accelerator_id).peak_tflops(precision) is not None
+    )
+    if not kept:
+        raise InfeasibleError(
+            f"--precision {precision}: none of the {len(selected)} selected offerings has an "
+            f"accelerator with a {precision} peak in the catalog; use bf16"
+        )
+    return kept
+
+
+def _check_common(objective: str, top: int, max_chips: int | None) -> None:
+    if objective not in OBJECTIVES:
+        raise UnknownNameError("objective", objective, OBJECTIVES)
+    if top < 1:
+        raise InputError(f"--top: {top} must be at least 1")
+    if max_chips is not None and max_chips < 1:
+        raise InputError(f"--max-chips: {max_chips} must be at least 1")
+
+
+def plan_training(
+    model: ModelSpec | str,
+    tokens: float | str,
+    *,
+    catalog: Catalog,
+    seq_len: int | None = None,
+    global_batch_tokens: float | str | None = None,
+    precision: str = "bf16",
+    deadline: float | str | None = None,
+    budget_usd: float | None = None,
+    filters: OfferingFilter | None = None,
+    max_chips: int | None = None,
+    objective: str = "cost",
+    top: int = 10,
+    power: PowerModel | None = None,
+    evaluator: TrainingEvaluator | None = None,
+    progress: Progress | None = None,
+) -> TrainingPlanResult:
+    """The best ways to train ``model`` on ``tokens`` tokens across the catalog.
+
+    ``deadline`` is seconds or text (``"60d"``); None means :data:`DEFAULT_DEADLINE_S`.
+    Raises :class:`~xpuplan.errors.InfeasibleError` naming the constraint that removed the
+    last candidates, and :class:`~xpuplan.errors.InputError` for bad values.
+    """
+    spec = _resolve(model)
+    flt = filters or OfferingFilter()
+    _check_common(objective, top, max_chips)
+    work = _workload(spec, tokens, seq_len, global_batch_tokens, precision)
+    deadline_s = (
+        DEFAULT_DEADLINE_S if deadline is None else parse_duration_s(deadline, "--deadline")
+    )
+    if budget_usd is not None and not (budget_usd > 0 and math.isfinite(budget_usd)):
+        raise InputError(f"--budget-usd: {budget_usd!r} must be a positive number of dollars")
+    search = TrainingSearch(
+        objective=objective,
+        deadline_s=deadline_s,
+        budget_usd=budget_usd,
+        max_chips=max_chips,
+        top=top,
+        power=power or PowerModel(),
+        pricing=flt.pricing,
+    )
+    selected = _supporting(catalog, select_offerings(catalog, flt), precision)
+    groups = group_hardware(catalog, selected, max_chips)
+    plans, pareto, lock_in, stats = search_training(
+        work,
+        catalog,
+        selected,
+        groups,
+        search,
+        evaluator or _training_evaluator(),
+        progress,
+    )
+    constraints: dict[str, Any] = {
+        "deadline_s": deadline_s,
+        "deadline_is_default": deadline is None,
+        "budget_usd": budget_usd,
+        "max_chips": max_chips,
+        **flt.describe(),
+    }
+    notes = []
+    if deadline is None:
+        notes.append(
+            f"deadline {format_duration(deadline_s)} is the default; pass a deadline to change it"
+        )
+    notes.append(search.power.description)
+    return TrainingPlanResult(
+        workload=work.to_dict(),
+        constraints=constraints,
+        objective=objective,
+        plans=plans,
+        pareto=pareto,
+        lock_in=lock_in,
+        stats=stats,
+        notes=tuple(notes),
+    )
+
+
+# ---------------------------------------------------------------------------------- serving
+
+
+def plan_serving(
+    model: ModelSpec | str,
+    *,
+    catalog: Catalog,
+    rate_rps: float,
+    input_tokens: int,
+    output_tokens: int,
+    ttft_p99_ms: float,
+    tpot_p99_ms: float,
+    peak_to_mean: float = 1.0,
+    max_vendor_share: float | None = None,
+    filters: OfferingFilter | None = None,
+    precision: str = "bf16",
+    power: PowerModel | None = None,
+    evaluator: ServingEvaluator | None = None,
+    progress: Progress | None = None,
+) -> ServingPlanResult:
+    """The cheapest fleet serving ``rate_rps x peak_to_mean`` requests/s within the SLOs.
+
+    The fleet may mix offerings, layouts and vendors (integer program, :mod:`xpuplan.fleet`);
+    no vendor provides more than ``max_vendor_share`` of the fleet's capacity. The result also
+    holds the cheapest single-type fleet and both fleets' cost per million tokens at the mean
+    rate.
+    """
+    spec = _resolve(model)
+    flt = filters or OfferingFilter()
+    for name, value in (
+        ("--rate", rate_rps),
+        ("--ttft-p99-ms", ttft_p99_ms),
+        ("--tpot-p99-ms", tpot_p99_ms),
+    ):
+        if not (value > 0 and math.isfinite(value)):
+            raise InputError(f"{name}: {value!r} must be a positive number")
+    for name, count in (("--input", input_tokens), ("--output", output_tokens)):
+        if count < 1 or int(count) != count:
+            raise InputError(f"{name}: {count!r} must be a positive whole number of tokens")
+    if not (peak_to_mean >= 1 and math.isfinite(peak_to_mean)):
+        raise InputError(f"--peak-to-mean: {peak_to_mean!r} must be at least 1")
+    if max_vendor_share is not None and not 0 < max_vendor_share <= 1:
+        raise InputError(f"--max-vendor-share: {max_vendor_share!r} must be in (0, 1]")
+    work = ServingWorkload(
+        model=spec,
+        rate_rps=rate_rps,
+        input_tokens=int(input_tokens),
+        output_tokens=int(output_tokens),
+        ttft_p99_s=ttft_p99_ms / 1e3,
+        tpot_p99_s=tpot_p99_ms / 1e3,
+        peak_to_mean=peak_to_mean,
+        precision=precision,
+    )
+    selected = select_offerings(catalog, flt)
+    return search_serving(
+        work,
+        catalog,
+        selected,
+        flt,
+        max_vendor_share,
+        power or PowerModel(),
+        evaluator or _serving_evaluator(),
+        progress,
+    )
+
+
+# ---------------------------------------------------------------------------------- compare
+
+_OPTION = re.compile(
+    r"^\s*(?P<provider>[a-z0-9][a-z0-9\-]*):(?P<instance>[^\s@]+)(?:@(?P<region>\S+))?"
+    r"(?:\s+x(?P<count>\d+))?(?P<rest>(?:\s+\S+=\S+)*)\s*$"
+)
+_LAYOUT_KEYS = {"tp", "pp", "ep", "mb", "micro_batch", "zero", "zero_stage", "recompute"}
+
+
+@dataclass(frozen=True)
+class TrainingOption:
+    """One concrete option: ``provider:instance[@region] xN [key=value ...]``."""
+
+    text: str
+    provider: str
+    instance: str
+    instances: int
+    region: str | None = None
+    pricing: str | None = None
+    layout: tuple[tuple[str, str], ...] = ()
+
+
+def parse_option(text: str) -> TrainingOption:
+    """Parse ``aws:p5.48xlarge@us-east-1 x8 pricing=spot tp=8 pp=2``.
+
+    ``xN`` counts instances (default 1); ``@region`` pins a region (default: the cheapest one
+    with a price); ``pricing=`` overrides the run's pricing model for this option; ``tp``,
+    ``pp``, ``ep``, ``mb``, ``zero`` and ``recompute`` pin layout knobs (others are searched).
+    """
+    m = _OPTION.match(text)
+    if not m:
+        raise InputError(
+            f"--option: cannot read {text!r}; write PROVIDER:INSTANCE[@REGION] [xN] "
+            "[pricing=..] [tp=..] [pp=..] (e.g. 'aws:p5.48xlarge x8')"
+        )
+    pricing = None
+    layout: list[tuple[str, str]] = []
+    for pair in (m.group("rest") or "").split():
+        key, value = pair.split("=", 1)
+        if key == "pricing":
+            pricing = value
+        elif key in _LAYOUT_KEYS:
+            layout.append((key, value))
+        else:
+            raise UnknownNameError("option key", key, sorted(_LAYOUT_KEYS | {"pricing"}))
+    count = int(m.group("count") or 1)
+    if count < 1:
+        raise InputError(f"--option {text!r}: the instance count must be at least 1")
+    return TrainingOption(
+        text=text.strip(),
+        provider=m.group("provider"),
+        instance=m.group("instance"),
+        instances=count,
+        region=m.group("region"),
+        pricing=pricing,
+        layout=tuple(layout),
+    )
+
+
+def _grid_for(option: TrainingOption) -> LayoutGrid:
+    grid = LayoutGrid()
+    changes: dict[str, Any] = {}
+    for key, value in option.layout:
+        if key == "recompute":
+            if value not in RECOMPUTE_CODES:
+                raise UnknownNameError("recompute policy", value, RECOMPUTE_CODES)
+            changes["recompute"] = (value,)
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            raise InputError(
+                f"--option {option.text!r}: {key}={value!r} must be a whole number"
+            ) from None
+        field = {"mb": "micro_batch", "zero": "zero_stage"}.get(key, key)
+        changes[field] = (number,)
+    return dataclasses.replace(grid, **changes)
+
+
+def _pick_offering(
+    catalog: Catalog, option: TrainingOption, pricing: str
+) -> tuple[SelectedOffering, ...]:
+    rows = [
+        o
+        for o in catalog.offerings
+        if o.provider == option.provider and o.instance == option.instance
+    ]
+    if not rows:
+        names = sorted({f"{o.provider}:{o.instance}" for o in catalog.offerings})
+        raise UnknownNameError(
+            "offering", f"{option.provider}:{option.instance}", names, "xpuplan catalog offerings"
+        )
+    if option.region is not None:
+        in_region = [o for o in rows if o.region == option.region]
+        if not in_region:
+            raise UnknownNameError(
+                f"region of {option.provider}:{option.instance}",
+                option.region,
+                sorted({o.region for o in rows}),
+            )
+        rows = in_region
+    priced = [o for o in rows if pricing in o.usd_per_hour]
+    if not priced:
+        have = sorted({p for o in rows for p in o.usd_per_hour})
+        raise InfeasibleError(
+            f"--option {option.text!r}: no {pricing} price in the catalog"
+            + (f"; priced as {', '.join(have)} (add pricing=... to the option)" if have else "")
+        )
+
+    # The cheapest region; ties go to the lowest grid carbon intensity.
+    def key(o: Any) -> tuple[float, float]:
+        region = catalog.region(o.provider, o.region)
+        grid = region.grid_gco2_per_kwh if region and region.grid_gco2_per_kwh else math.inf
+        return (o.usd_per_hour[pricing], grid)
+
+    best = min(priced, key=key)
+    flt = OfferingFilter(
+        pricing=pricing,
+        providers=(best.provider,),
+        regions=(f"{best.provider}:{best.region}",),
+    )
+    return tuple(s for s in select_offerings(catalog, flt) if s.offering.instance == best.instance)
+
+
+def compare_options(
+    model: ModelSpec | str,
+    tokens: float | str,
+    options: Sequence[str | TrainingOption],
+    *,
+    catalog: Catalog,
+    seq_len: int | None = None,
+    global_batch_tokens: float | str | None = None,
+    precision: str = "bf16",
+    pricing: str = "on_demand",
+    power: PowerModel | None = None,
+    evaluator: TrainingEvaluator | None = None,
+) -> TrainingComparison:
+    """Each option's best layout on the same training run, side by side.
+
+    ``relative_pct`` gives, per option, (value / first option's value - 1) x 100 for wall time,
+    cost, energy and CO2 (None where either value is unknown).
+    """
+    if len(options) < 1:
+        raise InputError("--option: give at least one option to compare")
+    spec = _resolve(model)
+    work = _workload(spec, tokens, seq_len, global_batch_tokens, precision)
+    parsed = [o if isinstance(o, TrainingOption) else parse_option(o) for o in options]
+    estimator = evaluator or _training_evaluator()
+    plans: list[TrainingPlan] = []
+    notes: list[str] = []
+    for option in parsed:  # a handful of options, each a small vectorized search
+        option_pricing = option.pricing or pricing
+        selected = _pick_offering(catalog, option, option_pricing)
+        offering = selected[0].offering
+        chips = option.instances * offering.chips_per_instance
+        if offering.allowed_chip_counts and chips not in offering.allowed_chip_counts:
+            raise InputError(
+                f"--option {option.text!r}: {chips} chips is not a slice size of "
+                f"{offering.instance}; allowed: {list(offering.allowed_chip_counts)}"
+            )
+        if offering.max_chips is not None and chips > offering.max_chips:
+            raise InputError(
+                f"--option {option.text!r}: {chips} chips exceeds the {offering.max_chips} "
+                f"listed for {offering.instance}"
+            )
+        groups = tuple(
+            dataclasses.replace(g, allowed_chip_counts=(chips,), max_chips=chips)
+            for g in group_hardware(catalog, selected, chips)
+        )
+        search = TrainingSearch(
+            objective="cost",
+            top=1,
+            power=power or PowerModel(),
+            layout_grid=_grid_for(option),
+            pricing=option_pricing,
+        )
+        try:
+            best, _, _, _ = search_training(work, catalog, selected, groups, search, estimator)
+        except InfeasibleError as error:
+            raise InfeasibleError(f"--option {option.text!r}: {error}") from None
+        plans.append(best[0])
+        if option.pricing:
+            notes.append(f"{option.text}: priced {option_pricing}")
+    base = plans[0]
+    relative: list[dict[str, float | None]] = []
+    for plan in plans:
+        row: dict[str, float | None] = {}
+        for name in ("wall_time_s", "cost_usd", "energy_kwh", "co2_kg"):
+            a = getattr(base, name)
+            b = getattr(plan, name)
+            row[name] = None if a is None or b is None or a == 0 else (b / a - 1.0) * 100.0
+        relative.append(row)
+    return TrainingComparison(
+        workload=work.to_dict(),
+        options=tuple(o.text for o in parsed),
+        plans=tuple(plans),
+        relative_pct=tuple(relative),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,221 @@
+"""Adapters from the planner's candidate arrays to the analytic estimators of ``xpuplan.perf``.
+
+The planner does not estimate anything itself: :class:`RooflineTrainingEvaluator` gathers one
+row of :func:`xpuplan.perf.training.hardware_arrays` per candidate and calls the vectorized
+core :func:`~xpuplan.perf.training.estimate_training_arrays`; :class:`RooflineServingEvaluator`
+does the same with :func:`~xpuplan.perf.serving.build_candidates` and
+:func:`~xpuplan.perf.serving.serving_capacity_arrays`. Both follow the conventions of the
+scalar front ends (``estimate_training``, ``estimate_serving``) so that a brute-force loop over
+the scalar API reproduces the planner exactly:
+
+* a chip is one device (``devices_per_chip = 1``);
+* the scale-up domain of a candidate is its hardware group's domain capped at its chip count
+  (``estimate_training``'s default); the network is the instance's NIC divided by its chips;
+* ZeRO shards over the whole data-parallel group (``dp_shard = dp``), sequence parallelism is
+  on with TP, no context parallelism, no interleaved pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import yaml
+from numpy.typing import NDArray
+
+from xpuplan.perf import serving as serving_core
+from xpuplan.perf import training as training_core
+from xpuplan.perf.efficiency import load_efficiency
+from xpuplan.perf.layout import ModelShape
+from xpuplan.perf.serving_efficiency import efficiency_for
+from xpuplan.search.layouts import LayoutArrays
+from xpuplan.search.results import Source
+from xpuplan.search.serving import ServingEvaluation, ServingWorkload
+from xpuplan.search.space import HardwareGroup
+from xpuplan.search.training import TrainingEvaluation, TrainingWorkload
+
+__all__ = ["RooflineServingEvaluator", "RooflineTrainingEvaluator", "serving_layout"]
+
+IntArray = NDArray[np.int64]
+
+
+@cache
+def _shape(model: Any, seq_len: int) -> ModelShape:
+    return ModelShape.from_spec(model, seq_len)
+
+
+class RooflineTrainingEvaluator:
+    """The planner's view of :mod:`xpuplan.perf.training` (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._hw: dict[tuple[int, str], training_core.HardwareArrays] = {}
+
+    def _hardware(
+        self, groups: Sequence[HardwareGroup], precision: str
+    ) -> training_core.HardwareArrays:
+        key = (id(groups), precision)
+        if key not in self._hw:  # one row per hardware group, built once per search
+            self._hw = {
+                key: training_core.hardware_arrays(
+                    [g.accelerator for g in groups],
+                    precision=precision,
+                    domain_chips=[g.scaleup_domain_chips for g in groups],
+                    scaleout_gbits_per_s_per_chip=[g.network_gbits_per_s_per_chip for g in groups],
+                )
+            }
+        return self._hw[key]
+
+    def __call__(
+        self,
+        workload: TrainingWorkload,
+        groups: Sequence[HardwareGroup],
+        layouts: LayoutArrays,
+    ) -> TrainingEvaluation:
+        shape = _shape(workload.model, workload.seq_len)
+        base = self._hardware(groups, workload.precision)
+        hw = base.take(layouts.group)
+        chips = layouts.chips.astype(np.float64)
+        hw = dataclasses.replace(hw, domain_devices=np.minimum(hw.domain_devices, chips))
+        zero = layouts.zero_stage
+        result = training_core.estimate_training_arrays(
+            shape,
+            hw,
+            training_core.LayoutArrays(
+                dp=layouts.dp,
+                tp=layouts.tp,
+                pp=layouts.pp,
+                cp=1,
+                ep=layouts.ep,
+                shard=np.where(zero >= 1, layouts.dp, 1),
+                zero=zero,
+                recompute=layouts.recompute,
+                sequence_parallel=True,
+                micro_batch=layouts.micro_batch,
+                virtual_pp=1,
+            ),
+            layouts.global_batch_seqs,
+        )
+        return TrainingEvaluation(
+            step_time_s=result.step_time_s,
+            mfu=result.mfu,
+            memory_gb=result.memory_gb,
+            hbm_gb=result.usable_memory_gb,
+            fits=result.feasible,
+            memory_breakdown_gb=result.memory_parts_gb,
+            time_breakdown_s=result.parts_s,
+        )
+
+    def sources(self, group: HardwareGroup) -> tuple[Source, ...]:
+        table = load_efficiency()
+        family = group.accelerator.vendor_family
+        params = table.for_family(family)
+        fitted = family in table.families
+        return (
+            Source(
+                "efficiency",
+                f"training/{family if fitted else 'default'}",
+                "xpuplan/perf/data/training_efficiency.yaml: "
+                + str(table.meta.get("source", "training efficiency table")),
+                str(table.meta.get("as_of")) if table.meta.get("as_of") else None,
+                tuple(f"{k}={v:g}" for k, v in params.to_dict().items()),
+            ),
+        )
+
+
+def serving_layout(group_domain: IntArray, replica_chips: IntArray) -> tuple[IntArray, IntArray]:
+    """(tp, pp) of a replica: TP over the largest power of two inside the scale-up domain, then
+    pipeline stages across domains (Megatron's placement rule, Narayanan et al. 2021)."""
+    domain = np.maximum(group_domain, 1)
+    pow2_domain = 2 ** np.floor(np.log2(domain)).astype(np.int64)
+    tp = np.minimum(replica_chips, pow2_domain)
+    return tp.astype(np.int64), (replica_chips // tp).astype(np.int64)
+
+
+@cache
+def _serving_provenance() -> dict[str, tuple[str, str | None]]:
+    """(source, as_of) of each vendor family's serving efficiency, from the bundled YAML."""
+    text = (
+        resources.files("xpuplan.perf")
+        .joinpath("data/serving_efficiency.yaml")
+        .read_text(encoding="utf-8")
+    )
+    raw = yaml.safe_load(text) or {}
+    defaults = raw.get("defaults") or {}
+    out = {"default": (str(defaults.get("source", "")), _text(defaults.get("as_of")))}
+    for family, entry in (raw.get("families") or {}).items():
+        if isinstance(entry, dict) and entry.get("source"):
+            out[str(family)] = (str(entry["source"]), _text(entry.get("as_of")))
+    return out
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+class RooflineServingEvaluator:
+    """The planner's view of :mod:`xpuplan.perf.serving` (see the module docstring)."""
+
+    def __call__(
+        self,
+        workload: ServingWorkload,
+        groups: Sequence[HardwareGroup],
+        group: IntArray,
+        replica_chips: IntArray,
+    ) -> ServingEvaluation:
+        domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
+        tp, pp = serving_layout(domain[group], replica_chips)
+        model = workload.model
+        usable = (model.n_heads % tp == 0) & (pp <= model.n_layers)
+        cands = serving_core.build_candidates(
+            [g.accelerator for g in groups],
+            group,
+            tp,
+            pp,
+            weight_precision=workload.precision,
+        )
+        common: dict[str, Any] = {
+            "input_len": float(workload.input_tokens),
+            "output_len": float(workload.output_tokens),
+        }
+        at_slo = serving_core.serving_capacity_arrays(
+            model,
+            cands,
+            ttft_p99_ms=workload.ttft_p99_s * 1e3,
+            tpot_p99_ms=workload.tpot_p99_s * 1e3,
+            **common,
+        )
+        idle = serving_core.serving_capacity_arrays(
+            model, cands, batch=np.ones(group.shape[0]), **common
+        )
+        fits = usable & (idle.status != 1) & (idle.status != 2)
+        ok = fits & (at_slo.status == 0)
+        capacity = np.where(ok, at_slo.rate_per_s, 0.0)
+        hbm = np.array([g.accelerator.hbm_gb for g in groups], dtype=np.float64)[group]
+        return ServingEvaluation(
+            capacity_rps=np.asarray(capacity, dtype=np.float64),
+            fits=np.asarray(fits, dtype=bool),
+            memory_gb=np.asarray(idle.weights_gb_per_chip, dtype=np.float64),
+            hbm_gb=hbm,
+            ttft_min_s=np.where(fits, idle.ttft_p99_s, np.nan),
+            tpot_min_s=np.where(fits, idle.tpot_p99_s, np.nan),
+            layout={"tp": tp, "pp": pp},
+        )
+
+    def sources(self, group: HardwareGroup) -> tuple[Source, ...]:
+        family = group.accelerator.vendor_family
+        provenance = _serving_provenance()
+        source, as_of = provenance.get(family, provenance["default"])
+        params = efficiency_for(family)
+        return (
+            Source(
+                "efficiency",
+                f"serving/{family}",
+                "xpuplan/perf/data/serving_efficiency.yaml: " + source,
+                as_of,
+                tuple(f"{k}={v:g}" for k, v in params.to_dict().items()),
+            ),
+        )

@@ -1,0 +1,556 @@
+"""Search every offering x chip count x layout for a training run, ranked and explained.
+
+Pipeline (all numpy; the only Python loops run over offerings and hardware groups, never over
+candidates):
+
+1. ``group_hardware``: selected offerings -> hardware groups (region/price-free);
+2. chip counts per group (instance ladder or slice sizes, capped by max chips);
+3. ``enumerate_layouts``: every structurally valid layout of every (group, chips) pair;
+4. the training estimator evaluates all rows at once (step time, MFU, memory, fits-in-HBM);
+5. per (group, chips) the memory-feasible layout with the least time per token is kept: it is
+   also the cheapest and the lowest-energy one for that pair, since price and power do not
+   depend on the layout;
+6. pairs are broadcast to the group's offerings (price, grid, PUE) -> plans with wall time,
+   cost, energy and CO2;
+7. deadline and budget filter the plans; each stage is counted so that an empty result names
+   the constraint that removed the last candidates and how far off the nearest one was.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xpuplan.catalog.catalog import Catalog
+from xpuplan.energy import PowerModel, run_energy
+from xpuplan.errors import InfeasibleError
+from xpuplan.models.spec import ModelSpec
+from xpuplan.search.filters import SelectedOffering
+from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutArrays, LayoutGrid, enumerate_layouts
+from xpuplan.search.pareto import pareto_front
+from xpuplan.search.results import (
+    LockInEntry,
+    SearchStats,
+    Source,
+    TrainingPlan,
+    finite_or_none,
+)
+from xpuplan.search.space import HardwareGroup, build_offering_arrays, chip_counts
+from xpuplan.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
+
+__all__ = [
+    "OBJECTIVES",
+    "TrainingEvaluation",
+    "TrainingEvaluator",
+    "TrainingSearch",
+    "TrainingWorkload",
+    "format_duration",
+    "format_usd",
+    "search_training",
+]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+Progress = Callable[[str, float], None]
+
+OBJECTIVES: tuple[str, ...] = ("cost", "time", "co2")
+# Rows evaluated per call of the estimator; bounds peak memory and paces the progress callback.
+_CHUNK = 200_000
+_RECOMPUTE_NAMES = {code: name for name, code in RECOMPUTE_CODES.items()}
+
+
+@dataclass(frozen=True)
+class TrainingWorkload:
+    """What to train: model, tokens, sequence length, global batch and precision."""
+
+    model: ModelSpec
+    tokens: float
+    seq_len: int
+    global_batch_tokens: int
+    precision: str = "bf16"
+
+    @property
+    def global_batch_seqs(self) -> int:
+        return max(1, round(self.global_batch_tokens / self.seq_len))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.name,
+            "tokens": self.tokens,
+            "seq_len": self.seq_len,
+            "global_batch_tokens": self.global_batch_seqs * self.seq_len,
+            "global_batch_seqs": self.global_batch_seqs,
+            "precision": self.precision,
+        }
+
+
+@dataclass(frozen=True)
+class TrainingEvaluation:
+    """The estimator's answer for every row of a :class:`LayoutArrays`."""
+
+    step_time_s: FloatArray
+    mfu: FloatArray
+    memory_gb: FloatArray  # per chip
+    hbm_gb: FloatArray  # capacity per chip
+    fits: BoolArray  # memory feasibility (and any other hard limit the estimator knows)
+    memory_breakdown_gb: Mapping[str, FloatArray]  # parts sum to memory_gb
+    time_breakdown_s: Mapping[str, FloatArray]  # parts sum to step_time_s
+
+
+class TrainingEvaluator(Protocol):
+    """What the planner needs from the training estimator: a vectorized evaluation."""
+
+    def __call__(
+        self,
+        workload: TrainingWorkload,
+        groups: Sequence[HardwareGroup],
+        layouts: LayoutArrays,
+    ) -> TrainingEvaluation: ...
+
+    def sources(self, group: HardwareGroup) -> tuple[Source, ...]:
+        """Efficiency parameters (with source and as_of) used for this hardware."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrainingSearch:
+    """Constraints and ranking of a training search."""
+
+    objective: str = "cost"
+    deadline_s: float | None = None
+    budget_usd: float | None = None
+    max_chips: int | None = None
+    top: int = 10
+    power: PowerModel = field(default_factory=PowerModel)
+    layout_grid: LayoutGrid = field(default_factory=LayoutGrid)
+    pricing: str = "on_demand"
+
+
+def format_duration(seconds: float) -> str:
+    """``9.3d``, ``14.2h``, ``35min`` or ``12s``."""
+    if not math.isfinite(seconds):
+        return "n/a"
+    if seconds >= SECONDS_PER_DAY:
+        return f"{seconds / SECONDS_PER_DAY:.3g}d"
+    if seconds >= SECONDS_PER_HOUR:
+        return f"{seconds / SECONDS_PER_HOUR:.3g}h"
+    if seconds >= 60:
+        return f"{seconds / 60:.3g}min"
+    return f"{seconds:.3g}s"
+
+
+def format_usd(value: float) -> str:
+    """``$7.2M``, ``$530k``, ``$12.50``."""
+    if not math.isfinite(value):
+        return "n/a"
+    if value >= 1e9:
+        return f"${value / 1e9:.3g}B"
+    if value >= 1e6:
+        return f"${value / 1e6:.3g}M"
+    if value >= 1e4:
+        return f"${value / 1e3:.3g}k"
+    return f"${value:,.2f}"
+
+
+def _pairs(groups: Sequence[HardwareGroup]) -> tuple[IntArray, IntArray]:
+    """All (group, chips) pairs as two flat arrays."""
+    pg: list[IntArray] = []
+    pc: list[IntArray] = []
+    for g, group in enumerate(groups):
+        counts = chip_counts(group.chips_per_instance, group.allowed_chip_counts, group.max_chips)
+        pg.append(np.full(counts.shape[0], g, dtype=np.int64))
+        pc.append(counts)
+    if not pg:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(pg), np.concatenate(pc)
+
+
+def _evaluate_chunked(
+    evaluator: TrainingEvaluator,
+    workload: TrainingWorkload,
+    groups: Sequence[HardwareGroup],
+    layouts: LayoutArrays,
+    progress: Progress | None,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
+    n = len(layouts)
+    step = np.empty(n)
+    mfu = np.empty(n)
+    mem = np.empty(n)
+    hbm = np.empty(n)
+    fits = np.empty(n, dtype=bool)
+    for start in range(0, n, _CHUNK):
+        index = np.arange(start, min(n, start + _CHUNK))
+        ev = evaluator(workload, groups, layouts.take(index))
+        step[index] = ev.step_time_s
+        mfu[index] = ev.mfu
+        mem[index] = ev.memory_gb
+        hbm[index] = ev.hbm_gb
+        fits[index] = ev.fits
+        if progress is not None:
+            progress("evaluating layouts", min(1.0, (start + _CHUNK) / n))
+    return step, mfu, mem, hbm, fits
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Plan rows: one per (offering, group-chips pair), with its best layout."""
+
+    offering: IntArray
+    layout: IntArray  # row in the layouts arrays
+    chips: IntArray
+    instances: IntArray
+    wall_time_s: FloatArray
+    usd_per_hour: FloatArray
+    cost_usd: FloatArray
+    energy_kwh: FloatArray
+    co2_kg: FloatArray
+
+
+def _objective_order(objective: str, rows: _Rows, index: IntArray) -> IntArray:
+    """``index`` sorted by the objective with ties broken by the other two metrics."""
+    cost = rows.cost_usd[index]
+    time = rows.wall_time_s[index]
+    co2 = np.where(np.isfinite(rows.co2_kg[index]), rows.co2_kg[index], np.inf)
+    keys = {"cost": (co2, time, cost), "time": (co2, cost, time), "co2": (time, cost, co2)}
+    return index[np.lexsort((index, *keys[objective]))]
+
+
+def _codes(keys: Sequence[object]) -> IntArray:
+    """Integer codes of hashable keys (equal keys get equal codes)."""
+    table: dict[object, int] = {}
+    return np.array([table.setdefault(k, len(table)) for k in keys], dtype=np.int64)
+
+
+def _first_per_key(ranked: IntArray, key: IntArray) -> list[int]:
+    """The first element of ``ranked`` for every distinct ``key``, in ranked order."""
+    _, first = np.unique(key, return_index=True)
+    return [int(ranked[p]) for p in np.sort(first)]
+
+
+def _objective_values(objective: str, rows: _Rows) -> FloatArray:
+    if objective == "cost":
+        return rows.cost_usd
+    if objective == "time":
+        return rows.wall_time_s
+    return rows.co2_kg
+
+
+def search_training(
+    workload: TrainingWorkload,
+    catalog: Catalog,
+    selected: Sequence[SelectedOffering],
+    groups: Sequence[HardwareGroup],
+    search: TrainingSearch,
+    evaluator: TrainingEvaluator,
+    progress: Progress | None = None,
+) -> tuple[
+    tuple[TrainingPlan, ...], tuple[TrainingPlan, ...], tuple[LockInEntry, ...], SearchStats
+]:
+    """Top plans, the cost/time Pareto front, lock-in premiums and search statistics."""
+    removed: dict[str, int] = {}
+    pair_group, pair_chips = _pairs(groups)
+    if pair_group.size == 0:
+        smallest = min(
+            groups,
+            key=lambda g: (
+                min(g.allowed_chip_counts) if g.allowed_chip_counts else g.chips_per_instance
+            ),
+        )
+        unit = (
+            min(smallest.allowed_chip_counts)
+            if smallest.allowed_chip_counts
+            else smallest.chips_per_instance
+        )
+        raise InfeasibleError(
+            f"--max-chips {search.max_chips}: every offering needs more chips; the smallest "
+            f"rentable unit is {unit} x {smallest.accelerator.id}"
+        )
+    domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
+    layouts = enumerate_layouts(
+        workload.model,
+        pair_group,
+        pair_chips,
+        domain,
+        workload.global_batch_seqs,
+        search.layout_grid,
+    )
+    if len(layouts) == 0:
+        raise InfeasibleError(
+            f"--global-batch-tokens {workload.global_batch_seqs * workload.seq_len}: no layout "
+            f"of any chip count splits a global batch of {workload.global_batch_seqs} sequences "
+            f"into data-parallel groups (within {search.layout_grid.micro_batch} micro-batches); "
+            "raise the batch or lower --max-chips"
+        )
+    step, mfu, mem, hbm, fits = _evaluate_chunked(evaluator, workload, groups, layouts, progress)
+    evaluated = len(layouts)
+    batch_tokens = layouts.global_batch_seqs * workload.seq_len
+    time_per_token = np.where(fits, step / batch_tokens, np.inf)
+    removed["memory"] = int((~fits).sum())
+    if not fits.any():
+        ratio = mem / hbm
+        j = int(np.argmin(ratio))
+        g = groups[int(layouts.group[j])]
+        raise InfeasibleError(
+            f"memory: no layout fits in device memory; the closest needs {mem[j]:.1f} GB per "
+            f"chip vs {hbm[j]:.0f} GB on {int(layouts.chips[j])} x {g.accelerator.id} "
+            f"(tp={int(layouts.tp[j])}, pp={int(layouts.pp[j])}); allow more chips "
+            "(--max-chips) or choose chips with more memory"
+        )
+
+    # 5. best layout per (group, chips) pair.
+    order = np.lexsort((np.arange(evaluated), time_per_token, layouts.pair))
+    first = np.ones(evaluated, dtype=bool)
+    first[1:] = layouts.pair[order][1:] != layouts.pair[order][:-1]
+    best = order[first]
+    best = best[np.isfinite(time_per_token[best])]
+
+    # 6. broadcast pairs to offerings.
+    arrays = build_offering_arrays(selected, groups)
+    members = [np.array(g.members, dtype=np.int64) for g in groups]
+    best_group = layouts.group[best]
+    counts = np.array([members[int(g)].shape[0] for g in best_group], dtype=np.int64)
+    layout_row = np.repeat(best, counts)
+    offering = (
+        np.concatenate([members[int(g)] for g in best_group])
+        if best.size
+        else np.empty(0, np.int64)
+    )
+    chips = layouts.chips[layout_row]
+    instances = chips // arrays.chips_per_instance[offering]
+    steps = np.ceil(workload.tokens / batch_tokens[layout_row])
+    wall = steps * step[layout_row]
+    usd_per_hour = instances * arrays.usd_per_hour[offering]
+    cost = usd_per_hour * wall / SECONDS_PER_HOUR
+    energy = run_energy(
+        chips=chips.astype(np.float64),
+        wall_time_s=wall,
+        tdp_w=arrays.tdp_w[offering],
+        utilization=mfu[layout_row],
+        pue=arrays.pue[offering],
+        grid_gco2_per_kwh=arrays.grid_gco2_per_kwh[offering],
+        model=search.power,
+    )
+    rows = _Rows(
+        offering=offering,
+        layout=layout_row,
+        chips=chips,
+        instances=instances,
+        wall_time_s=wall,
+        usd_per_hour=usd_per_hour,
+        cost_usd=cost,
+        energy_kwh=energy.energy_kwh,
+        co2_kg=energy.co2_kg,
+    )
+
+    # 7. deadline and budget.
+    def describe(i: int) -> str:
+        o = selected[int(rows.offering[i])].offering
+        return (
+            f"{int(rows.chips[i])} x {o.accelerator_id} ({o.provider}:{o.instance} "
+            f"x{int(rows.instances[i])} in {o.region})"
+        )
+
+    alive = np.ones(offering.shape[0], dtype=bool)
+    if search.deadline_s is not None:
+        ok = wall <= search.deadline_s
+        removed["deadline"] = int((alive & ~ok).sum())
+        if not (alive & ok).any():
+            i = int(np.argmin(np.where(alive, wall, np.inf)))
+            raise InfeasibleError(
+                f"deadline {format_duration(search.deadline_s)}: the fastest feasible plan "
+                f"takes {format_duration(float(wall[i]))} on {describe(i)}; allow more chips "
+                "(--max-chips), a larger --global-batch-tokens, more offerings or a later "
+                "deadline"
+            )
+        alive &= ok
+    if search.budget_usd is not None:
+        ok = cost <= search.budget_usd
+        removed["budget"] = int((alive & ~ok).sum())
+        if not (alive & ok).any():
+            i = int(np.argmin(np.where(alive, cost, np.inf)))
+            within = " meeting the deadline" if search.deadline_s is not None else ""
+            raise InfeasibleError(
+                f"budget {format_usd(search.budget_usd)}: the cheapest plan{within} costs "
+                f"{format_usd(float(cost[i]))} on {describe(i)} "
+                f"(takes {format_duration(float(wall[i]))})"
+            )
+        alive &= ok
+    feasible = np.flatnonzero(alive)
+    ranked = _objective_order(search.objective, rows, feasible)
+
+    # Top plans: the best region/chip count per (provider, instance).
+    instance_code = _codes([(s.offering.provider, s.offering.instance) for s in selected])
+    top = _first_per_key(ranked, instance_code[rows.offering[ranked]])[: search.top]
+
+    front = feasible[pareto_front(rows.cost_usd[feasible], rows.wall_time_s[feasible])]
+
+    build = _PlanBuilder(
+        workload, catalog, selected, groups, search, evaluator, layouts, rows, step, mfu
+    )
+    plans = tuple(build(i) for i in top)
+    pareto = tuple(build(int(i)) for i in front)
+    values = _objective_values(search.objective, rows)
+    best_value = float(values[ranked[0]])
+    lock_in: list[LockInEntry] = []
+    for kind in ("vendor", "software_stack"):
+        names = [
+            g.accelerator.vendor if kind == "vendor" else g.accelerator.software_stack
+            for g in groups
+        ]
+        name_code = _codes(names)
+        group_of_row = arrays.group[rows.offering[ranked]]
+        for i in _first_per_key(ranked, name_code[group_of_row]):
+            value = float(values[i])
+            premium = (value - best_value) / best_value * 100.0 if best_value > 0 else 0.0
+            lock_in.append(
+                LockInEntry(
+                    group_kind=kind,
+                    group=names[int(arrays.group[rows.offering[i]])],
+                    plan=build(int(i)),
+                    objective_value=value,
+                    premium_pct=premium,
+                )
+            )
+    stats = SearchStats(
+        offerings=len(selected),
+        hardware_groups=len(groups),
+        candidates_evaluated=evaluated,
+        feasible_plans=int(feasible.size),
+        removed_by={k: v for k, v in removed.items() if v},
+    )
+    return plans, pareto, tuple(lock_in), stats
+
+
+class _PlanBuilder:
+    """Turns one plan row into a :class:`TrainingPlan` (breakdowns re-evaluated for that row)."""
+
+    def __init__(
+        self,
+        workload: TrainingWorkload,
+        catalog: Catalog,
+        selected: Sequence[SelectedOffering],
+        groups: Sequence[HardwareGroup],
+        search: TrainingSearch,
+        evaluator: TrainingEvaluator,
+        layouts: LayoutArrays,
+        rows: _Rows,
+        step: FloatArray,
+        mfu: FloatArray,
+    ) -> None:
+        self.workload = workload
+        self.catalog = catalog
+        self.selected = selected
+        self.groups = groups
+        self.search = search
+        self.evaluator = evaluator
+        self.layouts = layouts
+        self.rows = rows
+        self.step = step
+        self.mfu = mfu
+        self.cache: dict[int, TrainingPlan] = {}
+
+    def __call__(self, i: int) -> TrainingPlan:
+        if i not in self.cache:
+            self.cache[i] = self._build(i)
+        return self.cache[i]
+
+    def _build(self, i: int) -> TrainingPlan:
+        rows, lay = self.rows, self.layouts
+        sel = self.selected[int(rows.offering[i])]
+        o = sel.offering
+        j = int(rows.layout[i])
+        group = self.groups[int(lay.group[j])]
+        acc = group.accelerator
+        one = lay.take(np.array([j]))
+        ev = self.evaluator(self.workload, self.groups, one)
+        batch_tokens = int(one.global_batch_seqs[0]) * self.workload.seq_len
+        layout = {
+            "tp": int(one.tp[0]),
+            "pp": int(one.pp[0]),
+            "dp": int(one.dp[0]),
+            "ep": int(one.ep[0]),
+            "micro_batch": int(one.micro_batch[0]),
+            "grad_accum": int(one.grad_accum[0]),
+            "zero_stage": int(one.zero_stage[0]),
+            "recompute": _RECOMPUTE_NAMES[int(one.recompute[0])],
+            "global_batch_seqs": int(one.global_batch_seqs[0]),
+            "global_batch_tokens": batch_tokens,
+        }
+        notes: list[str] = []
+        energy = finite_or_none(float(rows.energy_kwh[i]))
+        co2 = finite_or_none(float(rows.co2_kg[i]))
+        region = sel.region
+        if acc.tdp_w is None:
+            notes.append(f"energy and CO2 unknown: the catalog has no TDP for {acc.id}")
+        elif region is None:
+            notes.append(f"energy and CO2 unknown: no region row for {o.provider}:{o.region}")
+        elif region.pue is None:
+            notes.append(f"energy and CO2 unknown: no PUE for {o.provider}:{o.region}")
+        elif region.grid_gco2_per_kwh is None:
+            notes.append(f"CO2 unknown: no grid carbon intensity for {o.provider}:{o.region}")
+        sources = [
+            Source(
+                "accelerator",
+                acc.id,
+                acc.source,
+                str(acc.as_of),
+                ("bf16_dense_tflops", "hbm_gb", "hbm_tbps", "scaleup_gbytes_per_s", "tdp_w"),
+            ),
+            Source(
+                "offering",
+                f"{o.provider}/{o.region}/{o.instance}",
+                o.source,
+                str(o.as_of),
+                (f"usd_per_hour.{self.search.pricing}", "chips_per_instance"),
+            ),
+        ]
+        if region is not None:
+            sources.append(
+                Source(
+                    "region",
+                    f"{region.provider}/{region.code}",
+                    region.source,
+                    str(region.as_of),
+                    ("grid_gco2_per_kwh", "pue", "country", "eu", "eea"),
+                )
+            )
+        if self.workload.model.source:
+            sources.append(Source("model", self.workload.model.name, self.workload.model.source))
+        sources.append(Source("power_model", "energy", self.search.power.description))
+        sources.extend(self.evaluator.sources(group))
+        return TrainingPlan(
+            provider=o.provider,
+            region=o.region,
+            instance=o.instance,
+            accelerator_id=acc.id,
+            vendor=acc.vendor,
+            software_stack=acc.software_stack,
+            country=region.country if region else None,
+            chips=int(rows.chips[i]),
+            instances=int(rows.instances[i]),
+            layout=layout,
+            step_time_s=float(self.step[j]),
+            steps=math.ceil(self.workload.tokens / batch_tokens),
+            wall_time_s=float(rows.wall_time_s[i]),
+            usd_per_hour=float(rows.usd_per_hour[i]),
+            cost_usd=float(rows.cost_usd[i]),
+            pricing=self.search.pricing,
+            energy_kwh=energy,
+            co2_kg=co2,
+            mfu=float(self.mfu[j]),
+            tokens_per_s=batch_tokens / float(self.step[j]),
+            memory_gb_per_chip={k: float(v[0]) for k, v in ev.memory_breakdown_gb.items()}
+            | {"total": float(ev.memory_gb[0]), "capacity": float(ev.hbm_gb[0])},
+            step_time_breakdown_s={k: float(v[0]) for k, v in ev.time_breakdown_s.items()}
+            | {"total": float(ev.step_time_s[0])},
+            grid_gco2_per_kwh=region.grid_gco2_per_kwh if region else None,
+            pue=region.pue if region else None,
+            notes=tuple(notes),
+            sources=tuple(sources),
+        )
