@@ -1,0 +1,266 @@
+"""A SkyPilot task YAML for a planner result.
+
+SkyPilot (https://docs.skypilot.co, "SkyPilot YAML") describes a job as ``num_nodes`` copies of
+one per-node ``resources`` block; ``resources.any_of`` lists alternatives its optimizer may pick
+from (the cheapest available one). We write the chosen plan first and, as further ``any_of``
+entries, the next-ranked plans that need the same number of nodes (other regions, providers or
+vendors), so SkyPilot can fail over between them. Plans needing a different node count, or on
+providers or chips SkyPilot does not know, are listed as comments.
+
+Names: ``infra: <cloud>/<region>``, ``accelerators: <Name>:<count per node>``; a TPU slice is
+one accelerator ``tpu-v5p-128`` on one node (see ``skypilot_names.yaml``). ``setup`` and ``run``
+are left as commented placeholders for the user.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from xpuplan import __version__
+from xpuplan.catalog.catalog import Catalog
+from xpuplan.errors import InputError
+from xpuplan.report.io import result_kind
+
+__all__ = [
+    "NodeSpec",
+    "SkyPilotNames",
+    "node_spec",
+    "skypilot_names",
+    "skypilot_task_yaml",
+]
+
+
+@dataclass(frozen=True)
+class SkyPilotNames:
+    """The name tables of ``skypilot_names.yaml``."""
+
+    clouds: frozenset[str]
+    accelerators: Mapping[str, Mapping[str, Any]]
+    tpus: Mapping[str, Mapping[str, Any]]
+    source: str
+    as_of: str
+
+    def accelerator_name(self, accelerator_id: str, provider: str) -> str | None:
+        """SkyPilot's name of a (non-TPU) accelerator on ``provider``, or None if unknown."""
+        row = self.accelerators.get(accelerator_id)
+        if row is None:
+            return None
+        by_provider = row.get("by_provider") or {}
+        return str(by_provider.get(provider, row["name"]))
+
+
+@functools.cache
+def skypilot_names() -> SkyPilotNames:
+    """Load the bundled name tables (once, on first use)."""
+    text = resources.files("xpuplan.export").joinpath("skypilot_names.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return SkyPilotNames(
+        clouds=frozenset(data["clouds"]),
+        accelerators=data["accelerators"],
+        tpus=data["tpus"],
+        source=str(data["source"]),
+        as_of=str(data["as_of"]),
+    )
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """What one plan asks SkyPilot for: where, which accelerator per node, how many nodes."""
+
+    infra: str
+    accelerators: str
+    num_nodes: int
+    use_spot: bool
+
+
+def _per_node_chips(plan: Mapping[str, Any], catalog: Catalog | None) -> int:
+    """Chips per SkyPilot node: the instance's chips, or a whole NVLink/Infinity Fabric board
+    (8, 4 or 2) where the catalog prices single GPUs of a larger server (per-GPU rows)."""
+    chips, instances = int(plan["chips"]), int(plan["instances"])
+    per_instance = max(chips // max(instances, 1), 1)
+    if per_instance > 1 or catalog is None:
+        return per_instance
+    domain = 1
+    for o in catalog.offerings:
+        if (o.provider, o.region, o.instance) == (
+            plan["provider"],
+            plan["region"],
+            plan["instance"],
+        ):
+            accelerator = catalog.accelerator(o.accelerator_id)
+            domain = o.scaleup_domain_chips or accelerator.scaleup_domain_chips
+            break
+    return next((n for n in (8, 4, 2) if n <= domain and chips % n == 0), 1)
+
+
+def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSpec | str:
+    """The SkyPilot resources of one plan, or the reason it cannot be written as one."""
+    names = skypilot_names()
+    provider, accelerator_id = str(plan.get("provider")), str(plan.get("accelerator_id"))
+    use_spot = plan.get("pricing") == "spot"
+    if provider not in names.clouds:
+        return f"provider {provider!r} is not a SkyPilot cloud"
+    try:
+        chips = int(plan["chips"])
+        infra = f"{provider}/{plan['region']}"
+        if accelerator_id in names.tpus:
+            tpu = names.tpus[accelerator_id]
+            return NodeSpec(infra, f"{tpu['prefix']}-{chips * int(tpu['per_chip'])}", 1, use_spot)
+        name = names.accelerator_name(accelerator_id, provider)
+        if name is None:
+            return f"accelerator {accelerator_id!r} has no SkyPilot name"
+        per_node = _per_node_chips(plan, catalog)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(f"PLAN.json: a plan lacks a usable {error} field") from None
+    if chips % per_node:
+        return f"{chips} chips do not split into nodes of {per_node}"
+    return NodeSpec(infra, f"{name}:{per_node}", chips // per_node, use_spot)
+
+
+def _plans_of(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    kind = result_kind(result, "PLAN.json")
+    if kind == "serving_plan":
+        entries = result["fleet"].get("entries") or []
+        try:
+            return [
+                {**e, "chips": e["chips_per_replica"], "instances": e["instances_per_replica"]}
+                for e in entries
+                if isinstance(e, Mapping)
+            ]
+        except KeyError as error:
+            raise InputError(f"PLAN.json: a fleet entry lacks the {error} field") from None
+    return [p for p in result["plans"] if isinstance(p, Mapping)]
+
+
+def _describe(plan: Mapping[str, Any]) -> str:
+    parts = [
+        f"{plan.get('accelerator_id')} x{plan.get('chips')} on {plan.get('provider')} "
+        f"{plan.get('instance')} ({plan.get('region')})"
+    ]
+    if "replicas" in plan:
+        parts.append(f"{plan['replicas']} replicas")
+    for key, text in (("wall_time_s", "{:,.1f} days"), ("cost_usd", "${:,.0f}")):
+        value = plan.get(key)
+        if isinstance(value, int | float) and math.isfinite(value):
+            parts.append(text.format(value / 86400.0 if key == "wall_time_s" else value))
+    return ", ".join(parts)
+
+
+def skypilot_task_yaml(
+    result: Mapping[str, Any],
+    *,
+    catalog: Catalog | None = None,
+    plan: int = 1,
+    max_candidates: int = 5,
+    name: str | None = None,
+) -> str:
+    """The SkyPilot task of plan number ``plan`` (1 = best) of a planner result, as YAML text.
+
+    Other plans of the result needing the same number of nodes follow as ``any_of``
+    alternatives, at most ``max_candidates`` in all. For a serving plan, ``plan`` numbers the
+    fleet's replica types and the task runs that type's replicas as nodes (a SkyServe service
+    spec is left to the user).
+    """
+    plans = _plans_of(result)
+    if not 1 <= plan <= len(plans):
+        raise InputError(f"--plan: {plan} is not between 1 and {len(plans)} (plans in the file)")
+    if max_candidates < 1:
+        raise InputError(f"--max-candidates: {max_candidates} must be at least 1")
+    chosen = node_spec(plans[plan - 1], catalog)
+    if isinstance(chosen, str):
+        raise InputError(f"--plan {plan}: cannot export to SkyPilot: {chosen}")
+    picked: list[tuple[Mapping[str, Any], NodeSpec]] = [(plans[plan - 1], chosen)]
+    skipped: list[str] = []
+    seen = {(chosen.infra, chosen.accelerators)}
+    serving = result.get("kind") == "serving_plan"
+    for number, other in enumerate(plans, 1):
+        if number == plan:
+            continue
+        spec = node_spec(other, catalog)
+        if isinstance(spec, str):
+            reason = spec
+        elif serving:
+            reason = f"a service of its own (--plan {number})"
+        elif spec.num_nodes != chosen.num_nodes or spec.use_spot != chosen.use_spot:
+            spot = " on spot" if spec.use_spot else ""
+            reason = f"needs num_nodes {spec.num_nodes}{spot} (--plan {number})"
+        elif (spec.infra, spec.accelerators) in seen:
+            continue  # the same resources as a candidate already listed
+        elif len(picked) >= max_candidates:
+            reason = f"beyond --max-candidates {max_candidates} (--plan {number})"
+        else:
+            picked.append((other, spec))
+            seen.add((spec.infra, spec.accelerators))
+            continue
+        skipped.append(f"{_describe(other)}: {reason}")
+    return _render(result, picked, skipped, name)
+
+
+def _task_name(result: Mapping[str, Any], name: str | None) -> str:
+    if name:
+        return name
+    workload = result.get("workload") if isinstance(result.get("workload"), Mapping) else {}
+    model = str((workload or {}).get("model") or "job")
+    slug = "".join(c if c.isalnum() else "-" for c in model.lower()).strip("-")
+    return f"xpuplan-{slug}"[:60].rstrip("-")
+
+
+_TRAIN_RUN = (
+    "# run: |",
+    '#   MASTER_ADDR=$(echo "$SKYPILOT_NODE_IPS" | head -n1)',
+    "#   torchrun --nnodes=$SKYPILOT_NUM_NODES --nproc-per-node=$SKYPILOT_NUM_GPUS_PER_NODE \\",
+    "#     --node-rank=$SKYPILOT_NODE_RANK --master-addr=$MASTER_ADDR --master-port=8008 \\",
+    "#     train.py",
+)
+_SERVE_RUN = (
+    "# run: |",
+    "#   vllm serve MODEL --port 8000 --tensor-parallel-size $SKYPILOT_NUM_GPUS_PER_NODE",
+)
+_SERVE_PORT = 8000  # the port the placeholder server listens on and SkyServe probes
+
+
+def _render(
+    result: Mapping[str, Any],
+    picked: Sequence[tuple[Mapping[str, Any], NodeSpec]],
+    skipped: Sequence[str],
+    name: str | None,
+) -> str:
+    names = skypilot_names()
+    chosen_plan, chosen = picked[0]
+    serving = result.get("kind") == "serving_plan"
+    lines = [
+        f"# SkyPilot {'service' if serving else 'task'} written by xpuplan {__version__} from a "
+        f"{result.get('kind')} result.",
+        "# Candidates in the planner's order; SkyPilot launches the cheapest one available.",
+    ]
+    lines += [f"#   - {_describe(p)}" for p, _ in picked]
+    if skipped:
+        lines.append("# Not included:")
+        lines += [f"#   - {text}" for text in skipped]
+    lines.append(f"# Accelerator names as SkyPilot spells them, as of {names.as_of}.")
+    task: dict[str, Any] = {"name": _task_name(result, name)}
+    resources: dict[str, Any] = {"use_spot": chosen.use_spot}
+    if serving:
+        lines.append("# Launch with 'sky serve up'; each fleet entry is one service (--plan N).")
+        task["service"] = {"readiness_probe": "/health", "replicas": chosen_plan["replicas"]}
+        resources["ports"] = _SERVE_PORT
+    task["num_nodes"] = chosen.num_nodes
+    resources["any_of"] = [{"infra": s.infra, "accelerators": s.accelerators} for _, s in picked]
+    task["resources"] = resources
+    body = yaml.safe_dump(task, sort_keys=False, default_flow_style=False)
+    placeholders = [
+        "",
+        "# Fill in and uncomment:",
+        "# workdir: .",
+        "# setup: |",
+        "#   pip install -r requirements.txt",
+        *(_SERVE_RUN if serving else _TRAIN_RUN),
+    ]
+    return "\n".join(lines) + "\n" + body + "\n".join(placeholders) + "\n"
