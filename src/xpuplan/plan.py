@@ -404,10 +404,12 @@ def _pick_offering(
     if option.region is not None:
         in_region = [o for o in rows if o.region == option.region]
         if not in_region:
+            regions = sorted({o.region for o in rows})
             raise UnknownNameError(
-                f"region of {option.provider}:{option.instance}",
+                "region",
                 option.region,
-                sorted({o.region for o in rows}),
+                regions,
+                f"{option.provider}:{option.instance} is offered in {', '.join(regions)}",
             )
         rows = in_region
     priced = [o for o in rows if pricing in o.usd_per_hour]
@@ -415,7 +417,11 @@ def _pick_offering(
         have = sorted({p for o in rows for p in o.usd_per_hour})
         raise InfeasibleError(
             f"--option {option.text!r}: no {pricing} price in the catalog"
-            + (f"; priced as {', '.join(have)} (add pricing=... to the option)" if have else "")
+            + (
+                f"; priced as {', '.join(have)} (add pricing=... to the option)"
+                if have
+                else " under any pricing model"
+            )
         )
 
     # The cheapest region; ties go to the lowest grid carbon intensity.

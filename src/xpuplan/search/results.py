@@ -227,6 +227,7 @@ class FleetEntry:
     vendor: str
     software_stack: str
     chips_per_replica: int
+    chips_per_instance: int
     layout: dict[str, Any]
     capacity_rps_per_replica: float
     replicas: int
@@ -252,6 +253,7 @@ class FleetEntry:
             "vendor": self.vendor,
             "software_stack": self.software_stack,
             "chips_per_replica": self.chips_per_replica,
+            "chips_per_instance": self.chips_per_instance,
             "layout": dict(self.layout),
             "capacity_rps_per_replica": self.capacity_rps_per_replica,
             "replicas": self.replicas,

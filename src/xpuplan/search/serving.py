@@ -195,6 +195,7 @@ def _fleet_plan(
             vendor=acc.vendor,
             software_stack=acc.software_stack,
             chips_per_replica=int(units.replica_chips[u]),
+            chips_per_instance=o.chips_per_instance,
             layout=layout,
             capacity_rps_per_replica=float(ev.capacity_rps[c]),
             replicas=n_units * int(units.replicas_per_unit[u]),

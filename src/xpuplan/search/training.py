@@ -285,7 +285,7 @@ def search_training(
             f"--global-batch-tokens {workload.global_batch_seqs * workload.seq_len}: no layout "
             f"of any chip count splits a global batch of {workload.global_batch_seqs} sequences "
             f"into data-parallel groups (within {search.layout_grid.micro_batch} micro-batches); "
-            "raise the batch or lower --max-chips"
+            "raise --global-batch-tokens or use fewer chips"
         )
     step, mfu, mem, hbm, fits = _evaluate_chunked(evaluator, workload, groups, layouts, progress)
     evaluated = len(layouts)
