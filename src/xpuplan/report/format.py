@@ -94,6 +94,10 @@ def time_unit_s(largest_s: float) -> float:
 
 def fmt_value(key: str, value: Any) -> str:
     """A workload or constraint value, formatted by the unit its key names."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or DASH
     if as_float(value) is None:
         return DASH if value is None else str(value)
     if key.endswith("_s"):

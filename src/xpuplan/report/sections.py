@@ -62,12 +62,25 @@ def _long_label(plan: Plan) -> str:
     )
 
 
+_LAYOUT_SHORT = {"micro_batch": "mb", "zero_stage": "z", "grad_accum": "ga", "recompute": "rc:"}
+
+
 def _layout_text(layout: Any) -> str:
+    """A layout as ``tp8 pp2 dp32 mb1 z1``: degrees first, then the other knobs; batch sizes
+    (shown with the workload) and unit degrees of optional parallelisms are left out."""
     if not isinstance(layout, Mapping) or not layout:
         return DASH
-    return " ".join(
-        f"{k}={text_of(v)}" for k, v in layout.items() if not isinstance(v, Mapping | list)
-    )
+    parts = []
+    for key, value in layout.items():
+        if key.startswith("global_") or isinstance(value, Mapping | list):
+            continue
+        if key in ("ep", "cp", "sp") and value == 1:
+            continue
+        if key == "recompute" and value in ("none", None):
+            continue
+        short = _LAYOUT_SHORT.get(key, key if len(key) <= 3 else f"{key}=")
+        parts.append(f"{short}{text_of(value)}")
+    return " ".join(parts) or DASH
 
 
 def _plan_key(plan: Plan) -> tuple[str, ...]:
@@ -292,7 +305,8 @@ def train_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
         ),
     ]
     front_keys = {_plan_key(p) for p in pareto}
-    chart = _scatter([*plans, *pareto], front_keys, chosen)
+    lock_in_plans = [_map(e.get("plan")) for e in _list(result.get("lock_in"))]
+    chart = _scatter([*plans, *pareto, *lock_in_plans], front_keys, chosen)
     if chart:
         sections.append(
             Section(
@@ -358,10 +372,12 @@ def _fleet_table(fleet: Mapping[str, Any], name: str) -> str:
             _layout_text(e.get("layout")),
             Cell.num(e.get("chips_per_replica"), fmt_count(e.get("chips_per_replica"))),
             Cell.num(e.get("replicas"), fmt_count(e.get("replicas"))),
+            Cell.num(e.get("instances"), fmt_count(e.get("instances"))),
             Cell.num(
                 e.get("capacity_rps_per_replica"), fmt_number(e.get("capacity_rps_per_replica"))
             ),
-            Cell.num(e.get("usd_per_hour_per_replica"), fmt_usd(e.get("usd_per_hour_per_replica"))),
+            Cell.num(e.get("capacity_rps"), fmt_number(e.get("capacity_rps"))),
+            Cell.num(e.get("usd_per_instance_hour"), fmt_usd(e.get("usd_per_instance_hour"))),
             Cell.num(e.get("usd_per_hour"), fmt_usd(e.get("usd_per_hour"))),
             str(e.get("pricing", DASH)),
         ]
@@ -369,7 +385,8 @@ def _fleet_table(fleet: Mapping[str, Any], name: str) -> str:
     ]
     headers = [
         "accelerator", "vendor", "provider", "region", "instance", "layout", "chips/replica",
-        "replicas", "req/s per replica", "$/h per replica", "$/h", "pricing",
+        "replicas", "instances", "req/s per replica", "req/s", "$/h per instance", "$/h",
+        "pricing",
     ]  # fmt: skip
     return table(headers, rows, name=name)
 
@@ -391,7 +408,8 @@ def _entry_label(entry: Plan) -> str:
 
 
 def _type_label(entry: Plan) -> str:
-    return f"{plan_label(entry)} {entry.get('region', '')}".strip()
+    layout = _layout_text(entry.get("layout"))
+    return f"{plan_label(entry)} {entry.get('region', '')} {layout}".strip()
 
 
 def serve_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
@@ -400,12 +418,16 @@ def serve_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
     single = _map(result.get("single_type"))
     workload = _map(result.get("workload"))
     title = f"Serving plan: {workload.get('model', 'model')}"
+    unconstrained = _map(result.get("unconstrained"))
     savings = as_float(result.get("savings_pct"))
+    premium = as_float(result.get("share_limit_premium_pct"))
     headline = [
         *_fleet_cards(fleet),
         ("required rate", f"{fmt_number(result.get('required_rps'))} req/s"),
         ("saving vs one type", DASH if savings is None else f"{fmt_number(savings)}%"),
     ]
+    if premium is not None:
+        headline.append(("vendor-share limit costs", f"+{fmt_number(premium)}%"))
     sections = [
         Section("fleet", "Cheapest fleet", cards(headline) + _fleet_table(fleet, "fleet")),
         Section(
@@ -427,22 +449,19 @@ def serve_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
         value_label="share of capacity",
         value_format=fmt_pct,
     )
+    fleets = [("cheapest fleet", fleet), ("best single type", single)]
+    if unconstrained:
+        fleets.append(("no vendor-share limit", unconstrained))
     composition = stacked_chart(
         [
             StackedRow(
-                "cheapest fleet",
+                label,
                 tuple(
                     Segment(_type_label(e), as_float(e.get("usd_per_hour")) or 0.0)
-                    for e in _list(fleet.get("entries"))
+                    for e in _list(f.get("entries"))
                 ),
-            ),
-            StackedRow(
-                "best single type",
-                tuple(
-                    Segment(_type_label(e), as_float(e.get("usd_per_hour")) or 0.0)
-                    for e in _list(single.get("entries"))
-                ),
-            ),
+            )
+            for label, f in fleets
         ],
         name="fleet-cost",
         title="Price per hour by replica type",
@@ -459,6 +478,14 @@ def serve_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
             cards(_fleet_cards(single)) + _fleet_table(single, "single-type"),
         )
     )
+    if unconstrained:
+        sections.append(
+            Section(
+                "unconstrained",
+                "Cheapest fleet without the vendor-share limit",
+                cards(_fleet_cards(unconstrained)) + _fleet_table(unconstrained, "unconstrained"),
+            )
+        )
     notes = _notes(result.get("notes") or ())
     stats = [(k, result.get(k)) for k in ("candidates_evaluated", "candidate_types") if k in result]
     if notes or stats:
