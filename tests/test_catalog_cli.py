@@ -27,9 +27,14 @@ def test_accelerators_json_lists_the_families(capsys: pytest.CaptureFixture[str]
 
 
 def test_trainium2_offerings_have_a_price(capsys: pytest.CaptureFixture[str]) -> None:
-    rows = _json(capsys, ["catalog", "offerings", "--accelerator", "aws-trainium2", "--json"])
+    # AWS sells Trn2 through Capacity Blocks (aws.amazon.com/ec2/capacityblocks/pricing lists
+    # trn2.48xlarge at $35.7608/h in us-east-2 = $2.235 per chip-hour); no on-demand list price.
+    argv = ["catalog", "offerings", "--accelerator", "aws-trainium2", "--json"]
+    rows = _json(capsys, [*argv, "--pricing", "capacity_block"])
     assert rows and all(isinstance(r["usd_per_chip_hour"], float) for r in rows)
     assert all(r["source"] and r["as_of"] for r in rows)
+    by_instance = {(r["instance"], r["region"]): r["usd_per_chip_hour"] for r in rows}
+    assert by_instance[("trn2.48xlarge", "us-east-2")] == pytest.approx(35.7608 / 16)
 
 
 def test_offerings_sorted_cheapest_first(capsys: pytest.CaptureFixture[str]) -> None:

@@ -151,11 +151,39 @@ def test_published_figures(accelerator_id: str, field: str, published: float) ->
         ("gcp/us-central1/v5litepod-slice", "on_demand", 1.20),
         # AWS trn1.32xlarge us-east-1: $21.50.
         ("aws/us-east-1/trn1.32xlarge", "on_demand", 21.50),
+        # EC2 Capacity Blocks page (2026-02-01): trn2.48xlarge us-east-2 $35.7608 ($2.235/chip),
+        # trn1.32xlarge $9.532, p5.48xlarge $31.464, p6-b200.48xlarge $74.88.
+        ("aws/us-east-2/trn2.48xlarge", "capacity_block", 35.7608),
+        ("aws/eu-north-1/trn1.32xlarge", "capacity_block", 9.532),
+        ("aws/us-east-1/p5.48xlarge", "capacity_block", 31.464),
+        ("aws/us-west-2/p6-b200.48xlarge", "capacity_block", 74.88),
+        # coreweave.com/pricing (2026-09-20): HGX H100 $49.24, GB200 NVL72 4-GPU node $42.00.
+        ("coreweave/us/NVIDIA HGX H100", "on_demand", 49.24),
+        ("coreweave/us/NVIDIA GB200 NVL72 (4-GPU node)", "on_demand", 42.00),
+        # Trillium GA: 1-year $1.89, 3-year $1.22 per chip-hour (US East).
+        ("gcp/us-east5/v6e-slice", "commit_1y", 1.89),
+        ("gcp/us-east5/v6e-slice", "commit_3y", 1.22),
+        # GCP a3-megagpu-8g us-central1 = host 9.46006 + H100-MEGA x8 82.75421 (SkyPilot v8).
+        ("gcp/us-central1/a3-megagpu-8g", "on_demand", 9.46006 + 82.75421),
+        # OCI BM.GPU.MI300X.8 $48 = $6 per GPU-hour.
+        ("oracle/eu-frankfurt-1/BM.GPU.MI300X.8", "on_demand", 48.0),
     ],
 )
 def test_published_prices(key: str, model: str, published_usd_per_hour: float) -> None:
     prices = {str(m): usd for m, usd in OFFERINGS[key].usd_per_hour.items()}
     assert prices[model] == pytest.approx(published_usd_per_hour)
+
+
+def test_rack_nodes_keep_the_rack_nvlink_domain() -> None:
+    # A 4-GPU GB200 node is one tray of an NVL72 rack: 72 GPUs share the NVLink domain.
+    for key in (
+        "coreweave/us/NVIDIA GB200 NVL72 (4-GPU node)",
+        "oracle/eu-frankfurt-1/BM.GPU.GB200.4",
+    ):
+        offering = OFFERINGS[key]
+        assert offering.chips_per_instance == 4
+        domain = offering.scaleup_domain_chips
+        assert (domain or CATALOG.accelerator(offering.accelerator_id).scaleup_domain_chips) == 72
 
 
 def test_tpu_offerings_are_per_chip_with_slice_sizes() -> None:
