@@ -179,7 +179,8 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 
 # What each chart must show, counted by hand from the samples (see test_report_samples.py):
 # 5 training plans, 4 vendors, 4 software stacks, 4 memory parts and 3 step-time parts per
-# plan; a serving fleet of 2 types from 2 vendors and a single-type fleet of 1; 3 options.
+# plan; a serving fleet of 2 types from 2 vendors, a single-type fleet and an unconstrained
+# fleet of 1 type each; 3 options.
 _EXPECTED_MARKS = {
     "training_plan": {
         "pareto": 5,
@@ -188,7 +189,7 @@ _EXPECTED_MARKS = {
         "memory": 5 * 4,
         "step-time": 5 * 3,
     },
-    "serving_plan": {"vendor-share": 2, "fleet-cost": 2 + 1},
+    "serving_plan": {"vendor-share": 2, "fleet-cost": 2 + 1 + 1},
     "training_comparison": {
         "compare-cost": 3,
         "compare-time": 3,

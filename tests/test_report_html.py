@@ -113,13 +113,16 @@ def test_pareto_front_is_drawn_through_front_points_only() -> None:
 def test_serving_report_shows_fleet_share_and_cost_per_million_tokens() -> None:
     result = serving_result()
     page = _parse(render_html(result))
-    assert {n: c["marks"] for n, c in page.charts.items()} == {"vendor-share": 2, "fleet-cost": 3}
-    assert page.tables == ["fleet", "single-type", "sources"]
+    # Vendor shares of 2 vendors; fleet cost rows: mixed (2 types), single (1), unconstrained (1).
+    assert {n: c["marks"] for n, c in page.charts.items()} == {"vendor-share": 2, "fleet-cost": 4}
+    assert page.tables == ["fleet", "single-type", "unconstrained", "sources"]
     text = " ".join(page.text)
     assert "60.0%" in text and "40.0%" in text  # 3 x 20 req/s of 100 NVIDIA, 2 x 20 AMD
     # 3 x $55.04 + 2 x $48 = $261.12/h for 100 req/s x 1250 tokens: $0.58 per million tokens.
     assert result["fleet"]["usd_per_million_tokens"] == pytest.approx(261.12 / 450)
     assert "$0.58" in text and "$261/h" in text
+    # Share limit premium: (261.12 - 5 x 48) / 240 = +8.8 %.
+    assert "+8.8%" in text
 
 
 def test_comparison_report_puts_options_side_by_side() -> None:

@@ -181,6 +181,7 @@ def training_result() -> dict[str, Any]:
 
 
 def _entry(plan: dict[str, Any], replicas: int, rps: float) -> dict[str, Any]:
+    """A fleet entry of ``replicas`` tp=8 replicas, one 8-chip instance each."""
     price = plan["usd_per_hour"] / plan["instances"]
     return {
         "provider": plan["provider"],
@@ -190,11 +191,13 @@ def _entry(plan: dict[str, Any], replicas: int, rps: float) -> dict[str, Any]:
         "vendor": plan["vendor"],
         "software_stack": plan["software_stack"],
         "chips_per_replica": 8,
-        "instances_per_replica": 1,
-        "layout": {"tp": 8},
+        "layout": {"tp": 8, "pp": 1},
         "capacity_rps_per_replica": rps,
         "replicas": replicas,
-        "usd_per_hour_per_replica": price,
+        "instances": replicas,
+        "chips": 8 * replicas,
+        "capacity_rps": rps * replicas,
+        "usd_per_instance_hour": price,
         "usd_per_hour": price * replicas,
         "pricing": "on_demand",
         "sources": plan["sources"],
@@ -223,10 +226,12 @@ def _fleet(entries: list[dict[str, Any]], tokens_per_request: float) -> dict[str
 
 
 def serving_result() -> dict[str, Any]:
-    """A serving-plan result: a mixed fleet of 2 types (NVIDIA 60%, AMD 40%) and one type."""
+    """A serving-plan result: a mixed fleet of 2 types (NVIDIA 60%, AMD 40%), the best single
+    type (5 NVIDIA replicas) and the fleet without the share limit (5 AMD replicas, $240/h)."""
     mixed = copy.deepcopy([_entry(H100_AWS, 3, 20.0), _entry(MI300X_AZ, 2, 20.0)])
     single = copy.deepcopy([_entry(H100_AWS, 5, 20.0)])
     fleet, one = _fleet(mixed, 1250.0), _fleet(single, 1250.0)
+    free = _fleet(copy.deepcopy([_entry(MI300X_AZ, 5, 20.0)]), 1250.0)
     return {
         "kind": "serving_plan",
         "workload": {"model": "llama-3.1-70b", "rate_rps": 95.0, "prompt_tokens": 1000},
@@ -235,6 +240,10 @@ def serving_result() -> dict[str, Any]:
         "fleet": fleet,
         "single_type": one,
         "savings_pct": (one["usd_per_hour"] - fleet["usd_per_hour"]) / one["usd_per_hour"] * 100,
+        "unconstrained": free,
+        "share_limit_premium_pct": (fleet["usd_per_hour"] - free["usd_per_hour"])
+        / free["usd_per_hour"]
+        * 100,
         "candidates_evaluated": 5000,
         "candidate_types": 12,
         "notes": [],

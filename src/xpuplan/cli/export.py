@@ -32,8 +32,14 @@ def export(
         typer.Option("--report", metavar="FILE.html", help="Write a self-contained HTML report."),
     ] = None,
     plan: Annotated[
-        int, typer.Option("--plan", help="Which plan (or fleet entry) to launch: 1 is the best.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--plan",
+            help="Which plan (or fleet entry) to launch, 1 = best; default: the best one "
+            "SkyPilot can launch.",
+            show_default=False,
+        ),
+    ] = None,
     max_candidates: Annotated[
         int,
         typer.Option("--max-candidates", help="Most alternatives in the task's resources.any_of."),

@@ -32,7 +32,7 @@ def write_skypilot_task(
     path: str | os.PathLike[str],
     *,
     catalog: Catalog | None = None,
-    plan: int = 1,
+    plan: int | None = None,
     max_candidates: int = 5,
 ) -> Path:
     """Write the SkyPilot task of ``result`` to ``path`` atomically; returns the path."""
@@ -46,7 +46,7 @@ def export_plan(
     skypilot: str | os.PathLike[str] | None = None,
     report: str | os.PathLike[str] | None = None,
     catalog: Catalog | None = None,
-    plan: int = 1,
+    plan: int | None = None,
     max_candidates: int = 5,
 ) -> list[Path]:
     """Read a saved ``--json`` result and write a SkyPilot task and/or an HTML report.

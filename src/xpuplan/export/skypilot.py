@@ -42,6 +42,7 @@ class SkyPilotNames:
     """The name tables of ``skypilot_names.yaml``."""
 
     clouds: frozenset[str]
+    zone_clouds: frozenset[str]
     accelerators: Mapping[str, Mapping[str, Any]]
     tpus: Mapping[str, Mapping[str, Any]]
     source: str
@@ -63,6 +64,7 @@ def skypilot_names() -> SkyPilotNames:
     data = yaml.safe_load(text)
     return SkyPilotNames(
         clouds=frozenset(data["clouds"]),
+        zone_clouds=frozenset(data.get("zone_clouds") or ()),
         accelerators=data["accelerators"],
         tpus=data["tpus"],
         source=str(data["source"]),
@@ -100,6 +102,15 @@ def _per_node_chips(plan: Mapping[str, Any], catalog: Catalog | None) -> int:
     return next((n for n in (8, 4, 2) if n <= domain and chips % n == 0), 1)
 
 
+def _infra(provider: str, region: str, catalog: Catalog | None) -> str:
+    """``cloud/region``, or ``cloud/region/zone`` where the catalog's region is a zone."""
+    if provider not in skypilot_names().zone_clouds:
+        return f"{provider}/{region}"
+    row = catalog.region(provider, region) if catalog is not None else None
+    # Without the region's country the zone cannot be placed: let SkyPilot choose.
+    return provider if row is None else f"{provider}/{row.country}/{region}"
+
+
 def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSpec | str:
     """The SkyPilot resources of one plan, or the reason it cannot be written as one."""
     names = skypilot_names()
@@ -109,7 +120,7 @@ def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSp
         return f"provider {provider!r} is not a SkyPilot cloud"
     try:
         chips = int(plan["chips"])
-        infra = f"{provider}/{plan['region']}"
+        infra = _infra(provider, str(plan["region"]), catalog)
         if accelerator_id in names.tpus:
             tpu = names.tpus[accelerator_id]
             return NodeSpec(infra, f"{tpu['prefix']}-{chips * int(tpu['per_chip'])}", 1, use_spot)
@@ -124,19 +135,47 @@ def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSp
     return NodeSpec(infra, f"{name}:{per_node}", chips // per_node, use_spot)
 
 
-def _plans_of(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _chips_per_instance(entry: Mapping[str, Any], catalog: Catalog | None) -> int:
+    if catalog is not None:
+        for o in catalog.offerings:
+            if (o.provider, o.region, o.instance) == (
+                entry["provider"],
+                entry["region"],
+                entry["instance"],
+            ):
+                return o.chips_per_instance
+    # Without the catalog: instances are rented whole, so chips / instances (rounded down).
+    return max(int(entry["chips"]) // max(int(entry["instances"]), 1), 1)
+
+
+def _serving_unit(entry: Mapping[str, Any], catalog: Catalog | None) -> dict[str, Any]:
+    """A fleet entry as SkyServe sees it: ``replicas`` copies of a ``chips``-chip unit on
+    ``instances`` nodes. A replica smaller than an instance shares it: then one service replica
+    is a whole instance running several engine copies (``engines_per_node``)."""
+    per_replica = int(entry["chips_per_replica"])
+    per_instance = _chips_per_instance(entry, catalog)
+    if per_instance == 1 or per_replica >= per_instance:
+        # Per-chip rows (board sizing in node_spec) or replicas spanning whole instances.
+        instances = max(per_replica // per_instance, 1)
+        return {**entry, "chips": per_replica, "instances": instances, "engines_per_node": 1}
+    return {
+        **entry,
+        "chips": per_instance,
+        "instances": 1,
+        "replicas": int(entry["instances"]),
+        "engines_per_node": per_instance // per_replica,
+    }
+
+
+def _plans_of(result: Mapping[str, Any], catalog: Catalog | None) -> list[Mapping[str, Any]]:
     kind = result_kind(result, "PLAN.json")
-    if kind == "serving_plan":
-        entries = result["fleet"].get("entries") or []
-        try:
-            return [
-                {**e, "chips": e["chips_per_replica"], "instances": e["instances_per_replica"]}
-                for e in entries
-                if isinstance(e, Mapping)
-            ]
-        except KeyError as error:
-            raise InputError(f"PLAN.json: a fleet entry lacks the {error} field") from None
-    return [p for p in result["plans"] if isinstance(p, Mapping)]
+    if kind != "serving_plan":
+        return [p for p in result["plans"] if isinstance(p, Mapping)]
+    entries = result["fleet"].get("entries") or []
+    try:
+        return [_serving_unit(e, catalog) for e in entries if isinstance(e, Mapping)]
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(f"PLAN.json: a fleet entry lacks a usable {error} field") from None
 
 
 def _describe(plan: Mapping[str, Any]) -> str:
@@ -145,7 +184,15 @@ def _describe(plan: Mapping[str, Any]) -> str:
         f"{plan.get('instance')} ({plan.get('region')})"
     ]
     if "replicas" in plan:
-        parts.append(f"{plan['replicas']} replicas")
+        engines = int(plan.get("engines_per_node", 1))
+        parts.append(
+            f"{plan['replicas']} replica{'' if plan['replicas'] == 1 else 's'}"
+            + (
+                f" of {engines} engines (tp={plan['chips_per_replica']}) each"
+                if engines > 1
+                else ""
+            )
+        )
     for key, text in (("wall_time_s", "{:,.1f} days"), ("cost_usd", "${:,.0f}")):
         value = plan.get(key)
         if isinstance(value, int | float) and math.isfinite(value):
@@ -157,22 +204,37 @@ def skypilot_task_yaml(
     result: Mapping[str, Any],
     *,
     catalog: Catalog | None = None,
-    plan: int = 1,
+    plan: int | None = None,
     max_candidates: int = 5,
     name: str | None = None,
 ) -> str:
-    """The SkyPilot task of plan number ``plan`` (1 = best) of a planner result, as YAML text.
+    """The SkyPilot task of plan number ``plan`` (1 = best; None: the best plan SkyPilot can
+    launch) of a planner result, as YAML text.
 
     Other plans of the result needing the same number of nodes follow as ``any_of``
     alternatives, at most ``max_candidates`` in all. For a serving plan, ``plan`` numbers the
     fleet's replica types and the task runs that type's replicas as nodes (a SkyServe service
     spec is left to the user).
     """
-    plans = _plans_of(result)
-    if not 1 <= plan <= len(plans):
-        raise InputError(f"--plan: {plan} is not between 1 and {len(plans)} (plans in the file)")
+    plans = _plans_of(result, catalog)
     if max_candidates < 1:
         raise InputError(f"--max-candidates: {max_candidates} must be at least 1")
+    if plan is None:
+        specs = [node_spec(p, catalog) for p in plans]
+        plan = next((i for i, spec in enumerate(specs, 1) if not isinstance(spec, str)), 0)
+        if plan == 0:
+            raise InputError(
+                f"PLAN.json: none of its {len(plans)} plans can run on SkyPilot "
+                f"(plan 1: {specs[0]}); plan again with --providers "
+                + ",".join(
+                    sorted(
+                        skypilot_names().clouds
+                        & {"aws", "azure", "gcp", "lambda", "nebius", "runpod"}
+                    )
+                )
+            )
+    if not 1 <= plan <= len(plans):
+        raise InputError(f"--plan: {plan} is not between 1 and {len(plans)} (plans in the file)")
     chosen = node_spec(plans[plan - 1], catalog)
     if isinstance(chosen, str):
         raise InputError(f"--plan {plan}: cannot export to SkyPilot: {chosen}")
