@@ -12,6 +12,8 @@ import argparse
 import csv
 import datetime as dt
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,21 +21,26 @@ import numpy as np
 
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.presets import resolve_model
-from xpuplan.plan import plan_training
+from xpuplan.plan import default_global_batch_tokens, plan_training
 from xpuplan.search.estimators import RooflineTrainingEvaluator
 from xpuplan.search.filters import OfferingFilter, select_offerings
 from xpuplan.search.layouts import enumerate_layouts
 from xpuplan.search.space import group_hardware
-from xpuplan.search.training import TrainingWorkload, _pairs
+from xpuplan.search.training import TrainingWorkload, chip_count_pairs
 
 
 def _evaluations_per_s(model_name: str, repeat: int) -> tuple[int, float]:
     catalog = load_catalog()
     model = resolve_model(model_name)
-    work = TrainingWorkload(model=model, tokens=15e12, seq_len=4096, global_batch_tokens=2**22)
+    work = TrainingWorkload(
+        model=model,
+        tokens=15e12,
+        seq_len=4096,
+        global_batch_tokens=default_global_batch_tokens(model),
+    )
     selected = select_offerings(catalog, OfferingFilter())
     groups = group_hardware(catalog, selected, None)
-    pair_group, pair_chips = _pairs(groups)
+    pair_group, pair_chips = chip_count_pairs(groups)
     domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
     layouts = enumerate_layouts(model, pair_group, pair_chips, domain, work.global_batch_seqs)
     evaluator = RooflineTrainingEvaluator()
@@ -60,6 +67,18 @@ def _plan_wall_s(model_name: str, repeat: int) -> tuple[float, float, int]:
     return best, catalog_s, evaluated
 
 
+def _cli_wall_s(model_name: str) -> float:
+    """The whole command in a fresh interpreter: imports, catalog load, search, JSON output."""
+    argv = ["plan", "train", "--model", model_name, "--tokens", "15T", "--deadline", "60d"]
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "from xpuplan.cli import main; main()", *argv, "--json"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="llama-3.1-405b")
@@ -67,6 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     n, rate = _evaluations_per_s(args.model, args.repeat)
     wall, catalog_s, evaluated = _plan_wall_s(args.model, args.repeat)
+    cli = min(_cli_wall_s(args.model) for _ in range(args.repeat))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"cores available: {cores}")
     print(f"candidate evaluations: {n:,} layouts in one call -> {rate / 1e6:.2f} M evaluations/s")
@@ -74,16 +94,23 @@ def main() -> None:
         f"plan train --model {args.model} --tokens 15T --deadline 60d over the whole catalog: "
         f"{wall:.2f} s ({evaluated:,} candidates; catalog load {catalog_s:.2f} s not included)"
     )
+    print(f"the same as a command (fresh interpreter, imports, catalog, JSON): {cli:.2f} s")
     out = Path(__file__).with_suffix(".csv")
     new = not out.exists()
     with out.open("a", newline="") as handle:
         writer = csv.writer(handle)
         if new:
-            writer.writerow(
-                ["date", "model", "cores", "candidates", "evals_per_s", "plan_wall_s"]
-            )
+            writer.writerow(["date", "model", "cores", "candidates", "evals_per_s", "plan_wall_s"])
         writer.writerow(
-            [dt.date.today().isoformat(), args.model, cores, n, f"{rate:.0f}", f"{wall:.3f}"]
+            [
+                dt.date.today().isoformat(),
+                args.model,
+                cores,
+                n,
+                f"{rate:.0f}",
+                f"{wall:.3f}",
+                f"{cli:.3f}",
+            ]
         )
 
 

@@ -75,38 +75,69 @@ class RooflineTrainingEvaluator:
         groups: Sequence[HardwareGroup],
         layouts: LayoutArrays,
     ) -> TrainingEvaluation:
+        """Evaluate every row; the core runs once per hardware group present (a loop over at
+        most a few dozen groups), so each group's hardware numbers broadcast as scalars."""
         shape = _shape(workload.model, workload.seq_len)
         base = self._hardware(groups, workload.precision)
-        hw = base.take(layouts.group)
-        chips = layouts.chips.astype(np.float64)
-        hw = dataclasses.replace(hw, domain_devices=np.minimum(hw.domain_devices, chips))
-        zero = layouts.zero_stage
-        result = training_core.estimate_training_arrays(
-            shape,
-            hw,
-            training_core.LayoutArrays(
-                dp=layouts.dp,
-                tp=layouts.tp,
-                pp=layouts.pp,
-                cp=1,
-                ep=layouts.ep,
-                shard=np.where(zero >= 1, layouts.dp, 1),
-                zero=zero,
-                recompute=layouts.recompute,
-                sequence_parallel=True,
-                micro_batch=layouts.micro_batch,
-                virtual_pp=1,
-            ),
-            layouts.global_batch_seqs,
-        )
+        n = len(layouts)
+        order = np.argsort(layouts.group, kind="stable")
+        sorted_groups = layouts.group[order]
+        starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]][:n])
+        ends = np.r_[starts[1:], n][: starts.shape[0]]
+        empty = np.empty(0, dtype=np.float64)
+        out: dict[str, NDArray[np.float64]] = {
+            "step_time_s": empty,
+            "mfu": empty,
+            "memory_gb": empty,
+            "usable_memory_gb": empty,
+        }
+        fits = np.zeros(n, dtype=bool)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            rows = order[start:end]
+            part = layouts.take(rows)
+            hw = base.take(np.array([int(part.group[0])]))
+            hw = dataclasses.replace(
+                hw, domain_devices=np.minimum(hw.domain_devices, part.chips.astype(np.float64))
+            )
+            result = training_core.estimate_training_arrays(
+                shape,
+                hw,
+                training_core.LayoutArrays(
+                    dp=part.dp,
+                    tp=part.tp,
+                    pp=part.pp,
+                    cp=1,
+                    ep=part.ep,
+                    shard=np.where(part.zero_stage >= 1, part.dp, 1),
+                    zero=part.zero_stage,
+                    recompute=part.recompute,
+                    sequence_parallel=True,
+                    micro_batch=part.micro_batch,
+                    virtual_pp=1,
+                ),
+                part.global_batch_seqs,
+            )
+            columns = {
+                "step_time_s": result.step_time_s,
+                "mfu": result.mfu,
+                "memory_gb": result.memory_gb,
+                "usable_memory_gb": result.usable_memory_gb,
+                **{f"mem:{k}": v for k, v in result.memory_parts_gb.items()},
+                **{f"time:{k}": v for k, v in result.parts_s.items()},
+            }
+            for name, values in columns.items():
+                if out.get(name, empty).shape[0] != n:
+                    out[name] = np.empty(n, dtype=np.float64)
+                out[name][rows] = values
+            fits[rows] = result.feasible
         return TrainingEvaluation(
-            step_time_s=result.step_time_s,
-            mfu=result.mfu,
-            memory_gb=result.memory_gb,
-            hbm_gb=result.usable_memory_gb,
-            fits=result.feasible,
-            memory_breakdown_gb=result.memory_parts_gb,
-            time_breakdown_s=result.parts_s,
+            step_time_s=out["step_time_s"],
+            mfu=out["mfu"],
+            memory_gb=out["memory_gb"],
+            hbm_gb=out["usable_memory_gb"],
+            fits=fits,
+            memory_breakdown_gb={k[4:]: v for k, v in out.items() if k.startswith("mem:")},
+            time_breakdown_s={k[5:]: v for k, v in out.items() if k.startswith("time:")},
         )
 
     def sources(self, group: HardwareGroup) -> tuple[Source, ...]:

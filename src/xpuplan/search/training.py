@@ -18,6 +18,7 @@ candidates):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ __all__ = [
     "TrainingEvaluator",
     "TrainingSearch",
     "TrainingWorkload",
+    "chip_count_pairs",
     "format_duration",
     "format_usd",
     "search_training",
@@ -60,8 +62,9 @@ BoolArray = NDArray[np.bool_]
 Progress = Callable[[str, float], None]
 
 OBJECTIVES: tuple[str, ...] = ("cost", "time", "co2")
-# Rows evaluated per call of the estimator; bounds peak memory and paces the progress callback.
-_CHUNK = 200_000
+# Rows per call of the estimator (cut at hardware-group boundaries); bounds peak memory and
+# paces the progress callback.
+_CHUNK = 40_000
 _RECOMPUTE_NAMES = {code: name for name, code in RECOMPUTE_CODES.items()}
 
 
@@ -158,7 +161,7 @@ def format_usd(value: float) -> str:
     return f"${value:,.2f}"
 
 
-def _pairs(groups: Sequence[HardwareGroup]) -> tuple[IntArray, IntArray]:
+def chip_count_pairs(groups: Sequence[HardwareGroup]) -> tuple[IntArray, IntArray]:
     """All (group, chips) pairs as two flat arrays."""
     pg: list[IntArray] = []
     pc: list[IntArray] = []
@@ -184,8 +187,15 @@ def _evaluate_chunked(
     mem = np.empty(n)
     hbm = np.empty(n)
     fits = np.empty(n, dtype=bool)
-    for start in range(0, n, _CHUNK):
-        index = np.arange(start, min(n, start + _CHUNK))
+    # Layout rows come ordered by hardware group; cut chunks where a group starts.
+    group_starts = np.flatnonzero(np.r_[True, layouts.group[1:] != layouts.group[:-1]][:n])
+    cuts = [0]
+    for start in group_starts.tolist():
+        if start - cuts[-1] >= _CHUNK:
+            cuts.append(start)
+    cuts.append(n)
+    for start, end in itertools.pairwise(cuts):
+        index = np.arange(start, end)
         ev = evaluator(workload, groups, layouts.take(index))
         step[index] = ev.step_time_s
         mfu[index] = ev.mfu
@@ -193,7 +203,7 @@ def _evaluate_chunked(
         hbm[index] = ev.hbm_gb
         fits[index] = ev.fits
         if progress is not None:
-            progress("evaluating layouts", min(1.0, (start + _CHUNK) / n))
+            progress("evaluating layouts", end / n)
     return step, mfu, mem, hbm, fits
 
 
@@ -254,7 +264,7 @@ def search_training(
 ]:
     """Top plans, the cost/time Pareto front, lock-in premiums and search statistics."""
     removed: dict[str, int] = {}
-    pair_group, pair_chips = _pairs(groups)
+    pair_group, pair_chips = chip_count_pairs(groups)
     if pair_group.size == 0:
         smallest = min(
             groups,
