@@ -162,8 +162,12 @@ def test_plan_fields_are_consistent() -> None:
         if p.accelerator_id == "gpu-a" and p.region == "us-east":
             # energy by hand: chips x 700 W x hours x PUE 1.2; CO2 at 400 g/kWh
             kwh = p.chips * 700 * p.wall_time_s / 3600 * 1.2 / 1000
+            assert p.it_energy_kwh == pytest.approx(kwh / 1.2)
             assert p.energy_kwh == pytest.approx(kwh)
             assert p.co2_kg == pytest.approx(kwh * 0.4)
+        if p.region == "london":  # no PUE: total energy unknown, accelerator energy known
+            assert p.energy_kwh is None and p.co2_kg is None
+            assert p.it_energy_kwh == pytest.approx(p.chips * 0.7 * p.wall_time_s / 3600)
         if p.accelerator_id == "tpu-c":
             assert p.energy_kwh is None and p.co2_kg is None
             assert any("no TDP for tpu-c" in n for n in p.notes)

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
-from xpuplan.cli.plan import render_sources, render_training_plans
+from xpuplan.cli.plan import print_energy_footnote, render_sources, render_training_plans
 from xpuplan.energy import PowerModel
 from xpuplan.plan import compare_options
 from xpuplan.search.results import TrainingComparison
@@ -43,6 +43,7 @@ def _render(result: TrainingComparison, explain: bool) -> None:
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
+    print_energy_footnote(result.plans)
     for note in sorted({n for p in result.plans for n in p.notes}):
         console.print(f"note: {note}", highlight=False)
     if explain:

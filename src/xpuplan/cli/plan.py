@@ -27,7 +27,13 @@ from xpuplan.search.results import (
 )
 from xpuplan.search.training import format_duration, format_usd
 
-__all__ = ["app", "progress_callback", "render_sources", "render_training_plans"]
+__all__ = [
+    "app",
+    "print_energy_footnote",
+    "progress_callback",
+    "render_sources",
+    "render_training_plans",
+]
 
 app = typer.Typer(
     help="Find where to train or serve a model: chip, cloud, region, layout, cost, CO2.",
@@ -129,15 +135,22 @@ def _layout_text(layout: dict[str, object]) -> str:
     return " ".join(parts)
 
 
-def render_training_plans(title: str, plans: Sequence[TrainingPlan], extra: str = "") -> Table:
+def _energy_text(plan: TrainingPlan) -> str:
+    """Total energy in MWh, or the accelerators' own energy marked ``*`` when PUE is unknown."""
+    if plan.energy_kwh is not None:
+        return f"{plan.energy_kwh / 1e3:,.1f}"
+    if plan.it_energy_kwh is not None:
+        return f"{plan.it_energy_kwh / 1e3:,.1f}*"
+    return "n/a"
+
+
+def render_training_plans(title: str, plans: Sequence[TrainingPlan]) -> Table:
     """A table of training plans (shared by ``plan train`` and ``compare``)."""
     table = Table(title=title, title_justify="left")
     for name in ("#", "provider:instance", "region", "chips", "layout", "time", "cost"):
         table.add_column(name, justify="right" if name in ("#", "chips") else "left")
-    for name in ("$/h", "MFU", "energy MWh", "CO2 t"):
+    for name in ("MFU", "energy MWh", "CO2 t"):
         table.add_column(name, justify="right")
-    if extra:
-        table.add_column(extra, justify="right")
     for k, p in enumerate(plans, 1):
         table.add_row(
             str(k),
@@ -147,12 +160,19 @@ def render_training_plans(title: str, plans: Sequence[TrainingPlan], extra: str 
             _layout_text(p.layout),
             format_duration(p.wall_time_s),
             format_usd(p.cost_usd),
-            f"{p.usd_per_hour:,.0f}",
             f"{p.mfu:.0%}",
-            _num(None if p.energy_kwh is None else p.energy_kwh / 1e3, ",.1f"),
+            _energy_text(p),
             _num(None if p.co2_kg is None else p.co2_kg / 1e3, ",.1f"),
         )
     return table
+
+
+def print_energy_footnote(plans: Sequence[TrainingPlan]) -> None:
+    """Explain the ``*`` of :func:`_energy_text` when a table used it."""
+    if any(p.energy_kwh is None and p.it_energy_kwh is not None for p in plans):
+        console.print(
+            "note: * accelerator (IT) energy only: the region's PUE is unknown", highlight=False
+        )
 
 
 def render_sources(plans: Sequence[TrainingPlan]) -> Table:
@@ -215,6 +235,7 @@ def _render_training(result: TrainingPlanResult, explain: bool) -> None:
     )
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
+    print_energy_footnote([*result.plans, *result.pareto])
     for note in sorted({n for p in result.plans for n in p.notes}):
         console.print(f"note: {note}", highlight=False)
     if explain:

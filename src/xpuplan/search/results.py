@@ -77,6 +77,7 @@ class TrainingPlan:
     co2_kg: float | None
     mfu: float
     tokens_per_s: float
+    it_energy_kwh: float | None  # accelerators only, before PUE (known even when PUE is not)
     memory_gb_per_chip: dict[str, float]  # breakdown; "total" is the sum of the parts
     step_time_breakdown_s: dict[str, float]  # breakdown; "total" is the step time
     grid_gco2_per_kwh: float | None = None
@@ -108,6 +109,7 @@ class TrainingPlan:
             "cost_usd": self.cost_usd,
             "pricing": self.pricing,
             "energy_kwh": finite_or_none(self.energy_kwh),
+            "it_energy_kwh": finite_or_none(self.it_energy_kwh),
             "co2_kg": finite_or_none(self.co2_kg),
             "mfu": self.mfu,
             "tokens_per_s": self.tokens_per_s,

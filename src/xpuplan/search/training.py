@@ -219,6 +219,7 @@ class _Rows:
     usd_per_hour: FloatArray
     cost_usd: FloatArray
     energy_kwh: FloatArray
+    it_energy_kwh: FloatArray
     co2_kg: FloatArray
 
 
@@ -355,6 +356,7 @@ def search_training(
         usd_per_hour=usd_per_hour,
         cost_usd=cost,
         energy_kwh=energy.energy_kwh,
+        it_energy_kwh=energy.it_energy_kwh,
         co2_kg=energy.co2_kg,
     )
 
@@ -501,7 +503,10 @@ class _PlanBuilder:
         elif region is None:
             notes.append(f"energy and CO2 unknown: no region row for {o.provider}:{o.region}")
         elif region.pue is None:
-            notes.append(f"energy and CO2 unknown: no PUE for {o.provider}:{o.region}")
+            notes.append(
+                f"energy and CO2 unknown: no PUE for {o.provider}:{o.region} "
+                "(it_energy_kwh gives the accelerators' own energy)"
+            )
         elif region.grid_gco2_per_kwh is None:
             notes.append(f"CO2 unknown: no grid carbon intensity for {o.provider}:{o.region}")
         sources = [
@@ -555,6 +560,7 @@ class _PlanBuilder:
             co2_kg=co2,
             mfu=float(self.mfu[j]),
             tokens_per_s=batch_tokens / float(self.step[j]),
+            it_energy_kwh=finite_or_none(float(rows.it_energy_kwh[i])),
             memory_gb_per_chip={k: float(v[0]) for k, v in ev.memory_breakdown_gb.items()}
             | {"total": float(ev.memory_gb[0]), "capacity": float(ev.hbm_gb[0])},
             step_time_breakdown_s={k: float(v[0]) for k, v in ev.time_breakdown_s.items()}
