@@ -13,7 +13,7 @@ from xpuplan.errors import InputError
 from xpuplan.export.estimator import resources_to_option, skypilot_time_estimator
 from xpuplan.export.skypilot import NodeSpec, node_spec, skypilot_names, skypilot_task_yaml
 from xpuplan.report import render_html
-from xpuplan.report.io import read_result, write_text_atomic
+from xpuplan.report.io import check_writable, read_result, write_text_atomic
 
 __all__ = [
     "NodeSpec",
@@ -64,4 +64,6 @@ def export_plan(
         outputs.append((skypilot, text, "--skypilot"))
     if report is not None:
         outputs.append((report, render_html(result), "--report"))
+    for path, _, field in outputs:
+        check_writable(path, field)
     return [write_text_atomic(path, text, field=field) for path, text, field in outputs]

@@ -58,9 +58,14 @@ def _candidates(name: str, count: int, provider: str | None) -> list[tuple[str, 
             per_chip = int(tpu["per_chip"])
             if cores % per_chip == 0:
                 out.append((accelerator_id, cores // per_chip * count))
-    for accelerator_id in names.accelerators:
+    for accelerator_id, row in names.accelerators.items():
         providers = [provider] if provider else sorted(names.clouds)
-        if any(names.accelerator_name(accelerator_id, p) == name for p in providers):
+        instances = [None, *(row.get("by_instance") or {})]
+        if any(
+            names.accelerator_name(accelerator_id, p, i) == name
+            for p in providers
+            for i in instances
+        ):
             out.append((accelerator_id, count))
     return out
 
@@ -77,8 +82,9 @@ def resources_to_option(
 ) -> tuple[Offering, int]:
     """The catalog offering and instance count that run ``num_nodes`` nodes of ``resources``.
 
-    Preference: same cloud and region, then same cloud, then any provider; an instance with
-    exactly the node's chips before one that must be combined; then the lowest price.
+    Preference: an instance SkyPilot calls by that very name (``H100-MEGA`` is GCP's
+    a3-megagpu-8g), then same cloud and region, then same cloud, then any provider; an instance
+    with exactly the node's chips before one that must be combined; then the lowest price.
     """
     if num_nodes < 1:
         raise InputError(f"num_nodes: {num_nodes} must be at least 1")
@@ -104,7 +110,9 @@ def resources_to_option(
                 continue
             if o.max_chips is not None and chips > o.max_chips:
                 continue
+            same_name = skypilot_names().accelerator_name(o.accelerator_id, o.provider, o.instance)
             rank = (
+                0.0 if same_name == name or accelerator_id in skypilot_names().tpus else 1.0,
                 0.0 if o.provider == provider and o.region == region else 1.0,
                 0.0 if o.provider == provider else 1.0,
                 0.0 if o.chips_per_instance == chips_per_node else 1.0,

@@ -48,11 +48,17 @@ class SkyPilotNames:
     source: str
     as_of: str
 
-    def accelerator_name(self, accelerator_id: str, provider: str) -> str | None:
-        """SkyPilot's name of a (non-TPU) accelerator on ``provider``, or None if unknown."""
+    def accelerator_name(
+        self, accelerator_id: str, provider: str, instance: str | None = None
+    ) -> str | None:
+        """SkyPilot's name of a (non-TPU) accelerator on ``provider`` (and ``instance``), or
+        None if SkyPilot has no name for it."""
         row = self.accelerators.get(accelerator_id)
         if row is None:
             return None
+        by_instance = row.get("by_instance") or {}
+        if instance in by_instance:
+            return str(by_instance[instance])
         by_provider = row.get("by_provider") or {}
         return str(by_provider.get(provider, row["name"]))
 
@@ -124,7 +130,7 @@ def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSp
         if accelerator_id in names.tpus:
             tpu = names.tpus[accelerator_id]
             return NodeSpec(infra, f"{tpu['prefix']}-{chips * int(tpu['per_chip'])}", 1, use_spot)
-        name = names.accelerator_name(accelerator_id, provider)
+        name = names.accelerator_name(accelerator_id, provider, str(plan.get("instance")))
         if name is None:
             return f"accelerator {accelerator_id!r} has no SkyPilot name"
         per_node = _per_node_chips(plan, catalog)

@@ -16,20 +16,27 @@ from typing import Any
 
 from xpuplan.errors import InputError
 
-__all__ = ["RESULT_KINDS", "read_result", "result_kind", "write_text_atomic"]
+__all__ = ["RESULT_KINDS", "check_writable", "read_result", "result_kind", "write_text_atomic"]
 
 # The ``kind`` of each JSON document the planner writes (``to_dict()`` / ``--json``).
 RESULT_KINDS: tuple[str, ...] = ("training_plan", "serving_plan", "training_comparison")
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str, field: str = "output") -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+def check_writable(path: str | os.PathLike[str], field: str = "output") -> Path:
+    """``path`` as a Path, once its folder exists and it is not itself a folder."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{field}: folder {str(folder)!r} of {str(target)!r} does not exist")
     if target.is_dir():
         raise InputError(f"{field}: {str(target)!r} is a folder; give a file name")
+    return target
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, field: str = "output") -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    target = check_writable(path, field)
+    folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
