@@ -58,10 +58,10 @@ def test_link_bandwidth_conventions() -> None:
 
 def test_hierarchical_allreduce_by_hand() -> None:
     # 64 chips = 8 per node x 8 nodes; 1 GB; NVLink 450 GB/s, network 50 GB/s per chip, no latency.
-    # RS in node: 7/8 * 1/450; AR across nodes of 1/8 GB: 2*7/8 * 0.125/50; AG in node: 7/8 * 1/450
+    # In node: 2*7/8 * 1/450 = 3.9 ms; across nodes, each GPU's 1/8 GB shard over its own NIC:
+    # 2*7/8 * 0.125/50 = 4.4 ms; pipelined rings: the slower one (NIC-bound, as NCCL-tests show).
     t = comm.hierarchical_allreduce_time_s(GB, 64, 8, 450.0, 0.0, 50.0, 0.0)
-    expected = 2 * 7 / 8 / 450 + 2 * 7 / 8 * 0.125 / 50
-    assert float(t) == pytest.approx(expected)
+    assert float(t) == pytest.approx(2 * 7 / 8 * 0.125 / 50)
     # Inside one domain it is the plain ring.
     inner = comm.hierarchical_allreduce_time_s(GB, 8, 8, 450.0, 0.0, 50.0, 0.0)
     assert float(inner) == pytest.approx(float(comm.ring_allreduce_time_s(GB, 8, 450.0)))

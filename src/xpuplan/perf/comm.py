@@ -199,21 +199,23 @@ def hierarchical_allreduce_time_s(
     outer_bw_gbytes_per_s: ArrayLike,
     outer_latency_s: ArrayLike,
 ) -> FloatArray:
-    """All-reduce over n = inner_n x outer_n chips: inner reduce-scatter, outer all-reduce of the
-    1/inner_n shard over each chip's own scale-out link, inner all-gather.
+    """All-reduce over n = inner_n x outer_n chips, inner_n of them per scale-up domain.
 
-    This is what NCCL's multi-channel rings achieve on rail-optimized clusters (each GPU drives its
-    own NIC, so a node's network bandwidth is inner_n x per-chip bandwidth) and what 2D
-    hierarchical all-reduce does on TPU multislice (ICI inside a slice, DCN across slices).
-    With inner_n == n it reduces to the inner ring; with inner_n == 1 to a flat outer ring.
+    Inside a domain each chip reduce-scatters and all-gathers the S-byte buffer over scale-up
+    (2 (inner_n-1)/inner_n S / B_in); across domains each chip all-reduces its 1/inner_n shard
+    over its own scale-out link (2 (outer_n-1)/outer_n S / inner_n / B_out): a domain's network
+    bandwidth is inner_n x the per-chip figure (rail-optimized GPU clusters, TPU multislice over
+    DCN). NCCL's multi-channel rings pipeline the two kinds of hops, so the slower one sets the
+    time (NCCL-tests PERFORMANCE.md: multi-node bus bandwidth is bounded by the NICs); the
+    latency terms add. With inner_n == n this is the plain ring; with inner_n == 1 a flat
+    ring over the network.
     """
     inner, outer = _split(n, inner_n)
     s = _f(nbytes)
-    return (
-        reduce_scatter_time_s(s, inner, inner_bw_gbytes_per_s, inner_latency_s)
-        + ring_allreduce_time_s(s / inner, outer, outer_bw_gbytes_per_s, outer_latency_s)
-        + allgather_time_s(s, inner, inner_bw_gbytes_per_s, inner_latency_s)
-    )
+    inside = ring_allreduce_time_s(s, inner, inner_bw_gbytes_per_s, 0.0)
+    outside = ring_allreduce_time_s(s / inner, outer, outer_bw_gbytes_per_s, 0.0)
+    latency = 2.0 * (inner - 1.0) * _f(inner_latency_s) + 2.0 * (outer - 1.0) * _f(outer_latency_s)
+    return np.where(_f(n) > 1.0, np.maximum(inside, outside) + latency, 0.0)
 
 
 def hierarchical_reduce_scatter_time_s(
@@ -225,13 +227,15 @@ def hierarchical_reduce_scatter_time_s(
     outer_bw_gbytes_per_s: ArrayLike,
     outer_latency_s: ArrayLike,
 ) -> FloatArray:
-    """Reduce-scatter over inner_n x outer_n chips: inner reduce-scatter of S, then outer
-    reduce-scatter of the S/inner_n shard on each chip's scale-out link."""
+    """Reduce-scatter over inner_n x outer_n chips: half of :func:`hierarchical_allreduce_time_s`
+    ((inner_n-1)/inner_n S / B_in inside, (outer_n-1)/outer_n S / inner_n / B_out across,
+    pipelined)."""
     inner, outer = _split(n, inner_n)
     s = _f(nbytes)
-    return reduce_scatter_time_s(
-        s, inner, inner_bw_gbytes_per_s, inner_latency_s
-    ) + reduce_scatter_time_s(s / inner, outer, outer_bw_gbytes_per_s, outer_latency_s)
+    inside = reduce_scatter_time_s(s, inner, inner_bw_gbytes_per_s, 0.0)
+    outside = reduce_scatter_time_s(s / inner, outer, outer_bw_gbytes_per_s, 0.0)
+    latency = (inner - 1.0) * _f(inner_latency_s) + (outer - 1.0) * _f(outer_latency_s)
+    return np.where(_f(n) > 1.0, np.maximum(inside, outside) + latency, 0.0)
 
 
 def hierarchical_allgather_time_s(

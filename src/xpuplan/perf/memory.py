@@ -1,0 +1,193 @@
+"""Memory per device during training, itemized (numpy-vectorized over candidate layouts).
+
+Model states (Rajbhandari et al. 2020, "ZeRO", section 3.1): mixed-precision Adam keeps 2 bytes
+of bf16 weights, 2 bytes of bf16 gradients and K = 12 bytes of optimizer state per parameter
+(fp32 master weights, momentum and variance). ZeRO stage 1 shards the optimizer states over the
+``shard`` data-parallel devices, stage 2 also the gradients, stage 3 (FSDP FULL_SHARD) also the
+weights; stage 3 then needs buffers for the gathered weights of the layer being computed and the
+one being prefetched.
+
+Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
+Models", section 4): without recomputation a GPT layer stores ``s b h (34 + 5 a s / h)`` bytes,
+``s b h (10 + 24 / t + 5 a s / (h t))`` with tensor parallelism t, and ``s b h (34 / t + ...)``
+with sequence parallelism. We count the same tensors term by term so GQA, gated MLPs and other
+widths are handled, and assume (i) flash attention, which never stores the ``a s^2`` score
+matrices (Dao et al. 2022), so selective recomputation stores what no-recomputation stores, and
+(ii) no dropout (modern LLM pre-training), which removes the two ``s b h`` dropout masks. With
+these two changes the per-layer count for the GPT shape is ``32 s b h`` bytes. Full
+recomputation stores only each layer's input (2 s b h, divided by t with sequence parallelism)
+plus one layer's full activations while that layer's backward runs.
+
+Pipeline parallelism with the 1F1B schedule keeps ``pp`` micro-batches in flight on the first
+stage (Narayanan et al. 2021), ``pp (1 + (pp - 1) / (pp v))`` with v interleaved chunks
+(Korthikanti et al. 2022, section 4.2.3). The LM-head logits of one micro-batch (bf16 logits and
+the fp32 softmax, vocab / t wide) live on the last stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from xpuplan.perf.layout import ModelShape
+from xpuplan.units import GIGA
+
+__all__ = [
+    "ADAM_OPTIMIZER_BYTES",
+    "GRAD_BYTES",
+    "HBM_USABLE_FRACTION",
+    "WEIGHT_BYTES",
+    "MemoryArrays",
+    "activation_bytes_per_token_per_layer",
+    "memory_arrays",
+    "params_per_device",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+WEIGHT_BYTES = 2.0  # bf16 compute copy (ZeRO section 3.1)
+GRAD_BYTES = 2.0  # bf16 gradients (ZeRO section 3.1)
+ADAM_OPTIMIZER_BYTES = 12.0  # fp32 master + Adam m + v (ZeRO "K = 12")
+ACTIVATION_BYTES = 2.0  # bf16 activations
+LOGIT_BYTES = 2.0 + 4.0  # bf16 logits + fp32 softmax / loss gradient per vocabulary entry
+# Share of the vendor's HBM capacity the training process can fill: the runtime (CUDA context,
+# XLA/Neuron runtime), allocator fragmentation and workspace take the rest. Assumption (order
+# of what PyTorch's caching allocator and the CUDA context leave unusable on an 80 GB GPU).
+HBM_USABLE_FRACTION = 0.9
+
+
+@dataclass(frozen=True)
+class MemoryArrays:
+    """Bytes per device by component; ``total`` is their sum."""
+
+    weights: FloatArray
+    gradients: FloatArray
+    optimizer: FloatArray
+    activations: FloatArray
+    logits: FloatArray
+    buffers: FloatArray
+    total: FloatArray
+    usable: FloatArray
+    fits: npt.NDArray[np.bool_]
+
+    def gb(self) -> dict[str, FloatArray]:
+        """The components in GB (1e9 bytes)."""
+        return {
+            "weights": self.weights / GIGA,
+            "gradients": self.gradients / GIGA,
+            "optimizer": self.optimizer / GIGA,
+            "activations": self.activations / GIGA,
+            "logits": self.logits / GIGA,
+            "buffers": self.buffers / GIGA,
+        }
+
+
+def _f(x: npt.ArrayLike) -> FloatArray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def params_per_device(
+    shape: ModelShape, tp: npt.ArrayLike, pp: npt.ArrayLike, ep: npt.ArrayLike
+) -> FloatArray:
+    """Parameters held by the most loaded device before data-parallel sharding.
+
+    Layers split evenly over ``pp`` stages; the embedding sits on the first stage and the LM head
+    on the last, so the larger of the two adds to the busiest stage (both when pp == 1). Routed
+    experts are further split over ``ep``; everything is split over ``tp``.
+    """
+    tp_, pp_, ep_ = _f(tp), _f(pp), _f(ep)
+    n = shape.n_layers
+    expert = shape.expert_weights_per_layer * n
+    other_layers = shape.params_layers - expert
+    ends = np.where(
+        pp_ > 1,
+        max(shape.params_embedding, shape.params_head),
+        shape.params_embedding + shape.params_head,
+    )
+    return (other_layers / pp_ + expert / (pp_ * ep_) + ends) / tp_
+
+
+def activation_bytes_per_token_per_layer(
+    shape: ModelShape, tp: npt.ArrayLike, sequence_parallel: npt.ArrayLike
+) -> FloatArray:
+    """Bytes a layer stores per token for its backward without recomputation (flash, no dropout).
+
+    Replicated across TP ranks without sequence parallelism: the two norm inputs and the two
+    projection inputs (4 x h elements; Korthikanti's "10 sbh" less the 2 dropout masks... and
+    the residual-stream LayerNorm outputs). Split by TP: q, k, v, the attention output, the MLP
+    up-projection outputs (x2 for gated MLPs) and the activation output.
+    """
+    tp_ = _f(tp)
+    sp = np.asarray(sequence_parallel, dtype=bool)
+    h = float(shape.d_model)
+    # attention: LN input h, LN output (qkv input) h, q/k/v outputs, attention output (o input);
+    # MLP: LN input h, LN output (MLP input) h, up-projection outputs, activation output.
+    mlp_width = shape.ffn_dim * (1.0 - shape.moe_layer_fraction) + (
+        shape.top_k * shape.expert_ffn_dim * shape.moe_layer_fraction
+    )
+    replicated = 4.0 * h
+    split = shape.qkv_out + shape.d_attn + mlp_width * (shape.mlp_mats - 1) + mlp_width
+    elements = np.where(sp, (replicated + split) / tp_, replicated + split / tp_)
+    return ACTIVATION_BYTES * elements
+
+
+def memory_arrays(
+    shape: ModelShape,
+    *,
+    hbm_gb: npt.ArrayLike,
+    tp: npt.ArrayLike,
+    pp: npt.ArrayLike,
+    cp: npt.ArrayLike,
+    ep: npt.ArrayLike,
+    shard: npt.ArrayLike,
+    zero: npt.ArrayLike,
+    recompute: npt.ArrayLike,
+    sequence_parallel: npt.ArrayLike,
+    micro_batch: npt.ArrayLike,
+    n_micro: npt.ArrayLike,
+    virtual_pp: npt.ArrayLike,
+    usable_fraction: float = HBM_USABLE_FRACTION,
+) -> MemoryArrays:
+    """Itemized bytes per device and whether they fit in ``usable_fraction`` of the HBM."""
+    tp_, pp_, cp_ = _f(tp), _f(pp), _f(cp)
+    zero_ = np.asarray(zero)
+    shard_ = np.maximum(_f(shard), 1.0)
+    p_dev = params_per_device(shape, tp_, pp_, ep)
+    weights = WEIGHT_BYTES * p_dev / np.where(zero_ >= 3, shard_, 1.0)
+    gradients = GRAD_BYTES * p_dev / np.where(zero_ >= 2, shard_, 1.0)
+    optimizer = ADAM_OPTIMIZER_BYTES * p_dev / np.where(zero_ >= 1, shard_, 1.0)
+
+    tokens = _f(micro_batch) * shape.seq_len / cp_  # tokens of one micro-batch on one device
+    sp = np.asarray(sequence_parallel, dtype=bool) & (tp_ > 1)
+    full_layer = activation_bytes_per_token_per_layer(shape, tp_, sp) * tokens
+    layer_input = ACTIVATION_BYTES * shape.d_model * tokens / np.where(sp, tp_, 1.0)
+    rc = np.asarray(recompute)
+    stored_per_layer = np.where(rc >= 2, layer_input, full_layer)
+    layers_per_stage = shape.n_layers / pp_
+    v = np.maximum(_f(virtual_pp), 1.0)
+    in_flight = np.where(
+        pp_ > 1,
+        np.minimum(_f(n_micro), pp_) * np.where(v > 1, 1.0 + (pp_ - 1.0) / (pp_ * v), 1.0),
+        1.0,
+    )
+    # With full recomputation one layer's activations are rebuilt during its backward.
+    working = np.where(rc >= 2, full_layer, 0.0)
+    activations = stored_per_layer * layers_per_stage * in_flight + working
+    logits = LOGIT_BYTES * tokens * shape.vocab / tp_
+    layer_params = (shape.params_layers / shape.n_layers) / tp_
+    buffers = np.where(zero_ >= 3, 2.0 * WEIGHT_BYTES * layer_params, 0.0)
+    total = weights + gradients + optimizer + activations + logits + buffers
+    usable = _f(hbm_gb) * GIGA * usable_fraction
+    return MemoryArrays(
+        weights=weights,
+        gradients=gradients,
+        optimizer=optimizer,
+        activations=activations,
+        logits=logits,
+        buffers=buffers,
+        total=total,
+        usable=usable,
+        fits=total <= usable,
+    )

@@ -1,0 +1,678 @@
+"""Training step time, throughput, MFU and memory: one vectorized core, one scalar front end.
+
+The core :func:`estimate_training_arrays` works on broadcastable numpy arrays (one element per
+candidate: accelerator numbers, layout degrees, efficiency parameters) so the planner can score
+about a million layouts per second; :func:`estimate_training` wraps one candidate in size-1
+arrays and returns a :class:`TrainingEstimate`. There is one formula, not two.
+
+Step time of the busiest device (itemized; the parts sum to the total)::
+
+    step = n_micro * (matmul + attention + memory_bound + exposed TP/EP/CP/PP comm)
+           + bubble + exposed DP/FSDP comm + optimizer + fixed overhead + straggler
+
+* **matmul**: every weight matmul of a micro-batch on the device (forward + 2x backward, +1
+  forward with full recomputation) at ``eff_max * (1 - exp(-AI / (k * ridge)))`` of the peak,
+  where ``AI = 2MKN / (e (MK + KN + MN))`` is the arithmetic intensity of its per-device shape
+  (M tokens, K x N weight slice, e bytes per element) and ``ridge = peak / hbm_bw`` the chip's
+  roofline ridge point (Williams et al. 2009, "Roofline"). Small per-device matmuls (large TP,
+  small hidden sizes, few tokens per expert) fall below ``eff_max``; ``k`` is one fitted
+  constant.
+* **attention**: the flash-attention FLOPs actually executed (causal: half of the score matrix;
+  backward = 2.5x forward because it recomputes the scores, Dao 2023 FlashAttention-2) at
+  ``attention_eff`` of the bf16 peak.
+* **memory_bound**: norms, residual adds, rotary, activation functions, cross-entropy over the
+  vocabulary (bytes counted per token, at ``hbm_eff`` of the HBM bandwidth).
+* **TP**: 4 all-reduces (or reduce-scatter + all-gather with sequence parallelism, same bytes)
+  of ``tokens x d_model`` bf16 per layer and micro-batch (Shoeybi et al. 2019; Korthikanti et
+  al. 2022), 6 with full recomputation; ``1 - tp_overlap`` of it is exposed. **EP**: 4
+  all-to-alls of the routed tokens per MoE layer. **CP**: ring exchange of K/V (3 passes),
+  hidden behind attention. **PP**: activation send/recv per micro-batch and stage, and the 1F1B
+  bubble ``(pp - 1) / v`` micro-batch times (Narayanan et al. 2021).
+* **DP/FSDP**: ZeRO-3/FSDP all-gathers the weights twice (bf16) and reduce-scatters the fp32
+  gradients every micro-batch; ZeRO 0-2 reduce the fp32 gradients (and gather bf16 weights for
+  ZeRO 1/2) once per step; hybrid sharding adds an all-reduce of the gradient shards across
+  replicas. Collectives are hierarchical (scale-up domain, then each device's own scale-out
+  link: :mod:`xpuplan.perf.comm`); at most ``dp_overlap`` of them hides behind the compute
+  they run alongside, and never more than that compute.
+* **optimizer**: Adam reads and writes 32 bytes per local parameter (memory bound).
+* **straggler**: a synchronous step waits for the slowest of the N scale-up domains; with a
+  relative jitter sigma per domain that costs ``sigma * sqrt(2 ln N)`` of the step.
+
+Outputs: step time, tokens/s, model TFLOP/s per device, MFU and HFU, memory per device.
+**MFU convention**: model FLOPs of :func:`xpuplan.models.counts.training_flops_per_token` (all
+matmuls incl. the LM head, attention scores counted *non-causally*, training = 3x forward; the
+PaLM appendix B / Megatron-LM convention) over the dense peak of the training precision. HFU
+adds the recomputed FLOPs (full recomputation: one more forward; selective: the attention
+scores once more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from xpuplan.catalog.schema import Accelerator
+from xpuplan.errors import InputError
+from xpuplan.models.spec import ModelSpec
+from xpuplan.perf import comm
+from xpuplan.perf.efficiency import EfficiencyParams, EfficiencyTable, load_efficiency
+from xpuplan.perf.layout import RECOMPUTE_CODES, Layout, ModelShape, check_layout
+from xpuplan.perf.memory import HBM_USABLE_FRACTION, memory_arrays, params_per_device
+from xpuplan.units import GIGA, TERA
+
+__all__ = [
+    "INFEASIBLE_REASONS",
+    "STEP_PARTS",
+    "HardwareArrays",
+    "LayoutArrays",
+    "TrainArraysResult",
+    "TrainingEstimate",
+    "estimate_training",
+    "estimate_training_arrays",
+    "hardware_arrays",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+GRAD_REDUCE_BYTES = 4.0  # fp32 gradient reduction (Megatron grad_reduce_in_fp32, FSDP fp32 reduce)
+PARAM_GATHER_BYTES = 2.0  # weights are gathered in the bf16 compute dtype
+ACT_COMM_BYTES = 2.0  # bf16 activations on the wire (TP, EP, PP, CP)
+ADAM_STEP_BYTES = 32.0  # read fp32 master/m/v/grad (16 B), write master/m/v + bf16 copy (14 B)
+# Per token per layer element-wise traffic, in d_model units, of the residual stream: 2 norms
+# (read + write) and 2 residual adds (read 2, write 1) = 4 + 6.
+RESIDUAL_STREAM_ELEMS = 10.0
+LOGIT_TRAFFIC_BYTES = 16.0  # per vocab entry: write bf16 logits, fp32 softmax r/w, bwd r/w
+FLASH_BACKWARD_TO_FORWARD = 2.5  # FlashAttention-2 backward: 5 matmuls vs 2 forward (Dao 2023)
+
+STEP_PARTS: tuple[str, ...] = (
+    "matmul",
+    "attention",
+    "memory_bound",
+    "tp_comm",
+    "ep_comm",
+    "cp_comm",
+    "pp_comm",
+    "pipeline_bubble",
+    "dp_comm",
+    "optimizer",
+    "overhead",
+    "straggler",
+)
+INFEASIBLE_REASONS: dict[int, str] = {
+    0: "feasible",
+    1: "does not fit in device memory",
+    2: "global batch is not a multiple of dp x micro-batch",
+    3: "tp does not divide the attention heads",
+    4: "pp does not divide the layers",
+    5: "ep does not divide the experts or dp x cp",
+}
+
+
+def _f(x: npt.ArrayLike) -> FloatArray:
+    return np.asarray(x, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class HardwareArrays:
+    """Per-device hardware numbers and efficiency parameters, one element per accelerator or
+    per candidate (all fields broadcast). Bandwidths a catalog leaves unknown are ``inf``
+    (that collective is then not costed)."""
+
+    peak_tflops: FloatArray  # dense peak at the training precision, per device
+    attn_peak_tflops: FloatArray  # bf16 dense peak per device (attention runs in bf16)
+    hbm_gb: FloatArray
+    hbm_tbps: FloatArray
+    scaleup_gbytes_per_s: FloatArray  # bidirectional aggregate per device (vendor convention)
+    domain_devices: FloatArray  # devices in one scale-up domain / ICI slice
+    topology: npt.NDArray[np.int64]  # comm.TOPOLOGY_CODES
+    scaleout_gbytes_per_s: FloatArray  # per device, per direction
+    bytes_per_element: FloatArray  # matmul operand bytes (2 bf16, 1 fp8)
+    matmul_eff_max: FloatArray
+    matmul_intensity_scale: FloatArray
+    attention_eff: FloatArray
+    hbm_eff: FloatArray
+    scaleup_bus_eff: FloatArray
+    scaleout_bus_eff: FloatArray
+    dp_overlap: FloatArray
+    tp_overlap: FloatArray
+    step_overhead_s: FloatArray
+    sync_jitter: FloatArray
+    scaleup_latency_s: FloatArray
+    scaleout_latency_s: FloatArray
+
+    def take(self, index: npt.ArrayLike) -> HardwareArrays:
+        """Rows ``index`` of every field (e.g. the accelerator index of each candidate)."""
+        idx = np.asarray(index)
+        return HardwareArrays(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+
+def hardware_arrays(
+    accelerators: Sequence[Accelerator],
+    *,
+    precision: str = "bf16",
+    efficiency: EfficiencyTable | None = None,
+    devices_per_chip: Sequence[int] | int = 1,
+    domain_chips: Sequence[int | None] | None = None,
+    scaleout_gbits_per_s_per_chip: Sequence[float | None] | None = None,
+) -> HardwareArrays:
+    """One row per accelerator (``take`` them per candidate). Raises when a chip lacks the
+    precision. ``domain_chips`` overrides the scale-up domain (an offering's NVLink domain, a
+    TPU slice); ``scaleout_gbits_per_s_per_chip`` the network (an instance's NIC)."""
+    table = efficiency or load_efficiency()
+    n = len(accelerators)
+    per_chip = (
+        [devices_per_chip] * n if isinstance(devices_per_chip, int) else list(devices_per_chip)
+    )
+    domains = list(domain_chips) if domain_chips is not None else [None] * n
+    nets = (
+        list(scaleout_gbits_per_s_per_chip)
+        if scaleout_gbits_per_s_per_chip is not None
+        else [None] * n
+    )
+    rows: dict[str, list[float]] = {f.name: [] for f in fields(HardwareArrays)}
+    for acc, dpc, domain, net in zip(accelerators, per_chip, domains, nets, strict=True):
+        peak = acc.peak_tflops(precision)
+        if peak is None:
+            raise InputError(
+                f"precision {precision!r} is not supported by {acc.id} (no dense "
+                f"{precision} peak in the catalog); use bf16"
+            )
+        eff = table.for_accelerator(acc.id, acc.vendor_family)
+        up = acc.scaleup_gbytes_per_s
+        out = net if net is not None else acc.scaleout_gbits_per_s_per_chip
+        rows["peak_tflops"].append(peak / dpc)
+        rows["attn_peak_tflops"].append(acc.bf16_dense_tflops / dpc)
+        rows["hbm_gb"].append(acc.hbm_gb / dpc)
+        rows["hbm_tbps"].append(acc.hbm_tbps / dpc)
+        rows["scaleup_gbytes_per_s"].append(np.inf if up is None else up / dpc)
+        rows["domain_devices"].append((domain or acc.scaleup_domain_chips) * dpc)
+        rows["topology"].append(comm.topology_code(acc.scaleup_topology))
+        rows["scaleout_gbytes_per_s"].append(
+            np.inf if out is None else float(comm.scaleout_gbytes_per_s(out)) / dpc
+        )
+        rows["bytes_per_element"].append(1.0 if precision in ("fp8", "int8", "fp4") else 2.0)
+        for name, value in eff.to_dict().items():
+            rows[name].append(value)
+    arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
+    arrays["topology"] = np.asarray(rows["topology"], dtype=np.int64)
+    return HardwareArrays(**arrays)
+
+
+@dataclass(frozen=True)
+class LayoutArrays:
+    """Layout degrees per candidate (broadcastable integer-valued arrays)."""
+
+    dp: npt.ArrayLike
+    tp: npt.ArrayLike = 1
+    pp: npt.ArrayLike = 1
+    cp: npt.ArrayLike = 1
+    ep: npt.ArrayLike = 1
+    shard: npt.ArrayLike = 1  # devices sharing sharded states (1 for zero == 0)
+    zero: npt.ArrayLike = 1
+    recompute: npt.ArrayLike = 1  # layout.RECOMPUTE_CODES
+    sequence_parallel: npt.ArrayLike = True
+    micro_batch: npt.ArrayLike = 1
+    virtual_pp: npt.ArrayLike = 1
+
+    @classmethod
+    def from_layout(cls, layout: Layout) -> LayoutArrays:
+        return cls(
+            dp=layout.dp,
+            tp=layout.tp,
+            pp=layout.pp,
+            cp=layout.cp,
+            ep=layout.ep,
+            shard=layout.shard,
+            zero=layout.zero,
+            recompute=RECOMPUTE_CODES[layout.recompute],
+            sequence_parallel=layout.sequence_parallel,
+            micro_batch=layout.micro_batch,
+            virtual_pp=layout.virtual_pp,
+        )
+
+
+@dataclass(frozen=True)
+class TrainArraysResult:
+    """Per-candidate outputs; ``parts_s`` sums to ``step_time_s``."""
+
+    step_time_s: FloatArray
+    tokens_per_s: FloatArray
+    model_tflops_per_device: FloatArray
+    mfu: FloatArray
+    hfu: FloatArray
+    memory_gb: FloatArray
+    memory_parts_gb: dict[str, FloatArray]
+    usable_memory_gb: FloatArray
+    parts_s: dict[str, FloatArray]
+    comm_raw_s: dict[str, FloatArray]  # collective times before overlap
+    n_micro: FloatArray
+    fits_memory: npt.NDArray[np.bool_]
+    feasible: npt.NDArray[np.bool_]
+    reason: npt.NDArray[np.int64]  # INFEASIBLE_REASONS
+
+
+def _intensity(m: FloatArray, k: npt.ArrayLike, n: npt.ArrayLike, e: FloatArray) -> FloatArray:
+    """Arithmetic intensity (FLOP per byte) of an (m x k) @ (k x n) matmul, e bytes/element."""
+    k_, n_ = _f(k), _f(n)
+    return 2.0 * m * k_ * n_ / (e * (m * k_ + k_ * n_ + m * n_))
+
+
+def _group_inner(n: FloatArray, stride: FloatArray, domain: FloatArray) -> FloatArray:
+    """Members of a group (consecutive ranks ``stride`` apart) inside one scale-up domain."""
+    return np.clip(np.floor(domain / np.maximum(stride, 1.0)), 1.0, np.maximum(n, 1.0))
+
+
+class _Fabric:
+    """Collective costs for groups placed ``stride`` ranks apart on one candidate's fabric."""
+
+    def __init__(self, hw: HardwareArrays) -> None:
+        self.hw = hw
+        self.out_bw = _f(hw.scaleout_gbytes_per_s) * hw.scaleout_bus_eff
+
+    def _inner_bw(self, inner: FloatArray) -> FloatArray:
+        hw = self.hw
+        bw = comm.link_gbytes_per_s(hw.scaleup_gbytes_per_s, hw.topology, inner, hw.domain_devices)
+        return bw * hw.scaleup_bus_eff
+
+    def _args(self, n: FloatArray, stride: FloatArray) -> tuple[FloatArray, ...]:
+        inner = _group_inner(n, stride, _f(self.hw.domain_devices))
+        return (
+            n,
+            inner,
+            self._inner_bw(inner),
+            _f(self.hw.scaleup_latency_s),
+            self.out_bw,
+            _f(self.hw.scaleout_latency_s),
+        )
+
+    def allreduce(self, nbytes: FloatArray, n: FloatArray, stride: FloatArray) -> FloatArray:
+        return comm.hierarchical_allreduce_time_s(nbytes, *self._args(n, stride))
+
+    def reduce_scatter(self, nbytes: FloatArray, n: FloatArray, stride: FloatArray) -> FloatArray:
+        return comm.hierarchical_reduce_scatter_time_s(nbytes, *self._args(n, stride))
+
+    def allgather(self, nbytes: FloatArray, n: FloatArray, stride: FloatArray) -> FloatArray:
+        return comm.hierarchical_allgather_time_s(nbytes, *self._args(n, stride))
+
+    def alltoall(self, nbytes: FloatArray, n: FloatArray, stride: FloatArray) -> FloatArray:
+        return comm.hierarchical_alltoall_time_s(nbytes, *self._args(n, stride))
+
+    def p2p(self, nbytes: FloatArray, inside: npt.NDArray[np.bool_]) -> FloatArray:
+        hw = self.hw
+        up = comm.link_gbytes_per_s(hw.scaleup_gbytes_per_s, hw.topology, 2, hw.domain_devices)
+        inner = comm.p2p_time_s(nbytes, up * hw.scaleup_bus_eff, hw.scaleup_latency_s)
+        outer = comm.p2p_time_s(nbytes, self.out_bw, hw.scaleout_latency_s)
+        return np.where(inside, inner, outer)
+
+
+def estimate_training_arrays(
+    shape: ModelShape,
+    hw: HardwareArrays,
+    layout: LayoutArrays,
+    global_batch_seqs: npt.ArrayLike,
+    *,
+    usable_memory_fraction: float = HBM_USABLE_FRACTION,
+) -> TrainArraysResult:
+    """The vectorized estimator (see the module docstring for every term)."""
+    dp, tp, pp, cp, ep = (_f(x) for x in (layout.dp, layout.tp, layout.pp, layout.cp, layout.ep))
+    mb, v = _f(layout.micro_batch), np.maximum(_f(layout.virtual_pp), 1.0)
+    zero = np.asarray(layout.zero, dtype=np.int64)
+    shard = np.where(zero >= 1, np.maximum(_f(layout.shard), 1.0), 1.0)
+    rc = np.asarray(layout.recompute, dtype=np.int64)
+    sp = np.asarray(layout.sequence_parallel, dtype=bool) & (tp > 1)
+    gbs = _f(global_batch_seqs)
+    h, s = float(shape.d_model), float(shape.seq_len)
+    e = _f(hw.bytes_per_element)
+    peak = _f(hw.peak_tflops) * TERA
+    hbm_bw = _f(hw.hbm_tbps) * TERA * hw.hbm_eff
+
+    n_micro_exact = gbs / (dp * mb)
+    n_micro = np.maximum(np.floor(n_micro_exact), 1.0)
+    tokens = mb * s / cp  # tokens of one micro-batch on one device
+    layers = shape.n_layers / pp  # layers on the busiest (last) stage
+
+    # ---- matmuls (forward FLOPs per layer and micro-batch on one device)
+    ridge = peak / (_f(hw.hbm_tbps) * TERA)  # FLOP per byte where compute and HBM balance
+    intensity0 = hw.matmul_intensity_scale * ridge
+
+    def mm_time(flops: FloatArray, m: FloatArray, k: npt.ArrayLike, n: npt.ArrayLike) -> FloatArray:
+        size = _intensity(m, k, n, e) / intensity0
+        return flops / (hw.matmul_eff_max * peak * -np.expm1(-size))
+
+    f_attn = 2.0 * tokens * shape.attn_weights_per_layer / tp
+    f_mlp = 2.0 * tokens * shape.dense_mlp_weights_per_layer / tp
+    f_exp = 2.0 * tokens * shape.active_expert_weights_per_layer / tp
+    f_head = 2.0 * tokens * h * shape.vocab / tp
+    t_layer_fwd = mm_time(f_attn, tokens, h, shape.d_attn / tp) + mm_time(
+        f_mlp, tokens, h, max(shape.ffn_dim, 1) / tp
+    )
+    if shape.n_experts:
+        tokens_per_expert = np.maximum(ep * tokens * shape.top_k / shape.n_experts, 1.0)
+        t_layer_fwd = t_layer_fwd + mm_time(f_exp, tokens_per_expert, h, shape.expert_ffn_dim / tp)
+    passes = 3.0 + (rc >= 2)  # forward + backward (2x), + forward again with full recompute
+    t_head = 3.0 * mm_time(f_head, tokens, h, shape.vocab / tp)
+    t_matmul = passes * layers * t_layer_fwd + t_head
+
+    # ---- attention core (flash; causal FLOPs executed)
+    f_core = tokens * shape.attn_score_flops_per_token_causal / shape.n_layers / tp
+    core_passes = 1.0 + FLASH_BACKWARD_TO_FORWARD + (rc >= 2)
+    t_attention = (
+        core_passes * layers * f_core / (hw.attention_eff * _f(hw.attn_peak_tflops) * TERA)
+    )
+
+    # ---- memory-bound element-wise work
+    mlp_width = shape.ffn_dim * (1.0 - shape.moe_layer_fraction) + (
+        shape.top_k * shape.expert_ffn_dim * shape.moe_layer_fraction
+    )
+    elems = (
+        RESIDUAL_STREAM_ELEMS * h / np.where(sp, tp, 1.0)
+        + (2.0 * shape.qkv_out + shape.mlp_mats * mlp_width) / tp
+    )
+    elem_bytes = ACT_COMM_BYTES * elems * tokens * layers * passes
+    logit_bytes = LOGIT_TRAFFIC_BYTES * tokens * shape.vocab / tp
+    t_memory = (elem_bytes + logit_bytes) / hbm_bw
+
+    t_compute = t_matmul + t_attention + t_memory
+
+    # ---- tensor / expert / context / pipeline parallel communication (per micro-batch)
+    fabric = _Fabric(hw)
+    one = np.ones_like(tp)
+    act_bytes = ACT_COMM_BYTES * tokens * h
+    n_tp_coll = 4.0 + 2.0 * (rc >= 2)
+    tp_raw = n_tp_coll * layers * fabric.allreduce(act_bytes, tp, one)
+    tp_exposed = (1.0 - hw.tp_overlap) * tp_raw
+    if shape.n_experts:
+        a2a_bytes = act_bytes * shape.top_k / np.where(sp, tp, 1.0)
+        ep_raw = n_tp_coll * layers * shape.moe_layer_fraction * fabric.alltoall(a2a_bytes, ep, tp)
+    else:
+        ep_raw = np.zeros_like(tp_raw)
+    ep_exposed = (1.0 - hw.tp_overlap) * ep_raw
+    kv_width = max(shape.qkv_out - shape.d_attn, 0)
+    kv_bytes = ACT_COMM_BYTES * tokens * kv_width / tp
+    cp_inside = cp * tp <= _f(hw.domain_devices)
+    cp_raw = np.where(cp > 1, 3.0 * (cp - 1.0) * layers * fabric.p2p(kv_bytes, cp_inside), 0.0)
+    cp_exposed = np.maximum(cp_raw - t_attention, 0.0)
+    pp_inside = dp * tp * cp * pp <= _f(hw.domain_devices)
+    p2p_bytes = act_bytes / np.where(sp, tp, 1.0)
+    pp_raw = np.where(pp > 1, 2.0 * v * fabric.p2p(p2p_bytes, pp_inside), 0.0)
+    pp_exposed = (1.0 - hw.tp_overlap) * pp_raw
+
+    t_stage = t_compute + tp_exposed + ep_exposed + cp_exposed + pp_exposed
+    bubble = (pp - 1.0) / v * t_stage
+
+    # ---- data-parallel / FSDP communication
+    p_dev = params_per_device(shape, tp, pp, ep)
+    stride_shard = tp * cp
+    replicas = dp / shard
+    fsdp = zero >= 3
+    per_mb = np.where(
+        fsdp,
+        2.0 * fabric.allgather(PARAM_GATHER_BYTES * p_dev, shard, stride_shard)
+        + fabric.reduce_scatter(GRAD_REDUCE_BYTES * p_dev, shard, stride_shard),
+        0.0,
+    )
+    sharded_step = np.where(
+        zero == 0,
+        fabric.allreduce(GRAD_REDUCE_BYTES * p_dev, dp, stride_shard),
+        fabric.reduce_scatter(GRAD_REDUCE_BYTES * p_dev, shard, stride_shard)
+        + fabric.allgather(PARAM_GATHER_BYTES * p_dev, shard, stride_shard),
+    )
+    replica_step = np.where(
+        zero >= 1,
+        fabric.allreduce(GRAD_REDUCE_BYTES * p_dev / shard, replicas, stride_shard * shard),
+        0.0,
+    )
+    per_step = np.where(fsdp, 0.0, sharded_step) + replica_step
+    # At most dp_overlap of a collective hides behind compute (prefetch limits, SM and memory
+    # contention, the first gather and last reduction of a pass), and never more than the
+    # compute it runs alongside: one micro-batch for per-micro-batch FSDP traffic, the last
+    # backward plus the next first forward for once-per-step traffic.
+    keep = 1.0 - hw.dp_overlap
+    mb_exposed = np.maximum(per_mb - t_stage, keep * per_mb)
+    step_exposed = np.maximum(per_step - t_stage, keep * per_step)
+    dp_exposed = n_micro * mb_exposed + step_exposed
+    dp_raw = n_micro * per_mb + per_step
+
+    # ---- optimizer and fixed overhead
+    t_optimizer = ADAM_STEP_BYTES * p_dev / shard / hbm_bw
+    overhead = _f(hw.step_overhead_s) * np.ones_like(t_stage)
+
+    parts = {
+        "matmul": n_micro * t_matmul,
+        "attention": n_micro * t_attention,
+        "memory_bound": n_micro * t_memory,
+        "tp_comm": n_micro * tp_exposed,
+        "ep_comm": n_micro * ep_exposed,
+        "cp_comm": n_micro * cp_exposed,
+        "pp_comm": n_micro * pp_exposed,
+        "pipeline_bubble": bubble,
+        "dp_comm": dp_exposed,
+        "optimizer": t_optimizer,
+        "overhead": overhead,
+    }
+    # Synchronous steps wait for the slowest of the scale-up domains (extreme value of N
+    # Gaussian delays: sqrt(2 ln N) standard deviations).
+    domains = np.maximum(dp * tp * pp * cp / _f(hw.domain_devices), 1.0)
+    base_step = sum(parts.values())
+    parts["straggler"] = base_step * hw.sync_jitter * np.sqrt(2.0 * np.log(domains))
+    shape_out = np.broadcast_shapes(*(np.shape(p) for p in parts.values()))
+    parts = {k: np.broadcast_to(p, shape_out).astype(np.float64) for k, p in parts.items()}
+    step = np.sum(np.stack(list(parts.values())), axis=0)
+
+    tokens_per_step = gbs * s
+    devices = dp * tp * pp * cp
+    tokens_per_s = tokens_per_step / step
+    model_flops = shape.model_flops_per_token * tokens_per_step
+    recompute_flops = np.where(
+        rc >= 2,
+        shape.forward_flops_per_token,
+        np.where(rc == 1, shape.attn_score_flops_per_token, 0.0),
+    )
+    hardware_flops = model_flops + recompute_flops * tokens_per_step
+    model_tflops = model_flops / (step * devices) / TERA
+    mfu = model_flops / (step * devices * peak)
+    hfu = hardware_flops / (step * devices * peak)
+
+    mem = memory_arrays(
+        shape,
+        hbm_gb=hw.hbm_gb,
+        tp=tp,
+        pp=pp,
+        cp=cp,
+        ep=ep,
+        shard=shard,
+        zero=zero,
+        recompute=rc,
+        sequence_parallel=sp,
+        micro_batch=mb,
+        n_micro=n_micro,
+        virtual_pp=v,
+        usable_fraction=usable_memory_fraction,
+    )
+    reason = np.zeros(shape_out, dtype=np.int64)
+    ep_ok = (
+        (shape.n_experts % ep == 0) & (np.mod(dp * cp, ep) == 0) if shape.n_experts else (ep == 1)
+    )
+    checks = [
+        (5, ~np.asarray(ep_ok, dtype=bool)),
+        (4, np.mod(shape.n_layers, pp) != 0),
+        (3, np.mod(shape.n_heads, tp) != 0),
+        (2, (n_micro_exact < 1) | (np.abs(n_micro_exact - np.round(n_micro_exact)) > 1e-9)),
+        (1, ~mem.fits),
+    ]
+    for code, bad in checks:  # the last check that fails is reported (memory last)
+        reason = np.where(np.broadcast_to(bad, shape_out), code, reason)
+    memory_parts = {k: np.broadcast_to(val, shape_out) for k, val in mem.gb().items()}
+    return TrainArraysResult(
+        step_time_s=step,
+        tokens_per_s=np.broadcast_to(tokens_per_s, shape_out),
+        model_tflops_per_device=np.broadcast_to(model_tflops, shape_out),
+        mfu=np.broadcast_to(mfu, shape_out),
+        hfu=np.broadcast_to(hfu, shape_out),
+        memory_gb=np.broadcast_to(mem.total / GIGA, shape_out),
+        memory_parts_gb=memory_parts,
+        usable_memory_gb=np.broadcast_to(mem.usable / GIGA, shape_out),
+        parts_s=parts,
+        comm_raw_s={
+            "tp": np.broadcast_to(n_micro * tp_raw, shape_out),
+            "ep": np.broadcast_to(n_micro * ep_raw, shape_out),
+            "cp": np.broadcast_to(n_micro * cp_raw, shape_out),
+            "pp": np.broadcast_to(n_micro * pp_raw, shape_out),
+            "dp": np.broadcast_to(dp_raw, shape_out),
+        },
+        n_micro=np.broadcast_to(n_micro, shape_out),
+        fits_memory=np.broadcast_to(mem.fits, shape_out),
+        feasible=reason == 0,
+        reason=reason,
+    )
+
+
+# ---------------------------------------------------------------- scalar front end
+
+
+@dataclass(frozen=True)
+class TrainingEstimate:
+    """One training setup: step time, throughput, MFU/HFU and memory, with breakdowns."""
+
+    model: str
+    accelerator_id: str
+    chips: int
+    layout: Layout
+    seq_len: int
+    global_batch_seqs: int
+    precision: str
+    step_time_s: float
+    tokens_per_s: float
+    tokens_per_s_per_chip: float
+    model_tflops_per_chip: float
+    mfu: float
+    hfu: float
+    step_breakdown_s: dict[str, float]
+    comm_raw_s: dict[str, float]
+    memory_gb: float
+    memory_breakdown_gb: dict[str, float]
+    usable_memory_gb: float
+    fits_memory: bool
+    n_micro: int
+    efficiency: EfficiencyParams
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "accelerator_id": self.accelerator_id,
+            "chips": self.chips,
+            "layout": self.layout.to_dict(),
+            "seq_len": self.seq_len,
+            "global_batch_seqs": self.global_batch_seqs,
+            "precision": self.precision,
+            "step_time_s": self.step_time_s,
+            "tokens_per_s": self.tokens_per_s,
+            "tokens_per_s_per_chip": self.tokens_per_s_per_chip,
+            "model_tflops_per_chip": self.model_tflops_per_chip,
+            "mfu": self.mfu,
+            "hfu": self.hfu,
+            "step_breakdown_s": dict(self.step_breakdown_s),
+            "comm_raw_s": dict(self.comm_raw_s),
+            "memory_gb": self.memory_gb,
+            "memory_breakdown_gb": dict(self.memory_breakdown_gb),
+            "usable_memory_gb": self.usable_memory_gb,
+            "fits_memory": self.fits_memory,
+            "n_micro": self.n_micro,
+            "efficiency": self.efficiency.to_dict(),
+            "notes": list(self.notes),
+        }
+
+
+def estimate_training(
+    model: ModelSpec,
+    accelerator: Accelerator,
+    layout: Layout,
+    *,
+    seq_len: int,
+    global_batch_seqs: int,
+    precision: str = "bf16",
+    efficiency: EfficiencyParams | None = None,
+    scaleup_domain_chips: int | None = None,
+    scaleout_gbits_per_s_per_chip: float | None = None,
+) -> TrainingEstimate:
+    """Estimate one setup (the vectorized core on size-1 arrays).
+
+    ``scaleup_domain_chips`` overrides the accelerator's scale-up domain (TPU slice size, an
+    instance's NVLink domain); by default it is the catalog's domain, capped at the chip count.
+    Raises :class:`InputError` for an impossible layout; a layout that runs out of memory is
+    returned with ``fits_memory=False`` and a note.
+    """
+    if seq_len < 1 or global_batch_seqs < 1:
+        raise InputError(
+            f"seq_len={seq_len} and global_batch_seqs={global_batch_seqs} must be positive"
+        )
+    check_layout(layout, model, global_batch_seqs=global_batch_seqs)
+    chips = layout.chips
+    if layout.devices % layout.devices_per_chip:
+        raise InputError(
+            f"layout: {layout.devices} devices is not a whole number of chips "
+            f"({layout.devices_per_chip} devices per chip)"
+        )
+    domain = scaleup_domain_chips or min(accelerator.scaleup_domain_chips, max(chips, 1))
+    table = load_efficiency()
+    if efficiency is not None:
+        table = EfficiencyTable(default=efficiency, families={}, meta={})
+    hw = hardware_arrays(
+        [accelerator],
+        precision=precision,
+        efficiency=table,
+        devices_per_chip=layout.devices_per_chip,
+        domain_chips=[domain],
+        scaleout_gbits_per_s_per_chip=[scaleout_gbits_per_s_per_chip],
+    )
+    shape = ModelShape.from_spec(model, seq_len)
+    result = estimate_training_arrays(
+        shape, hw, LayoutArrays.from_layout(layout), global_batch_seqs
+    )
+    notes: list[str] = []
+    if accelerator.scaleup_gbytes_per_s is None:
+        notes.append(f"{accelerator.id}: scale-up bandwidth unknown; its collectives not costed")
+    if scaleout_gbits_per_s_per_chip is None and accelerator.scaleout_gbits_per_s_per_chip is None:
+        notes.append(f"{accelerator.id}: scale-out bandwidth unknown; its collectives not costed")
+    fits = bool(result.fits_memory.reshape(-1)[0])
+    if not fits:
+        notes.append(
+            f"needs {float(result.memory_gb.reshape(-1)[0]):.1f} GB per device, more than the "
+            f"usable {float(result.usable_memory_gb.reshape(-1)[0]):.1f} GB "
+            f"({HBM_USABLE_FRACTION:.0%} of HBM): raise tp/pp/zero, recompute or lower micro-batch"
+        )
+
+    def scalar(a: FloatArray) -> float:
+        return float(np.asarray(a).reshape(-1)[0])
+
+    tokens_per_s = scalar(result.tokens_per_s)
+    eff = efficiency or table.for_accelerator(accelerator.id, accelerator.vendor_family)
+    return TrainingEstimate(
+        model=model.name,
+        accelerator_id=accelerator.id,
+        chips=chips,
+        layout=layout,
+        seq_len=seq_len,
+        global_batch_seqs=global_batch_seqs,
+        precision=precision,
+        step_time_s=scalar(result.step_time_s),
+        tokens_per_s=tokens_per_s,
+        tokens_per_s_per_chip=tokens_per_s / chips,
+        model_tflops_per_chip=scalar(result.model_tflops_per_device) * layout.devices_per_chip,
+        mfu=scalar(result.mfu),
+        hfu=scalar(result.hfu),
+        step_breakdown_s={k: scalar(v) for k, v in result.parts_s.items()},
+        comm_raw_s={k: scalar(v) for k, v in result.comm_raw_s.items()},
+        memory_gb=scalar(result.memory_gb),
+        memory_breakdown_gb={k: scalar(v) for k, v in result.memory_parts_gb.items()},
+        usable_memory_gb=scalar(result.usable_memory_gb),
+        fits_memory=fits,
+        n_micro=int(scalar(result.n_micro)),
+        efficiency=eff,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,371 @@
+"""Predict a ``train`` validation case with the training estimator.
+
+A case states what its source states; everything else is filled by the rules below, derived
+from each framework's documented practice, never from the case's measured results. The rules
+are keyed on the case's ``framework`` text; a case from any other source gets the generic rules.
+
+Generic rules (any source)
+    * Degrees: ``tp``, ``pp``, ``cp``, ``ep``, ``dp`` as stated; unstated tp/pp/cp/ep are 1 and
+      ``dp`` is what is left of the device count.
+    * Sharding: "ZeRO-n" in ``zero`` gives stage n; a truthy ``fsdp`` (True, "FULL_SHARD") is
+      stage 3 over all data-parallel devices ("HYBRID" shards within a scale-up domain);
+      otherwise ZeRO-1 (Megatron's distributed optimizer, NeMo and NxD default) when dp > 1.
+    * Recomputation: a ``recompute`` mentioning "full" is full; one that offloads to host
+      ("offload ...") is full too, because such MaxText policies offload a few tensors (layer
+      input, attention projections) and recompute everything else, MLP matmuls included;
+      "none"/"no"/"false" is none; anything else (selective, minimal, save_*) is selective:
+      those policies keep the matmul outputs and recompute only cheap element-wise work.
+      Unstated: selective, or full when no micro-batch fits in memory with selective.
+    * Sequence parallelism with TP unless the case says otherwise.
+    * Batch: ``global_batch_seqs``, else ``global_batch_tokens / seq_len``, else
+      ``per_device_batch x chips``. ``micro_batch`` as stated, else ``per_device_batch`` (per
+      device, so x tp per model replica), else the largest power of two (up to 16) whose
+      memory fits, with one micro-batch per step.
+    * Network: a single "N Gbps" figure in ``hardware.interconnect`` is the per-node scale-out
+      bandwidth (divided by ``accelerators_per_node``); otherwise the catalog value.
+    * Precision: fp8 when the precision text names fp8 for compute, else bf16.
+
+Megatron-Core (NVIDIA/Megatron-LM README scaling tables)
+    ZeRO-1 (the README's ``--overlap-param-gather`` is a distributed-optimizer option),
+    micro-batch 1, sequence parallelism. With pp > 1 and no stated virtual_pp, the interleaved
+    1F1B schedule with two layers per model chunk (one when a stage has an odd number of
+    layers), NVIDIA's practice in its published NeMo/Megatron performance configs (GPT-3
+    175B: TP 4, PP 8, VP 6 = 2 layers per chunk), when the micro-batch count is a multiple of
+    pp (Megatron's requirement for interleaving). Strong-scaling
+    rows state no layout; they reuse tp=8, pp=6 of the weak-scaling table's 177B row (the
+    case notes say it is the same model), dp = GPUs / 48.
+
+MaxText (AI-Hypercomputer/maxtext perf tables and recipes)
+    FSDP (ZeRO-3) over the chips of one slice (``ici_fsdp``), tensor parallelism ``ici_tensor``
+    inside it, data parallelism across slices over DCN ("across N slice(s)", "N x v5e-256");
+    the scale-up domain is the slice. ``per_device_batch`` sequences per chip, no gradient
+    accumulation. On GPUs (A3 VMs) the FSDP domain is one 8-GPU VM and DP spans VMs.
+
+MosaicML llm-foundry (Composer, PyTorch FSDP)
+    FULL_SHARD over all GPUs, micro-batch and gradient accumulation as stated, activation
+    checkpointing as stated in ``parallelism.recompute`` (the table's HFU/MFU ratio is a
+    measured output and is not read).
+
+AWS Neuron (NeuronX Distributed / NeMo Megatron on Trainium)
+    Degrees count NeuronCores: the device is a NeuronCore (``cores_per_chip`` per chip, 2 on
+    Trainium1), and the chip's peak, HBM and links are split between its cores. ZeRO-1 and
+    selective recomputation (NxD defaults) unless stated.
+
+FLOP conventions of the measured TFLOP/s and MFU
+    Our model FLOPs count attention non-causally (PaLM / Megatron convention), which is what
+    every public source uses: Megatron-LM's ``num_floating_point_operations``, MaxText's
+    ``calculate_tflops_training_per_device`` before its causal change, llm-foundry's
+    ``flops_per_batch`` ("MFU includes attention FLOPs"). A case whose text says its FLOPs are
+    causal ("causal convention") or exclude attention ("6N", "without attention") is compared
+    in that convention instead. MFU is over the dense peak of the training precision.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from xpuplan.catalog.catalog import Catalog
+from xpuplan.catalog.schema import Accelerator
+from xpuplan.errors import InputError
+from xpuplan.models.counts import TRAINING_TO_FORWARD, forward_flops_per_token
+from xpuplan.models.describe import spec_from_description
+from xpuplan.models.spec import ModelSpec
+from xpuplan.perf.efficiency import EfficiencyParams, EfficiencyTable
+from xpuplan.perf.layout import Layout, Recompute
+from xpuplan.perf.training import (
+    HardwareArrays,
+    TrainingEstimate,
+    estimate_training,
+    hardware_arrays,
+)
+from xpuplan.validation.cases import CaseSkipped, ValidationCase
+
+__all__ = [
+    "PreparedTrainCase",
+    "case_layout",
+    "flop_convention",
+    "predict_train_case",
+    "prepare_train_case",
+]
+
+# The weak-scaling table's 177B row (tp 8, pp 6 on 2304 GPUs = 48 model replicas).
+_MEGATRON_STRONG_TP, _MEGATRON_STRONG_PP = 8, 6
+_MICRO_BATCH_CHOICES = (16, 8, 4, 2, 1)
+
+
+def _stack(case: ValidationCase) -> str:
+    text = (case.framework or "").lower()
+    if "neuron" in text or "neuronx" in text:
+        return "neuron"
+    if "maxtext" in text:
+        return "maxtext"
+    if "megatron-core" in text or "megatron-lm" in text:
+        return "megatron"
+    if "llm-foundry" in text or "composer" in text:
+        return "mosaic"
+    if case.hardware.family == "aws" and "neuroncore" in case.text:
+        return "neuron"
+    return "generic"
+
+
+def flop_convention(case: ValidationCase) -> str:
+    """ "noncausal" (default), "causal" or "no_attention" for the case's TFLOP/s and MFU."""
+    text = case.text
+    if re.search(r"\b6\s*n\s*d?\b|excludes? attention|without attention", text):
+        return "no_attention"
+    if re.search(r"(?<!non-)causal (attention )?(flops? )?(convention|count)", text):
+        return "causal"
+    return "noncausal"
+
+
+def _recompute(value: str | bool | None) -> Recompute:
+    if value is None:
+        return "selective"
+    text = str(value).lower()
+    if "full" in text or "offload" in text:
+        return "full"
+    if text.strip() in ("none", "no", "false", "off", "disabled"):
+        return "none"
+    return "selective"
+
+
+def _zero_stage(case: ValidationCase, dp: int) -> int:
+    zero = case.parallelism.zero
+    if zero is not None:
+        match = re.search(r"(\d)", str(zero))
+        if match:
+            return int(match.group(1))
+    fsdp = case.parallelism.fsdp
+    if fsdp is True or (isinstance(fsdp, str) and "shard" in fsdp.lower()):
+        return 3
+    return 1 if dp > 1 else 0
+
+
+def _slices(case: ValidationCase) -> int:
+    notes = " ".join(t for t in (case.parallelism.notes, case.hardware.system) if t)
+    match = re.search(r"across (\d+) slice", notes) or re.search(r"(\d+)\s*x\s*v\d", notes)
+    return int(match.group(1)) if match else 1
+
+
+def _scaleout_gbits(case: ValidationCase) -> float | None:
+    text = case.hardware.interconnect or ""
+    figures = re.findall(r"(\d+(?:\.\d+)?)\s*gbps", text.lower())
+    per_node = case.hardware.accelerators_per_node
+    if len(figures) == 1 and per_node:
+        return float(figures[0]) / per_node
+    return None
+
+
+def _precision(case: ValidationCase) -> str:
+    text = (case.precision or "").lower()
+    return "fp8" if "fp8" in text and "weights fp8" not in text else "bf16"
+
+
+def _global_batch(case: ValidationCase, seq_len: int) -> int | None:
+    b = case.batch
+    if b.global_batch_seqs:
+        return b.global_batch_seqs
+    if b.global_batch_tokens:
+        return max(1, b.global_batch_tokens // seq_len)
+    if b.per_device_batch:
+        return round(b.per_device_batch * case.hardware.count)
+    return None
+
+
+def case_layout(
+    case: ValidationCase, accelerator: Accelerator, model: ModelSpec, seq_len: int
+) -> tuple[Layout, int | None, int | None]:
+    """Layout (micro_batch 0 when unstated), global batch and scale-up domain of ``case``."""
+    p, b, chips = case.parallelism, case.batch, case.hardware.count
+    stack = _stack(case)
+    per_chip = accelerator.cores_per_chip if stack == "neuron" else 1
+    devices = chips * per_chip
+    tp, pp, cp, ep = p.tp or 1, p.pp or 1, p.cp or 1, p.ep or 1
+    if stack == "megatron" and p.tp is None and p.pp is None:
+        tp, pp = _MEGATRON_STRONG_TP, _MEGATRON_STRONG_PP
+    if devices % (tp * pp * cp):
+        raise CaseSkipped(f"tp*pp*cp={tp * pp * cp} does not divide {devices} devices")
+    dp = devices // (tp * pp * cp)
+    if p.dp is not None and stack != "maxtext" and p.dp != dp:
+        raise CaseSkipped(f"dp={p.dp} disagrees with devices/(tp*pp*cp)={dp}")
+    zero = _zero_stage(case, dp)
+    shard: int | None = None
+    domain: int | None = None
+    if stack == "maxtext":
+        zero = 3
+        if accelerator.vendor_family == "tpu":
+            domain = chips // _slices(case)
+        else:  # GPU VMs: FSDP inside the NVLink domain, DP across VMs
+            domain = min(accelerator.scaleup_domain_chips, chips)
+        shard = max(1, domain // (tp * cp))
+    elif zero == 3 and isinstance(p.fsdp, str) and "hybrid" in p.fsdp.lower():
+        shard = max(1, min(dp, accelerator.scaleup_domain_chips // (tp * cp)))
+    global_batch = _global_batch(case, seq_len)
+    if b.micro_batch:
+        micro = b.micro_batch
+    elif stack == "megatron":
+        micro = 1
+    elif b.per_device_batch and float(b.per_device_batch).is_integer():
+        micro = int(b.per_device_batch) * tp * cp
+    else:
+        micro = 0  # unstated: prepare_train_case picks the largest that fits
+    virtual = p.virtual_pp or 1
+    if stack == "megatron" and p.virtual_pp is None and pp > 1 and global_batch is not None:
+        per_stage = model.n_layers // pp
+        n_micro = global_batch // (dp * max(micro, 1))
+        if n_micro % pp == 0:
+            virtual = per_stage // 2 if per_stage % 2 == 0 else per_stage
+    sp = p.sequence_parallel
+    layout = Layout(
+        dp=dp,
+        tp=tp,
+        pp=pp,
+        cp=cp,
+        ep=ep,
+        zero=zero,
+        dp_shard=shard,
+        sequence_parallel=True if sp is None else str(sp).lower() not in ("false", "no"),
+        recompute=_recompute(p.recompute),
+        micro_batch=micro,
+        virtual_pp=virtual,
+        devices_per_chip=per_chip,
+    )
+    return layout, global_batch, domain
+
+
+@dataclass(frozen=True)
+class PreparedTrainCase:
+    """Everything the estimator needs for one case, resolved by the rules above."""
+
+    case: ValidationCase
+    model: ModelSpec
+    accelerator: Accelerator
+    layout: Layout
+    seq_len: int
+    global_batch_seqs: int
+    precision: str
+    domain_chips: int | None
+    scaleout_gbits: float | None
+
+    def estimate(self, efficiency: EfficiencyParams | None = None) -> TrainingEstimate:
+        return estimate_training(
+            self.model,
+            self.accelerator,
+            self.layout,
+            seq_len=self.seq_len,
+            global_batch_seqs=self.global_batch_seqs,
+            precision=self.precision,
+            efficiency=efficiency,
+            scaleup_domain_chips=self.domain_chips,
+            scaleout_gbits_per_s_per_chip=self.scaleout_gbits,
+        )
+
+    def hardware(self, table: EfficiencyTable | None = None) -> HardwareArrays:
+        """The size-1 hardware arrays of this case (for vectorized re-evaluation)."""
+        domain = self.domain_chips or min(
+            self.accelerator.scaleup_domain_chips, max(self.layout.chips, 1)
+        )
+        return hardware_arrays(
+            [self.accelerator],
+            precision=self.precision,
+            efficiency=table,
+            devices_per_chip=self.layout.devices_per_chip,
+            domain_chips=[domain],
+            scaleout_gbits_per_s_per_chip=[self.scaleout_gbits],
+        )
+
+    def metrics(
+        self, tokens_per_s: float, step_time_s: float, hfu_over_mfu: float
+    ) -> dict[str, float]:
+        """Predicted values under the validation metric names, in the source's convention."""
+        chips = self.case.hardware.count
+        convention = flop_convention(self.case)
+        forward = forward_flops_per_token(self.model, self.seq_len, causal=convention == "causal")
+        flops_per_token = TRAINING_TO_FORWARD * (
+            forward.total - (forward.attention_scores if convention == "no_attention" else 0.0)
+        )
+        acc = self.accelerator
+        peak = acc.peak_tflops(self.precision) or acc.bf16_dense_tflops
+        tflops_per_chip = tokens_per_s / chips * flops_per_token / 1e12
+        return {
+            "tokens_per_s": tokens_per_s,
+            "tokens_per_s_per_device": tokens_per_s / chips,
+            "sequences_per_s": tokens_per_s / self.seq_len,
+            "samples_per_s": tokens_per_s / self.seq_len,
+            "tflops_per_device": tflops_per_chip,
+            "aggregate_pflops": tflops_per_chip * chips / 1e3,
+            "mfu": tflops_per_chip / peak,
+            "hfu": tflops_per_chip / peak * hfu_over_mfu,
+            "step_time_s": step_time_s,
+        }
+
+
+def _fits(prepared: PreparedTrainCase) -> bool:
+    return prepared.estimate().fits_memory
+
+
+def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainCase:
+    """Resolve model, accelerator, layout and batch of a case (CaseSkipped when impossible)."""
+    if not catalog.has_accelerator(case.hardware.accelerator_id):
+        raise CaseSkipped(f"accelerator {case.hardware.accelerator_id!r} not in the catalog")
+    accelerator = catalog.accelerator(case.hardware.accelerator_id)
+    seq_len = case.model.seq_len
+    if seq_len is None:
+        raise CaseSkipped("sequence length not stated")
+    try:
+        model = spec_from_description(case.model.model_dump())
+    except InputError as error:
+        raise CaseSkipped(f"model not buildable: {error}") from None
+    try:
+        layout, global_batch, domain = case_layout(case, accelerator, model, seq_len)
+    except InputError as error:
+        raise CaseSkipped(f"layout not runnable: {error}") from None
+    base = PreparedTrainCase(
+        case=case,
+        model=model,
+        accelerator=accelerator,
+        layout=layout,
+        seq_len=seq_len,
+        global_batch_seqs=global_batch or layout.dp * max(layout.micro_batch, 1),
+        precision=_precision(case),
+        domain_chips=domain,
+        scaleout_gbits=_scaleout_gbits(case),
+    )
+    try:
+        if layout.micro_batch >= 1:
+            base.estimate()  # raises InputError for an impossible layout
+            return base
+        # Unstated micro-batch: the largest that fits (one micro-batch per step when the global
+        # batch is unstated too); with recomputation unstated, full when selective never fits.
+        policies: tuple[Recompute, ...] = (layout.recompute,)
+        if case.parallelism.recompute is None:
+            policies = ("selective", "full")
+        fallback: PreparedTrainCase | None = None
+        for policy in policies:
+            for micro in _MICRO_BATCH_CHOICES:
+                gbs = global_batch or micro * layout.dp
+                if gbs % (micro * layout.dp):
+                    continue
+                candidate = replace(
+                    base,
+                    layout=replace(layout, micro_batch=micro, recompute=policy),
+                    global_batch_seqs=gbs,
+                )
+                if fallback is None and micro == 1:
+                    fallback = candidate
+                if _fits(candidate):
+                    return candidate
+        if fallback is not None:
+            return fallback
+    except InputError as error:
+        raise CaseSkipped(f"layout not runnable: {error}") from None
+    raise CaseSkipped("no micro-batch divides the global batch")
+
+
+def predict_train_case(case: ValidationCase, catalog: Catalog) -> dict[str, float]:
+    """Predicted values under the case's own metric names (see the module docstring)."""
+    prepared = prepare_train_case(case, catalog)
+    estimate = prepared.estimate()
+    ratio = estimate.hfu / estimate.mfu if estimate.mfu > 0 else 1.0
+    return prepared.metrics(estimate.tokens_per_s, estimate.step_time_s, ratio)
