@@ -42,7 +42,9 @@ def _evaluations_per_s(model_name: str, repeat: int) -> tuple[int, float]:
     groups = group_hardware(catalog, selected, None)
     pair_group, pair_chips = chip_count_pairs(groups)
     domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
-    layouts = enumerate_layouts(model, pair_group, pair_chips, domain, work.global_batch_seqs)
+    layouts = enumerate_layouts(
+        model, pair_group, pair_chips, domain, work.global_batch_seqs, seq_len=work.seq_len
+    )
     evaluator = RooflineTrainingEvaluator()
     evaluator(work, groups, layouts)  # warm caches (efficiency table, model shape)
     best = float("inf")

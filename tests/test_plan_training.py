@@ -56,6 +56,7 @@ def _brute_force(deadline_s: float | None, max_chips: int) -> list[dict[str, obj
                 np.array([group.scaleup_domain_chips]),
                 batch_seqs,
                 GRID,
+                seq_len=2048,
             )
             best: tuple[float, float, float, dict[str, int]] | None = None
             for k in range(len(lay)):  # the brute force: one scalar call per candidate
@@ -63,7 +64,9 @@ def _brute_force(deadline_s: float | None, max_chips: int) -> list[dict[str, obj
                     dp=int(lay.dp[k]),
                     tp=int(lay.tp[k]),
                     pp=int(lay.pp[k]),
+                    cp=int(lay.cp[k]),
                     ep=int(lay.ep[k]),
+                    virtual_pp=int(lay.virtual_pp[k]),
                     zero=int(lay.zero_stage[k]),
                     recompute=RECOMPUTE[int(lay.recompute[k])],  # type: ignore[arg-type]
                     micro_batch=int(lay.micro_batch[k]),

@@ -27,6 +27,7 @@ def test_hand_count_on_16_chips() -> None:
         micro_batch=(1,),
         zero_stage=(1,),
         recompute=("none",),
+        interleave=False,
     )
     lay = enumerate_layouts(MODEL, np.array([0]), np.array([16]), np.array([8]), 32, grid)
     got = sorted(
@@ -59,3 +60,18 @@ def test_batch_tolerance() -> None:
     # 100 sequences on 24 chips: grad_accum round(100/24) = 4 -> 96 sequences, within 10%.
     lay = enumerate_layouts(MODEL, np.array([0]), np.array([24]), np.array([8]), 100, grid)
     assert lay.global_batch_seqs.tolist() == [96]
+
+
+def test_interleaved_schedule_and_context_parallel() -> None:
+    grid = LayoutGrid(tp=(1,), pp=(1, 2, 4), micro_batch=(1,), zero_stage=(1,), recompute=("none",))
+    lay = enumerate_layouts(MODEL, np.array([0]), np.array([8]), np.array([8]), 64, grid)
+    # 8 layers: pp=2 has 4 layers per stage -> also interleaved with 2 chunks of 2 layers;
+    # pp=4 has 2 layers per stage -> plain only; pp=1 -> plain only.
+    got = sorted(zip(lay.pp.tolist(), lay.virtual_pp.tolist(), strict=True))
+    assert got == [(1, 1), (2, 1), (2, 2), (4, 1)]
+    assert set(lay.cp.tolist()) == {1}  # short sequences: no context parallelism
+    long = enumerate_layouts(
+        MODEL, np.array([0]), np.array([8]), np.array([8]), 64, grid, seq_len=32768
+    )
+    assert set(long.cp.tolist()) == {1, 2, 4, 8}
+    assert np.all(long.tp * long.pp * long.cp * long.dp == 8)

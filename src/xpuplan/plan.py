@@ -315,7 +315,7 @@ _OPTION = re.compile(
     r"^\s*(?P<provider>[a-z0-9][a-z0-9\-]*):(?P<instance>[^\s@]+)(?:@(?P<region>\S+))?"
     r"(?:\s+x(?P<count>\d+))?(?P<rest>(?:\s+\S+=\S+)*)\s*$"
 )
-_LAYOUT_KEYS = {"tp", "pp", "ep", "mb", "micro_batch", "zero", "zero_stage", "recompute"}
+_LAYOUT_KEYS = {"tp", "pp", "cp", "ep", "mb", "micro_batch", "zero", "zero_stage", "recompute"}
 
 
 @dataclass(frozen=True)
@@ -336,7 +336,8 @@ def parse_option(text: str) -> TrainingOption:
 
     ``xN`` counts instances (default 1); ``@region`` pins a region (default: the cheapest one
     with a price); ``pricing=`` overrides the run's pricing model for this option; ``tp``,
-    ``pp``, ``ep``, ``mb``, ``zero`` and ``recompute`` pin layout knobs (others are searched).
+    ``pp``, ``cp``, ``ep``, ``mb``, ``zero`` and ``recompute`` pin layout knobs (others are
+    searched).
     """
     m = _OPTION.match(text)
     if not m:

@@ -378,10 +378,9 @@ def _render_serving(result: ServingPlanResult) -> None:
             "over the cheapest unconstrained fleet",
             highlight=False,
         )
-    verb = "saves" if result.savings_pct >= 0 else "costs"
-    more = "" if result.savings_pct >= 0 else " more"
+    cheaper = "less" if result.savings_pct >= 0 else "more"
     console.print(
-        f"the fleet {verb} {abs(result.savings_pct):.1f}%{more} than the best single type "
+        f"the fleet costs {abs(result.savings_pct):.1f}% {cheaper} than the best single type "
         f"({result.candidate_types} replica types considered, "
         f"{result.candidates_evaluated} hardware x layout candidates evaluated)",
         highlight=False,

@@ -11,8 +11,8 @@ the scalar API reproduces the planner exactly:
 * a chip is one device (``devices_per_chip = 1``);
 * the scale-up domain of a candidate is its hardware group's domain capped at its chip count
   (``estimate_training``'s default); the network is the instance's NIC divided by its chips;
-* ZeRO shards over the whole data-parallel group (``dp_shard = dp``), sequence parallelism is
-  on with TP, no context parallelism, no interleaved pipeline.
+* ZeRO shards over the whole data-parallel group (``dp_shard = dp``); sequence parallelism is
+  on with TP.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from xpuplan.perf import serving as serving_core
 from xpuplan.perf import training as training_core
 from xpuplan.perf.efficiency import load_efficiency
+from xpuplan.perf.layout import LayoutArrays as CoreLayoutArrays
 from xpuplan.perf.layout import ModelShape
 from xpuplan.perf.serving_efficiency import efficiency_for
 from xpuplan.search.layouts import LayoutArrays
@@ -80,7 +81,9 @@ class RooflineTrainingEvaluator:
         shape = _shape(workload.model, workload.seq_len)
         base = self._hardware(groups, workload.precision)
         n = len(layouts)
-        order = np.argsort(layouts.group, kind="stable")
+        # Rows usually arrive ordered by group: then each group is a slice (views, no copies).
+        in_order = bool(np.all(layouts.group[1:] >= layouts.group[:-1]))
+        order = np.arange(n) if in_order else np.argsort(layouts.group, kind="stable")
         sorted_groups = layouts.group[order]
         starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]][:n])
         ends = np.r_[starts[1:], n][: starts.shape[0]]
@@ -93,8 +96,8 @@ class RooflineTrainingEvaluator:
         }
         fits = np.zeros(n, dtype=bool)
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            rows = order[start:end]
-            part = layouts.take(rows)
+            rows: slice | NDArray[np.intp] = slice(start, end) if in_order else order[start:end]
+            part = layouts.slice(start, end) if in_order else layouts.take(order[start:end])
             hw = base.take(np.array([int(part.group[0])]))
             hw = dataclasses.replace(
                 hw, domain_devices=np.minimum(hw.domain_devices, part.chips.astype(np.float64))
@@ -102,18 +105,18 @@ class RooflineTrainingEvaluator:
             result = training_core.estimate_training_arrays(
                 shape,
                 hw,
-                training_core.LayoutArrays(
+                CoreLayoutArrays(
                     dp=part.dp,
                     tp=part.tp,
                     pp=part.pp,
-                    cp=1,
+                    cp=part.cp,
                     ep=part.ep,
                     shard=np.where(part.zero_stage >= 1, part.dp, 1),
                     zero=part.zero_stage,
                     recompute=part.recompute,
                     sequence_parallel=True,
                     micro_batch=part.micro_batch,
-                    virtual_pp=1,
+                    virtual_pp=part.virtual_pp,
                 ),
                 part.global_batch_seqs,
             )

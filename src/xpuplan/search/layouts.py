@@ -1,17 +1,23 @@
 """Parallel layouts of a training job on N chips, generated as flat numpy arrays.
 
-A layout is tensor x pipeline x data parallel (``tp * pp * dp == chips``; Narayanan et al.
-2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using Megatron-LM"), an
-expert-parallel degree for MoE models carved out of the data-parallel group, a micro-batch
-size, the number of gradient-accumulation micro-batches, a ZeRO stage (Rajbhandari et al.
-2020) and an activation-recomputation policy (Korthikanti et al. 2022: none, selective, full).
+A layout is tensor x pipeline x context x data parallel (``tp * pp * cp * dp == chips``;
+Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using
+Megatron-LM"), an expert-parallel degree for MoE models carved out of the data x context group,
+a micro-batch size, the number of gradient-accumulation micro-batches, a ZeRO stage
+(Rajbhandari et al. 2020), an activation-recomputation policy (Korthikanti et al. 2022: none,
+selective, full) and the pipeline schedule (plain 1F1B, or interleaved with two layers per
+model chunk, Narayanan et al. 2021 section 2.2).
 
 Rules applied here (cheap structural checks; memory and time are the estimator's job):
 
 * ``tp`` is a power of two dividing the attention heads, at most the scale-up domain (tensor
   parallelism only pays off over the scale-up fabric, Narayanan et al. 2021 section 3.3);
 * ``pp`` divides the number of layers (equal stages; ``perf.layout.check_layout``), at most 64;
-* ``ep`` divides the routed experts and ``dp``;
+  with ``pp > 1`` and an even number of layers per stage (more than 2) the interleaved
+  schedule with ``virtual_pp = layers per stage / 2`` is tried as well;
+* ``cp`` (context parallelism) is tried only for sequences of at least
+  ``perf.layout.CP_MIN_SEQ_LEN`` tokens;
+* ``ep`` divides the routed experts and ``dp * cp``;
 * the global batch of ``B`` sequences is kept within ``BATCH_TOLERANCE`` of the request:
   ``grad_accum = round(B / (dp * micro_batch)) >= 1``.
 """
@@ -24,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xpuplan.models.spec import ModelSpec
-from xpuplan.perf.layout import RECOMPUTE_CODES
+from xpuplan.perf.layout import CP_MIN_SEQ_LEN, RECOMPUTE_CODES
 
 __all__ = [
     "BATCH_TOLERANCE",
@@ -54,6 +60,8 @@ class LayoutGrid:
     tp: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
     pp: tuple[int, ...] | None = None  # None: every divisor of the layer count up to MAX_PP
     ep: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
+    cp: tuple[int, ...] = (1, 2, 4, 8)  # only for seq_len >= CP_MIN_SEQ_LEN
+    interleave: bool = True  # also try the interleaved pipeline schedule
     micro_batch: tuple[int, ...] = (1, 2, 4, 8)
     zero_stage: tuple[int, ...] = (1, 3)
     recompute: tuple[str, ...] = ("none", "selective", "full")
@@ -68,8 +76,10 @@ class LayoutArrays:
     chips: IntArray
     tp: IntArray
     pp: IntArray
+    cp: IntArray
     dp: IntArray
     ep: IntArray
+    virtual_pp: IntArray
     micro_batch: IntArray
     grad_accum: IntArray
     zero_stage: IntArray
@@ -77,6 +87,12 @@ class LayoutArrays:
 
     def __len__(self) -> int:
         return int(self.pair.shape[0])
+
+    def slice(self, start: int, stop: int) -> LayoutArrays:
+        """Rows ``start:stop`` as views (no copy)."""
+        return LayoutArrays(
+            **{name: getattr(self, name)[start:stop] for name in self.__dataclass_fields__}
+        )
 
     def take(self, index: IntArray) -> LayoutArrays:
         return LayoutArrays(
@@ -100,16 +116,21 @@ def enumerate_layouts(
     group_domain: IntArray,
     global_batch_seqs: int,
     grid: LayoutGrid | None = None,
+    seq_len: int = 0,
 ) -> LayoutArrays:
     """Every structurally valid layout of every (group, chips) pair, as flat arrays.
 
     ``pair_group``/``pair_chips`` list the (hardware group, chip count) pairs;
-    ``group_domain`` gives each group's scale-up domain in chips.
+    ``group_domain`` gives each group's scale-up domain in chips; ``seq_len`` decides whether
+    context parallelism is tried.
     """
     grid = grid or LayoutGrid()
     tp_ok = np.array([t for t in grid.tp if model.n_heads % t == 0], dtype=np.int64)
     pp_values = grid.pp if grid.pp is not None else range(1, MAX_PP + 1)
     pp_ok = np.array([p for p in pp_values if model.n_layers % p == 0], dtype=np.int64)
+    cp_ok = np.array(
+        [c for c in grid.cp if c == 1 or seq_len >= CP_MIN_SEQ_LEN] or [1], dtype=np.int64
+    )
     if model.moe is not None:
         experts = model.moe.n_routed_experts
         ep_ok = np.array([e for e in grid.ep if experts % e == 0], dtype=np.int64)
@@ -120,33 +141,49 @@ def enumerate_layouts(
     rc = np.array([RECOMPUTE_CODES[r] for r in grid.recompute], dtype=np.int64)
 
     pair_idx = np.arange(pair_group.shape[0], dtype=np.int64)
-    p, tp, pp, ep, m = _product(pair_idx, tp_ok, pp_ok, ep_ok, mb)
+    p, tp, pp, cp, ep, m = _product(pair_idx, tp_ok, pp_ok, cp_ok, ep_ok, mb)
     chips = pair_chips[p]
     domain = group_domain[pair_group[p]]
-    model_par = tp * pp
+    model_par = tp * pp * cp
     ok = (chips % model_par == 0) & (tp <= domain) & (tp <= chips)
-    p, tp, pp, ep, m, chips = (a[ok] for a in (p, tp, pp, ep, m, chips))
-    dp = chips // (tp * pp)
-    ok = dp % ep == 0
-    p, tp, pp, ep, m, chips, dp = (a[ok] for a in (p, tp, pp, ep, m, chips, dp))
+    p, tp, pp, cp, ep, m, chips = (a[ok] for a in (p, tp, pp, cp, ep, m, chips))
+    dp = chips // (tp * pp * cp)
+    ok = (dp * cp) % ep == 0
+    p, tp, pp, cp, ep, m, chips, dp = (a[ok] for a in (p, tp, pp, cp, ep, m, chips, dp))
     ga = np.rint(global_batch_seqs / (dp * m)).astype(np.int64)
     effective = dp * m * ga
     ok = (ga >= 1) & (
         np.abs(effective - global_batch_seqs) <= BATCH_TOLERANCE * global_batch_seqs + 1e-9
     )
-    p, tp, pp, ep, m, chips, dp, ga = (a[ok] for a in (p, tp, pp, ep, m, chips, dp, ga))
+    p, tp, pp, cp, ep, m, chips, dp, ga = (a[ok] for a in (p, tp, pp, cp, ep, m, chips, dp, ga))
+
+    # Pipeline schedule: plain, plus interleaved (two layers per chunk) where it applies.
+    per_stage = model.n_layers // pp
+    vpp = np.ones_like(pp)
+    if grid.interleave:
+        can = (pp > 1) & (per_stage % 2 == 0) & (per_stage > 2)
+        extra = np.flatnonzero(can)
+        base_rows = np.concatenate([np.arange(p.shape[0]), extra])
+        vpp = np.concatenate([vpp, per_stage[extra] // 2])
+        p, tp, pp, cp, ep, m, chips, dp, ga = (
+            a[base_rows] for a in (p, tp, pp, cp, ep, m, chips, dp, ga)
+        )
 
     # Cross with the knobs that need no structural check.
     n = p.shape[0]
     base, z, r = _product(np.arange(n, dtype=np.int64), zero, rc)
+    order = np.argsort(p[base], kind="stable")  # keep rows ordered by pair (and so by group)
+    base, z, r = base[order], z[order], r[order]
     return LayoutArrays(
         pair=p[base],
         group=pair_group[p[base]],
         chips=chips[base],
         tp=tp[base],
         pp=pp[base],
+        cp=cp[base],
         dp=dp[base],
         ep=ep[base],
+        virtual_pp=vpp[base],
         micro_batch=m[base],
         grad_accum=ga[base],
         zero_stage=z,

@@ -100,7 +100,7 @@ class TrainingEvaluation:
     step_time_s: FloatArray
     mfu: FloatArray
     memory_gb: FloatArray  # per chip
-    hbm_gb: FloatArray  # capacity per chip
+    hbm_gb: FloatArray  # usable memory per chip the fit is checked against
     fits: BoolArray  # memory feasibility (and any other hard limit the estimator knows)
     memory_breakdown_gb: Mapping[str, FloatArray]  # parts sum to memory_gb
     time_breakdown_s: Mapping[str, FloatArray]  # parts sum to step_time_s
@@ -290,6 +290,7 @@ def search_training(
         domain,
         workload.global_batch_seqs,
         search.layout_grid,
+        workload.seq_len,
     )
     if len(layouts) == 0:
         raise InfeasibleError(
@@ -309,7 +310,7 @@ def search_training(
         g = groups[int(layouts.group[j])]
         raise InfeasibleError(
             f"memory: no layout fits in device memory; the closest needs {mem[j]:.1f} GB per "
-            f"chip vs {hbm[j]:.0f} GB on {int(layouts.chips[j])} x {g.accelerator.id} "
+            f"chip vs {hbm[j]:.0f} GB usable on {int(layouts.chips[j])} x {g.accelerator.id} "
             f"(tp={int(layouts.tp[j])}, pp={int(layouts.pp[j])}); allow more chips "
             "(--max-chips) or choose chips with more memory"
         )
@@ -485,8 +486,10 @@ class _PlanBuilder:
         layout = {
             "tp": int(one.tp[0]),
             "pp": int(one.pp[0]),
+            "cp": int(one.cp[0]),
             "dp": int(one.dp[0]),
             "ep": int(one.ep[0]),
+            "virtual_pp": int(one.virtual_pp[0]),
             "micro_batch": int(one.micro_batch[0]),
             "grad_accum": int(one.grad_accum[0]),
             "zero_stage": int(one.zero_stage[0]),
