@@ -13,6 +13,14 @@ from typing import Any
 import pytest
 
 SECONDS_PER_HOUR = 3600.0
+NO_FILTERS: dict[str, Any] = {
+    "pricing": "on_demand",
+    "regions": [],
+    "providers": [],
+    "vendors": [],
+    "exclude_vendors": [],
+    "accelerators": [],
+}
 
 
 def sample_plan(
@@ -52,6 +60,7 @@ def sample_plan(
         "cost_usd": usd_per_hour * wall_time_s / SECONDS_PER_HOUR,
         "pricing": "on_demand",
         "energy_kwh": 1000.0,
+        "it_energy_kwh": 1000.0,
         "co2_kg": 350.0,
         "mfu": mfu,
         "tokens_per_s": 4.0e6,
@@ -163,8 +172,21 @@ def training_result() -> dict[str, Any]:
     lock_in += [_lock_in("software_stack", s, p, best) for s, p in by_stack.items()]
     return {
         "kind": "training_plan",
-        "workload": {"model": "llama-3.1-70b", "tokens": 1.5e13, "precision": "bf16"},
-        "constraints": {"deadline_s": 60 * 86400, "pricing": "on_demand"},
+        "workload": {
+            "model": "llama-3.1-70b",
+            "tokens": 1.5e13,
+            "seq_len": 4096,
+            "global_batch_tokens": 4194304,
+            "global_batch_seqs": 1024,
+            "precision": "bf16",
+        },
+        "constraints": {
+            "deadline_s": 60 * 86400,
+            "deadline_is_default": False,
+            "budget_usd": None,
+            "max_chips": None,
+            **NO_FILTERS,
+        },
         "objective": "cost",
         "plans": plans,
         "pareto": front,
@@ -191,6 +213,7 @@ def _entry(plan: dict[str, Any], replicas: int, rps: float) -> dict[str, Any]:
         "vendor": plan["vendor"],
         "software_stack": plan["software_stack"],
         "chips_per_replica": 8,
+        "chips_per_instance": 8,
         "layout": {"tp": 8, "pp": 1},
         "capacity_rps_per_replica": rps,
         "replicas": replicas,
@@ -234,8 +257,17 @@ def serving_result() -> dict[str, Any]:
     free = _fleet(copy.deepcopy([_entry(MI300X_AZ, 5, 20.0)]), 1250.0)
     return {
         "kind": "serving_plan",
-        "workload": {"model": "llama-3.1-70b", "rate_rps": 95.0, "prompt_tokens": 1000},
-        "constraints": {"ttft_s": 1.0, "tpot_s": 0.05, "max_vendor_share": 0.6},
+        "workload": {
+            "model": "llama-3.1-70b",
+            "rate_rps": 95.0,
+            "peak_to_mean": 1.0,
+            "input_tokens": 1000,
+            "output_tokens": 250,
+            "ttft_p99_ms": 1000.0,
+            "tpot_p99_ms": 50.0,
+            "precision": "bf16",
+        },
+        "constraints": {"max_vendor_share": 0.6, **NO_FILTERS},
         "required_rps": 95.0,
         "fleet": fleet,
         "single_type": one,
@@ -263,7 +295,14 @@ def comparison_result() -> dict[str, Any]:
     ]
     return {
         "kind": "training_comparison",
-        "workload": {"model": "llama-3.1-70b", "tokens": 1.5e13},
+        "workload": {
+            "model": "llama-3.1-70b",
+            "tokens": 1.5e13,
+            "seq_len": 4096,
+            "global_batch_tokens": 4194304,
+            "global_batch_seqs": 1024,
+            "precision": "bf16",
+        },
         "options": ["nvidia-h100-sxm@aws", "amd-mi300x@azure", "google-tpu-v5p@gcp"],
         "plans": plans,
         "relative_pct": relative,

@@ -1,0 +1,180 @@
+"""The shipped JSON Schemas describe what xpuplan really prints: real outputs of the library and
+of the CLI (``--json``) on the bundled catalog validate; broken ones do not."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from test_report_samples import comparison_result, serving_result, training_result
+from xpuplan.catalog.load import load_catalog
+from xpuplan.cli import run
+from xpuplan.errors import UnknownNameError
+from xpuplan.plan import compare_options, plan_serving, plan_training
+from xpuplan.schemas import SCHEMA_BY_KIND, SCHEMA_NAMES, load_schema
+from xpuplan.validation.cases import load_cases
+from xpuplan.validation.run import bundled_public_file, validate_cases
+
+Validator = jsonschema.Draft202012Validator
+
+
+def _errors(document: Any, name: str) -> list[str]:
+    validator = Validator(load_schema(name), format_checker=Validator.FORMAT_CHECKER)
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Any:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def real_outputs(catalog: Any) -> dict[str, dict[str, Any]]:
+    """One output of each planner function on the bundled catalog, as JSON would carry it."""
+    train = plan_training("llama-3.1-8b", "1T", catalog=catalog, top=5)
+    serve = plan_serving(
+        "llama-3.1-8b",
+        catalog=catalog,
+        rate_rps=10,
+        input_tokens=1000,
+        output_tokens=200,
+        ttft_p99_ms=2000,
+        tpot_p99_ms=50,
+        max_vendor_share=0.7,
+    )
+    compare = compare_options(
+        "llama-3.1-8b",
+        "1T",
+        ["aws:p5.48xlarge x2", "azure:Standard_ND96isr_MI300X_v5 x2"],
+        catalog=catalog,
+    )
+    return {
+        r["kind"]: json.loads(json.dumps(r))
+        for r in (train.to_dict(), serve.to_dict(), compare.to_dict())
+    }
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_schema_is_valid_draft_2020_12(name: str) -> None:
+    schema = load_schema(name)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Validator.check_schema(schema)
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_BY_KIND))
+def test_real_library_output_validates(real_outputs: dict[str, Any], kind: str) -> None:
+    assert _errors(real_outputs[kind], SCHEMA_BY_KIND[kind]) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "schema"),
+    [
+        (["plan", "train", "--model", "llama-3.1-8b", "--tokens", "1T", "--top", "3"],
+         "plan-train"),
+        (["plan", "serve", "--model", "llama-3.1-8b", "--rate", "5", "--input", "500",
+          "--output", "100", "--ttft-p99-ms", "2000", "--tpot-p99-ms", "60"], "plan-serve"),
+        (["compare", "--model", "llama-3.1-8b", "--tokens", "1T",
+          "--option", "aws:p5.48xlarge x2", "--option", "gcp:a3-highgpu-8g x2"], "compare"),
+    ],
+)  # fmt: skip
+def test_real_cli_json_validates(
+    argv: list[str], schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run([*argv, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert _errors(document, schema) == []
+
+
+def test_validation_report_validates(catalog: Any) -> None:
+    cases = load_cases(bundled_public_file())
+    # A few cases of each kind keep this fast; the shape does not depend on how many.
+    chosen = [c for kind in ("train", "infer") for c in [c for c in cases if c.kind == kind][:5]]
+    report = validate_cases(chosen, catalog).to_dict()
+    assert len(report["cases"]) == 10
+    assert _errors(json.loads(json.dumps(report)), "validate") == []
+
+
+@pytest.mark.parametrize("sample", [training_result, serving_result, comparison_result])
+def test_report_samples_follow_the_schema(sample: Any) -> None:
+    # The hand-built samples the report tests use must have the planner's real shape.
+    document = sample()
+    assert _errors(document, SCHEMA_BY_KIND[document["kind"]]) == []
+
+
+def _drop(path: list[Any]) -> Any:
+    def mutate(doc: dict[str, Any]) -> None:
+        target = doc
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+
+    return mutate
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (_drop(["plans"]), "'plans' is a required property"),
+        (_drop(["plans", 0, "cost_usd"]), "'cost_usd' is a required property"),
+        (lambda d: d["plans"][0].update(cost_usd=None), "None is not of type 'number'"),
+        (lambda d: d["plans"][0].update(chips=0), "0 is less than the minimum of 1"),
+        (lambda d: d["plans"][0].update(pricing="cheap"), "'cheap' is not one of"),
+        (lambda d: d.update(kind="serving_plan"), "'training_plan' was expected"),
+        (lambda d: d["plans"][0]["sources"][0].pop("source"), "'source' is a required property"),
+        (lambda d: d["plans"][0]["memory_gb_per_chip"].pop("total"), "'total' is a required"),
+    ],
+)
+def test_broken_documents_fail(mutate: Any, fragment: str) -> None:
+    document = copy.deepcopy(training_result())
+    mutate(document)
+    errors = _errors(document, "plan-train")
+    assert any(fragment in e for e in errors), errors
+
+
+def _undescribed(document: Any, node: dict[str, Any], root: dict[str, Any], path: str) -> list[str]:
+    """Keys of ``document`` that the schema ``node`` does not name (maps are not checked)."""
+    while "$ref" in node:
+        node = root["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    for option in node.get("oneOf", ()):
+        if Validator(option | {"$defs": root["$defs"]}).is_valid(document):
+            return _undescribed(document, option, root, path)
+    missing: list[str] = []
+    if isinstance(document, dict) and "properties" in node:
+        for key, value in document.items():
+            if key not in node["properties"]:
+                if not isinstance(node.get("additionalProperties"), dict):
+                    missing.append(f"{path}/{key}")
+                continue
+            missing += _undescribed(value, node["properties"][key], root, f"{path}/{key}")
+    elif isinstance(document, list) and isinstance(node.get("items"), dict):
+        for i, item in enumerate(document[:3]):
+            missing += _undescribed(item, node["items"], root, f"{path}/{i}")
+    return missing
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_BY_KIND))
+def test_schema_describes_every_field(real_outputs: dict[str, Any], kind: str) -> None:
+    # The schemas accept added fields (the planner only ever adds), but every field the planner
+    # prints today must be documented: add it to src/xpuplan/schemas/<name>.schema.json.
+    schema = load_schema(SCHEMA_BY_KIND[kind])
+    assert _undescribed(real_outputs[kind], schema, schema, "") == []
+
+
+def test_shared_definitions_agree() -> None:
+    train, compare, serve = (load_schema(n) for n in ("plan-train", "compare", "plan-serve"))
+    assert train["$defs"]["plan"] == compare["$defs"]["plan"]
+    assert train["$defs"]["training_workload"] == compare["$defs"]["training_workload"]
+    assert train["$defs"]["source"] == serve["$defs"]["source"] == compare["$defs"]["source"]
+
+
+def test_unknown_schema_name() -> None:
+    with pytest.raises(UnknownNameError, match="unknown schema 'plan_train'; did you mean"):
+        load_schema("plan_train")
+    assert load_schema("compare") is not load_schema("compare")  # callers may mutate their copy
