@@ -35,8 +35,8 @@ import yaml
 
 from xpuplan.catalog.load import load_catalog
 from xpuplan.perf.efficiency import EFFICIENCY_FIELDS, EfficiencyParams, parse_efficiency_table
-from xpuplan.perf.layout import ModelShape
-from xpuplan.perf.training import HardwareArrays, LayoutArrays, estimate_training_arrays
+from xpuplan.perf.layout import LayoutArrays, ModelShape
+from xpuplan.perf.training import HardwareArrays, estimate_training_arrays
 from xpuplan.validation.cases import CaseSkipped, load_cases
 from xpuplan.validation.run import PRIMARY_METRICS, bundled_public_file
 from xpuplan.validation.train_cases import PreparedTrainCase, prepare_train_case

@@ -1,5 +1,166 @@
-"""xpuplan train (being written)."""
+"""xpuplan estimate train: step time, throughput, MFU and memory of one training setup."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
+from xpuplan.errors import InputError
+from xpuplan.models.presets import resolve_model
+from xpuplan.perf.layout import RECOMPUTE_CODES, Layout
+from xpuplan.perf.training import TrainingEstimate, best_layout, estimate_training
+
+__all__ = ["DEFAULT_BATCH_TOKENS", "DEFAULT_SEQ_LEN", "train"]
+
+DEFAULT_SEQ_LEN = 4096
+# 4M tokens per step, the Llama 2 pre-training batch (Touvron et al. 2023, section 2.2).
+DEFAULT_BATCH_TOKENS = 4 * 1024 * 1024
 
 
-def train() -> None:
-    """Not yet available."""
+def _default_batch(seq_len: int, devices: int) -> int:
+    """About DEFAULT_BATCH_TOKENS, rounded up to a multiple of the device count."""
+    seqs = max(1, math.ceil(DEFAULT_BATCH_TOKENS / seq_len))
+    return math.ceil(seqs / devices) * devices
+
+
+def _render(estimate: TrainingEstimate) -> None:
+    e = estimate
+    head = Table(title=f"{e.model} on {e.chips} x {e.accelerator_id}", show_header=False)
+    head.add_column("quantity")
+    head.add_column("value", justify="right")
+    lay = e.layout
+    head.add_row(
+        "layout",
+        f"dp {lay.dp} x tp {lay.tp} x pp {lay.pp} x cp {lay.cp}, ep {lay.ep}, "
+        f"zero {lay.zero} (shard {lay.shard}), recompute {lay.recompute}, "
+        f"micro-batch {lay.micro_batch} x {e.n_micro}, vpp {lay.virtual_pp}",
+    )
+    head.add_row("sequence length / global batch", f"{e.seq_len} / {e.global_batch_seqs} seqs")
+    head.add_row("precision", e.precision)
+    head.add_row("step time", f"{e.step_time_s:.3f} s")
+    head.add_row("tokens/s (per chip)", f"{e.tokens_per_s:,.0f} ({e.tokens_per_s_per_chip:,.0f})")
+    head.add_row("model TFLOP/s per chip", f"{e.model_tflops_per_chip:.1f}")
+    head.add_row("MFU / HFU", f"{e.mfu:.1%} / {e.hfu:.1%}")
+    fits = "fits" if e.fits_memory else "DOES NOT FIT"
+    head.add_row(
+        "memory per device", f"{e.memory_gb:.1f} GB of {e.usable_memory_gb:.1f} usable ({fits})"
+    )
+    console.print(head)
+    parts = Table(title="step time breakdown")
+    parts.add_column("part")
+    parts.add_column("seconds", justify="right")
+    parts.add_column("share", justify="right")
+    for name, value in e.step_breakdown_s.items():
+        if value > 0:
+            parts.add_row(name, f"{value:.4f}", f"{value / e.step_time_s:.1%}")
+    console.print(parts)
+    mem = Table(title="memory per device (GB)")
+    mem.add_column("part")
+    mem.add_column("GB", justify="right")
+    for name, value in e.memory_breakdown_gb.items():
+        mem.add_row(name, f"{value:.2f}")
+    console.print(mem)
+    for note in e.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+
+
+def train(
+    model: Annotated[str, typer.Option("--model", help="Preset name or path to config.json.")],
+    accelerator: Annotated[str, typer.Option("--accelerator", help="Accelerator id.")],
+    count: Annotated[int, typer.Option("--count", help="Number of chips.")],
+    tp: Annotated[int | None, typer.Option("--tp", help="Tensor parallel degree.")] = None,
+    pp: Annotated[int | None, typer.Option("--pp", help="Pipeline parallel degree.")] = None,
+    dp: Annotated[int | None, typer.Option("--dp", help="Data parallel degree.")] = None,
+    cp: Annotated[int | None, typer.Option("--cp", help="Context parallel degree.")] = None,
+    ep: Annotated[int | None, typer.Option("--ep", help="Expert parallel degree.")] = None,
+    zero: Annotated[int | None, typer.Option("--zero", help="ZeRO stage 0-3.")] = None,
+    fsdp: Annotated[bool, typer.Option("--fsdp", help="FSDP full shard (ZeRO-3).")] = False,
+    recompute: Annotated[
+        str | None, typer.Option("--recompute", help="none, selective or full.")
+    ] = None,
+    micro_batch: Annotated[
+        int | None, typer.Option("--micro-batch", help="Sequences per micro-batch and replica.")
+    ] = None,
+    global_batch: Annotated[
+        int | None, typer.Option("--global-batch", help="Sequences per step (default ~4M tokens).")
+    ] = None,
+    seq_len: Annotated[
+        int, typer.Option("--seq-len", help="Tokens per sequence.")
+    ] = DEFAULT_SEQ_LEN,
+    precision: Annotated[str, typer.Option("--precision", help="bf16 or fp8.")] = "bf16",
+    json_output: JsonOption = False,
+    catalog: CatalogOption = None,
+) -> None:
+    """Estimate step time, tokens/s, MFU and memory of one training setup.
+
+    Without --tp and --pp the fastest feasible layout is searched (the given flags stay fixed).
+    """
+    if count < 1:
+        raise InputError(f"--count {count}: must be a positive number of chips")
+    if seq_len < 1:
+        raise InputError(f"--seq-len {seq_len}: must be positive")
+    if recompute is not None and recompute not in RECOMPUTE_CODES:
+        raise InputError(f"--recompute {recompute!r}; allowed: {', '.join(RECOMPUTE_CODES)}")
+    if precision not in ("bf16", "fp8"):
+        raise InputError(f"--precision {precision!r}; allowed: bf16, fp8")
+    if zero is not None and zero not in (0, 1, 2, 3):
+        raise InputError(f"--zero {zero}; allowed: 0, 1, 2, 3")
+    if fsdp and zero not in (None, 3):
+        raise InputError(f"--fsdp means ZeRO-3 but --zero {zero} was given; drop one")
+    stage = 3 if fsdp else zero
+    cat = load_cli_catalog(catalog)
+    acc = cat.accelerator(accelerator)
+    spec = resolve_model(model)
+    batch = global_batch or _default_batch(seq_len, count)
+    if global_batch is not None and global_batch < 1:
+        raise InputError(f"--global-batch {global_batch}: must be positive")
+    fixed: dict[str, Any] = {
+        "tp": tp,
+        "pp": pp,
+        "dp": dp,
+        "cp": cp,
+        "ep": ep,
+        "zero": stage,
+        "recompute": recompute,
+        "micro_batch": micro_batch,
+    }
+    if tp is None or pp is None:
+        estimate = best_layout(
+            spec,
+            acc,
+            count,
+            seq_len=seq_len,
+            global_batch_seqs=batch,
+            precision=precision,
+            fixed=fixed,
+        )
+    else:
+        tp_, pp_, cp_ = tp, pp, cp or 1
+        if count % (tp_ * pp_ * cp_):
+            raise InputError(
+                f"--tp {tp_} x --pp {pp_} x --cp {cp_} does not divide --count {count}"
+            )
+        layout = Layout(
+            dp=dp or count // (tp_ * pp_ * cp_),
+            tp=tp_,
+            pp=pp_,
+            cp=cp_,
+            ep=ep or 1,
+            zero=1 if stage is None else stage,
+            recompute=recompute or "selective",  # type: ignore[arg-type]
+            micro_batch=micro_batch or 1,
+        )
+        from xpuplan.perf.layout import check_layout
+
+        check_layout(layout, spec, chips=count, global_batch_seqs=batch)
+        estimate = estimate_training(
+            spec, acc, layout, seq_len=seq_len, global_batch_seqs=batch, precision=precision
+        )
+    if json_output:
+        print_json(estimate.to_dict())
+    else:
+        _render(estimate)

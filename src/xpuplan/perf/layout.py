@@ -30,6 +30,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import numpy.typing as npt
+
 from xpuplan.errors import InputError
 from xpuplan.models.spec import ModelSpec
 
@@ -37,6 +39,7 @@ __all__ = [
     "PRECISIONS",
     "RECOMPUTE_CODES",
     "Layout",
+    "LayoutArrays",
     "ModelShape",
     "Precision",
     "Recompute",
@@ -258,3 +261,118 @@ class ModelShape:
             attn_score_flops_per_token_causal=causal.attention_scores,
             head_flops_per_token=flops.head,
         )
+
+
+@dataclass(frozen=True)
+class LayoutArrays:
+    """Layout degrees per candidate (broadcastable integer-valued arrays)."""
+
+    dp: npt.ArrayLike
+    tp: npt.ArrayLike = 1
+    pp: npt.ArrayLike = 1
+    cp: npt.ArrayLike = 1
+    ep: npt.ArrayLike = 1
+    shard: npt.ArrayLike = 1  # devices sharing sharded states (1 for zero == 0)
+    zero: npt.ArrayLike = 1
+    recompute: npt.ArrayLike = 1  # layout.RECOMPUTE_CODES
+    sequence_parallel: npt.ArrayLike = True
+    micro_batch: npt.ArrayLike = 1
+    virtual_pp: npt.ArrayLike = 1
+
+    @classmethod
+    def from_layout(cls, layout: Layout) -> LayoutArrays:
+        return cls(
+            dp=layout.dp,
+            tp=layout.tp,
+            pp=layout.pp,
+            cp=layout.cp,
+            ep=layout.ep,
+            shard=layout.shard,
+            zero=layout.zero,
+            recompute=RECOMPUTE_CODES[layout.recompute],
+            sequence_parallel=layout.sequence_parallel,
+            micro_batch=layout.micro_batch,
+            virtual_pp=layout.virtual_pp,
+        )
+
+
+# Candidate values of the layout search (powers of two for TP/CP, as every framework requires
+# TP to divide the heads and typically stays within a power-of-two NVLink/ICI group).
+_TP_CHOICES = (1, 2, 4, 8, 16, 32, 64)
+_CP_CHOICES = (1, 2, 4, 8)
+_MICRO_CHOICES = (1, 2, 4, 8, 16, 32)
+# Context parallelism is only worth its ring exchange for long sequences (Megatron-Core uses it
+# from 8k-16k tokens up); below this it is not searched.
+CP_MIN_SEQ_LEN = 8192
+MAX_PP = 64
+
+
+def _divisors(n: int, limit: int) -> list[int]:
+    return [d for d in range(1, min(n, limit) + 1) if n % d == 0]
+
+
+def layout_grid(
+    model: ModelSpec,
+    devices: int,
+    *,
+    seq_len: int,
+    fixed: dict[str, Any] | None = None,
+) -> dict[str, npt.NDArray[Any]]:
+    """Every layout of ``devices`` worth scoring, as flat arrays (one element per candidate).
+
+    Searched: tp (powers of two dividing the heads), pp (divisors of the layers, at most
+    64), cp (1-8, only for sequences of at least ``CP_MIN_SEQ_LEN``), ep (divisors of the
+    experts), zero 1 or 3, recompute selective or full, micro-batch 1-32, and for pp > 1 the
+    plain or the interleaved schedule (two layers per chunk). ``fixed`` pins any of ``tp``,
+    ``pp``, ``cp``, ``ep``, ``dp``, ``zero``, ``recompute``, ``micro_batch``, ``virtual_pp``
+    and ``sequence_parallel`` to one value.
+    """
+    import itertools
+
+    import numpy as np
+
+    pins = {k: v for k, v in (fixed or {}).items() if v is not None}
+    tps = [t for t in _TP_CHOICES if model.n_heads % t == 0 and t <= devices]
+    pps = _divisors(model.n_layers, min(MAX_PP, devices))
+    cps = [c for c in _CP_CHOICES if c == 1 or seq_len >= CP_MIN_SEQ_LEN]
+    eps = _divisors(model.moe.n_routed_experts, devices) if model.moe is not None else [1]
+    zeros = [1, 3]
+    recomputes = [RECOMPUTE_CODES["selective"], RECOMPUTE_CODES["full"]]
+    micros = list(_MICRO_CHOICES)
+    if "tp" in pins:
+        tps = [int(pins["tp"])]
+    if "pp" in pins:
+        pps = [int(pins["pp"])]
+    if "cp" in pins:
+        cps = [int(pins["cp"])]
+    if "ep" in pins:
+        eps = [int(pins["ep"])]
+    if "zero" in pins:
+        zeros = [int(pins["zero"])]
+    if "recompute" in pins:
+        recomputes = [RECOMPUTE_CODES[str(pins["recompute"])]]
+    if "micro_batch" in pins:
+        micros = [int(pins["micro_batch"])]
+    rows: list[tuple[int, ...]] = []
+    for tp, pp, cp, ep in itertools.product(tps, pps, cps, eps):
+        if devices % (tp * pp * cp):
+            continue
+        dp = devices // (tp * pp * cp)
+        if "dp" in pins and dp != int(pins["dp"]):
+            continue
+        if ep > 1 and (dp * cp) % ep:
+            continue
+        per_stage = model.n_layers // pp
+        vpps = [1]
+        if pp > 1 and per_stage % 2 == 0 and per_stage > 2:
+            vpps.append(per_stage // 2)
+        if "virtual_pp" in pins:
+            vpps = [int(pins["virtual_pp"])]
+        for zero, rc, micro, vpp in itertools.product(zeros, recomputes, micros, vpps):
+            rows.append((dp, tp, pp, cp, ep, zero, rc, micro, vpp))
+    table = np.array(rows, dtype=np.int64).reshape(-1, 9)
+    names = ("dp", "tp", "pp", "cp", "ep", "zero", "recompute", "micro_batch", "virtual_pp")
+    grid = {name: table[:, i] for i, name in enumerate(names)}
+    grid["shard"] = np.where(grid["zero"] >= 1, grid["dp"], 1)
+    grid["sequence_parallel"] = np.full(len(table), bool(pins.get("sequence_parallel", True)))
+    return grid

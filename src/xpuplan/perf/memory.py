@@ -101,11 +101,9 @@ def params_per_device(
     n = shape.n_layers
     expert = shape.expert_weights_per_layer * n
     other_layers = shape.params_layers - expert
-    ends = np.where(
-        pp_ > 1,
-        max(shape.params_embedding, shape.params_head),
-        shape.params_embedding + shape.params_head,
-    )
+    # Final norm (and anything else outside the layers) sits with the head on the last stage.
+    last = shape.params_total - shape.params_layers - shape.params_embedding
+    ends = np.where(pp_ > 1, max(shape.params_embedding, last), shape.params_embedding + last)
     return (other_layers / pp_ + expert / (pp_ * ep_) + ends) / tp_
 
 

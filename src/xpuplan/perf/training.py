@@ -49,18 +49,25 @@ scores once more).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from xpuplan.catalog.schema import Accelerator
-from xpuplan.errors import InputError
+from xpuplan.errors import InfeasibleError, InputError
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf import comm
 from xpuplan.perf.efficiency import EfficiencyParams, EfficiencyTable, load_efficiency
-from xpuplan.perf.layout import RECOMPUTE_CODES, Layout, ModelShape, check_layout
+from xpuplan.perf.layout import (
+    RECOMPUTE_CODES,
+    Layout,
+    LayoutArrays,
+    ModelShape,
+    check_layout,
+    layout_grid,
+)
 from xpuplan.perf.memory import HBM_USABLE_FRACTION, memory_arrays, params_per_device
 from xpuplan.units import GIGA, TERA
 
@@ -68,9 +75,9 @@ __all__ = [
     "INFEASIBLE_REASONS",
     "STEP_PARTS",
     "HardwareArrays",
-    "LayoutArrays",
     "TrainArraysResult",
     "TrainingEstimate",
+    "best_layout",
     "estimate_training",
     "estimate_training_arrays",
     "hardware_arrays",
@@ -200,39 +207,6 @@ def hardware_arrays(
     arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
     arrays["topology"] = np.asarray(rows["topology"], dtype=np.int64)
     return HardwareArrays(**arrays)
-
-
-@dataclass(frozen=True)
-class LayoutArrays:
-    """Layout degrees per candidate (broadcastable integer-valued arrays)."""
-
-    dp: npt.ArrayLike
-    tp: npt.ArrayLike = 1
-    pp: npt.ArrayLike = 1
-    cp: npt.ArrayLike = 1
-    ep: npt.ArrayLike = 1
-    shard: npt.ArrayLike = 1  # devices sharing sharded states (1 for zero == 0)
-    zero: npt.ArrayLike = 1
-    recompute: npt.ArrayLike = 1  # layout.RECOMPUTE_CODES
-    sequence_parallel: npt.ArrayLike = True
-    micro_batch: npt.ArrayLike = 1
-    virtual_pp: npt.ArrayLike = 1
-
-    @classmethod
-    def from_layout(cls, layout: Layout) -> LayoutArrays:
-        return cls(
-            dp=layout.dp,
-            tp=layout.tp,
-            pp=layout.pp,
-            cp=layout.cp,
-            ep=layout.ep,
-            shard=layout.shard,
-            zero=layout.zero,
-            recompute=RECOMPUTE_CODES[layout.recompute],
-            sequence_parallel=layout.sequence_parallel,
-            micro_batch=layout.micro_batch,
-            virtual_pp=layout.virtual_pp,
-        )
 
 
 @dataclass(frozen=True)
@@ -676,3 +650,97 @@ def estimate_training(
         efficiency=eff,
         notes=tuple(notes),
     )
+
+
+def best_layout(
+    model: ModelSpec,
+    accelerator: Accelerator,
+    chips: int,
+    *,
+    seq_len: int,
+    global_batch_seqs: int,
+    precision: str = "bf16",
+    fixed: dict[str, Any] | None = None,
+    efficiency: EfficiencyParams | None = None,
+    devices_per_chip: int = 1,
+    scaleup_domain_chips: int | None = None,
+    scaleout_gbits_per_s_per_chip: float | None = None,
+) -> TrainingEstimate:
+    """The fastest feasible layout of ``chips`` (vectorized search over :func:`layout_grid`).
+
+    ``fixed`` pins layout fields (``tp``, ``pp``, ``dp``, ``zero``, ``recompute``, ...).
+    Raises :class:`InfeasibleError` naming the constraint that removed the last candidates.
+    """
+    if chips < 1 or seq_len < 1 or global_batch_seqs < 1:
+        raise InputError(
+            f"chips={chips}, seq_len={seq_len} and global_batch_seqs={global_batch_seqs} "
+            "must be positive"
+        )
+    devices = chips * devices_per_chip
+    grid = layout_grid(model, devices, seq_len=seq_len, fixed=fixed)
+    if len(grid["dp"]) == 0:
+        pinned = ", ".join(f"{k}={v}" for k, v in (fixed or {}).items() if v is not None)
+        raise InfeasibleError(
+            f"no layout of {devices} devices matches {pinned or 'the model'}: tp*pp*cp must "
+            f"divide {devices}, tp the {model.n_heads} heads and pp the {model.n_layers} layers"
+        )
+    domain = scaleup_domain_chips or min(accelerator.scaleup_domain_chips, chips)
+    table = load_efficiency()
+    if efficiency is not None:
+        table = EfficiencyTable(default=efficiency, families={}, meta={})
+    hw = hardware_arrays(
+        [accelerator],
+        precision=precision,
+        efficiency=table,
+        devices_per_chip=devices_per_chip,
+        domain_chips=[domain],
+        scaleout_gbits_per_s_per_chip=[scaleout_gbits_per_s_per_chip],
+    )
+    shape = ModelShape.from_spec(model, seq_len)
+    layouts = LayoutArrays(**grid)
+    result = estimate_training_arrays(shape, hw, layouts, global_batch_seqs)
+    if not result.feasible.any():
+        reasons, counts = np.unique(result.reason, return_counts=True)
+        summary = "; ".join(
+            f"{n} {INFEASIBLE_REASONS[int(r)]}" for r, n in zip(reasons, counts, strict=True)
+        )
+        hint = ""
+        if result.reason.min() == 1:
+            hint = (
+                f" (smallest need {float(result.memory_gb.min()):.0f} GB per device vs "
+                f"{float(result.usable_memory_gb.reshape(-1)[0]):.0f} GB usable: more chips)"
+            )
+        raise InfeasibleError(
+            f"no feasible layout for {model.name or 'the model'} on {chips} x {accelerator.id} "
+            f"with a global batch of {global_batch_seqs} sequences: {summary}{hint}"
+        )
+    score = np.where(result.feasible, result.tokens_per_s, -np.inf)
+    best = int(np.argmax(score))
+    codes = {v: k for k, v in RECOMPUTE_CODES.items()}
+    layout = Layout(
+        dp=int(grid["dp"][best]),
+        tp=int(grid["tp"][best]),
+        pp=int(grid["pp"][best]),
+        cp=int(grid["cp"][best]),
+        ep=int(grid["ep"][best]),
+        zero=int(grid["zero"][best]),
+        sequence_parallel=bool(grid["sequence_parallel"][best]),
+        recompute=codes[int(grid["recompute"][best])],  # type: ignore[arg-type]
+        micro_batch=int(grid["micro_batch"][best]),
+        virtual_pp=int(grid["virtual_pp"][best]),
+        devices_per_chip=devices_per_chip,
+    )
+    estimate = estimate_training(
+        model,
+        accelerator,
+        layout,
+        seq_len=seq_len,
+        global_batch_seqs=global_batch_seqs,
+        precision=precision,
+        efficiency=efficiency,
+        scaleup_domain_chips=scaleup_domain_chips,
+        scaleout_gbits_per_s_per_chip=scaleout_gbits_per_s_per_chip,
+    )
+    n_feasible = int(result.feasible.sum())
+    note = f"layout chosen by search over {len(grid['dp'])} candidates ({n_feasible} feasible)"
+    return replace(estimate, notes=(*estimate.notes, note))
