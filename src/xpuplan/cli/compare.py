@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
+from xpuplan.cli.export import ReportOption, check_report_path, save_report
 from xpuplan.cli.plan import print_energy_footnote, render_sources, render_training_plans
 from xpuplan.energy import PowerModel
 from xpuplan.plan import compare_options
@@ -78,9 +79,11 @@ def compare(
     ] = None,
     json_: JsonOption = False,
     explain: Annotated[bool, typer.Option("--explain", help="List every source used.")] = False,
+    report: ReportOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Compare concrete options (offering x count) on the same training run."""
+    check_report_path(report)
     result = compare_options(
         model,
         tokens,
@@ -96,3 +99,4 @@ def compare(
         print_json(result.to_dict())
     else:
         _render(result, explain)
+    save_report(result.to_dict(), report, quiet=json_)

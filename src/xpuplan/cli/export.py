@@ -3,15 +3,43 @@ offline HTML report."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from xpuplan.cli.common import CatalogOption, console, load_cli_catalog
 from xpuplan.export import export_plan
+from xpuplan.report import write_report
+from xpuplan.report.io import check_writable
 
-__all__ = ["export"]
+__all__ = ["ReportOption", "check_report_path", "export", "save_report"]
+
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        metavar="FILE.html",
+        help="Also write a self-contained HTML report (charts, tables, sources).",
+        show_default=False,
+    ),
+]
+
+
+def check_report_path(path: Path | None) -> None:
+    """Fail early (exit 2) on a --report path that cannot be written, before any search."""
+    if path is not None:
+        check_writable(path, "--report")
+
+
+def save_report(result: Mapping[str, Any], path: Path | None, quiet: bool) -> None:
+    """Write the --report file of a command's result (atomically); say so unless ``quiet``."""
+    if path is None:
+        return
+    written = write_report(result, path)
+    if not quiet:
+        console.print(f"report: {written}", markup=False, highlight=False)
 
 
 def export(

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
+from xpuplan.cli.export import ReportOption, check_report_path, save_report
 from xpuplan.energy import PowerModel
 from xpuplan.plan import plan_serving, plan_training
 from xpuplan.search.filters import OfferingFilter, split_list
@@ -292,9 +293,11 @@ def train(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show breakdowns and every source used.")
     ] = False,
+    report: ReportOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Plan a training run: the best offerings, chip counts and layouts."""
+    check_report_path(report)
     cat = load_cli_catalog(catalog)
     with progress_callback(not json_) as progress:
         result = plan_training(
@@ -317,6 +320,7 @@ def train(
         print_json(result.to_dict())
     else:
         _render_training(result, explain)
+    save_report(result.to_dict(), report, quiet=json_)
 
 
 def _fleet_table(title: str, fleet: FleetPlan) -> Table:
@@ -417,9 +421,11 @@ def serve(
     precision: PrecisionOption = "bf16",
     power_idle_fraction: IdleOption = None,
     json_: JsonOption = False,
+    report: ReportOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Plan a serving fleet: the cheapest mix of replicas meeting the latency targets."""
+    check_report_path(report)
     cat = load_cli_catalog(catalog)
     with progress_callback(not json_) as progress:
         result = plan_serving(
@@ -441,3 +447,4 @@ def serve(
         print_json(result.to_dict())
     else:
         _render_serving(result)
+    save_report(result.to_dict(), report, quiet=json_)
