@@ -142,6 +142,8 @@ def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSp
 
 
 def _chips_per_instance(entry: Mapping[str, Any], catalog: Catalog | None) -> int:
+    if isinstance(entry.get("chips_per_instance"), int):
+        return int(entry["chips_per_instance"])
     if catalog is not None:
         for o in catalog.offerings:
             if (o.provider, o.region, o.instance) == (

@@ -159,6 +159,15 @@ def _formatted(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(k.replace("_", " "), fmt_value(k, v)) for k, v in values.items()]
 
 
+def _energy_text(plan: Plan) -> str:
+    """Facility energy, or the accelerators' own energy marked * when the PUE is unknown."""
+    if as_float(plan.get("energy_kwh")) is not None:
+        return f"{fmt_number(plan.get('energy_kwh'))} kWh"
+    if as_float(plan.get("it_energy_kwh")) is not None:
+        return f"{fmt_number(plan.get('it_energy_kwh'))} kWh* (chips only, PUE unknown)"
+    return DASH
+
+
 def _plan_cards(plan: Plan) -> str:
     return cards(
         [
@@ -170,7 +179,7 @@ def _plan_cards(plan: Plan) -> str:
             ("instance", f"{fmt_count(plan.get('instances'))} x {plan.get('instance', DASH)}"),
             ("pricing", str(plan.get("pricing", DASH))),
             ("MFU", fmt_pct(plan.get("mfu"))),
-            ("energy", f"{fmt_number(plan.get('energy_kwh'))} kWh"),
+            ("energy", _energy_text(plan)),
             ("CO2", f"{fmt_number(plan.get('co2_kg'))} kg"),
             ("step time", fmt_duration_s(plan.get("step_time_s"))),
             ("layout", _layout_text(plan.get("layout"))),
@@ -194,7 +203,7 @@ def _plans_table(plans: Sequence[Plan], name: str) -> str:
             Cell.num(p.get("cost_usd"), fmt_usd(p.get("cost_usd"))),
             Cell.num(p.get("usd_per_hour"), fmt_usd(p.get("usd_per_hour"))),
             Cell.num(p.get("mfu"), fmt_pct(p.get("mfu"))),
-            Cell.num(p.get("energy_kwh"), fmt_number(p.get("energy_kwh"))),
+            _energy_cell(p),
             Cell.num(p.get("co2_kg"), fmt_number(p.get("co2_kg"))),
         ]
         for i, p in enumerate(plans)
@@ -203,7 +212,15 @@ def _plans_table(plans: Sequence[Plan], name: str) -> str:
         "#", "accelerator", "vendor", "stack", "provider", "region", "instance", "chips",
         "layout", "wall time", "cost", "$/hour", "MFU", "energy kWh", "CO2 kg",
     ]  # fmt: skip
-    return table(headers, rows, name=name, highlight_first=True)
+    starred = any(str(r[13].text).endswith("*") for r in rows if isinstance(r[13], Cell))
+    note = '<p class="note">* the chips\' own energy: no PUE for that region.</p>'
+    return table(headers, rows, name=name, highlight_first=True) + (note if starred else "")
+
+
+def _energy_cell(plan: Plan) -> Cell:
+    if as_float(plan.get("energy_kwh")) is None and as_float(plan.get("it_energy_kwh")) is not None:
+        return Cell.num(plan.get("it_energy_kwh"), fmt_number(plan.get("it_energy_kwh")) + "*")
+    return Cell.num(plan.get("energy_kwh"), fmt_number(plan.get("energy_kwh")))
 
 
 def _notes(notes: Iterable[Any]) -> str:
@@ -519,6 +536,7 @@ _COMPARE_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("MFU", "mfu", fmt_pct),
     ("tokens/s", "tokens_per_s", fmt_number),
     ("energy kWh", "energy_kwh", fmt_number),
+    ("chip energy kWh", "it_energy_kwh", fmt_number),
     ("CO2 kg", "co2_kg", fmt_number),
 )
 

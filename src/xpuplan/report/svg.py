@@ -56,8 +56,9 @@ def color_for(key: str, order: Sequence[str] = ()) -> str:
 
 
 def plottable(value: float) -> bool:
-    """Finite and below 1e100 in size: larger numbers are data errors, not chart content."""
-    return math.isfinite(value) and abs(value) < _PLOT_LIMIT
+    """Zero, or finite between 1e-100 and 1e100 in size: anything else is a data error, not
+    chart content (and would overflow a log axis)."""
+    return value == 0 or (math.isfinite(value) and 1 / _PLOT_LIMIT < abs(value) < _PLOT_LIMIT)
 
 
 def _n(value: float) -> str:
