@@ -201,6 +201,7 @@ def plan_training(
     search = TrainingSearch(
         objective=objective,
         deadline_s=deadline_s,
+        deadline_is_default=deadline is None,
         budget_usd=budget_usd,
         max_chips=max_chips,
         top=top,
@@ -231,6 +232,11 @@ def plan_training(
             f"deadline {format_duration(deadline_s)} is the default; pass a deadline to change it"
         )
     notes.append(search.power.description)
+    if objective == "co2" and plans[0].co2_kg is None:
+        notes.append(
+            "no plan has a known CO2 (missing TDP, PUE or grid intensity); plans were ranked "
+            "by cost instead"
+        )
     return TrainingPlanResult(
         workload=work.to_dict(),
         constraints=constraints,

@@ -127,43 +127,71 @@ def _num(value: float | None, fmt: str) -> str:
 
 
 def _layout_text(layout: dict[str, object]) -> str:
-    parts = [f"tp{layout['tp']} pp{layout['pp']} dp{layout['dp']}"]
+    """``tp8 pp2 dp64`` (+ cp/ep/interleaving when used); the rest is in --json/--explain."""
+    parts = [f"tp{layout['tp']} pp{layout['pp']}"]
+    if layout.get("virtual_pp", 1) != 1:
+        parts[0] += f"/v{layout['virtual_pp']}"
+    if layout.get("cp", 1) != 1:
+        parts.append(f"cp{layout['cp']}")
+    parts.append(f"dp{layout['dp']}")
     if layout.get("ep", 1) != 1:
         parts.append(f"ep{layout['ep']}")
-    parts.append(f"mb{layout['micro_batch']} z{layout['zero_stage']}")
-    if layout.get("recompute") != "none":
-        parts.append(f"rc:{layout['recompute']}")
     return " ".join(parts)
 
 
+def _short_accelerator(accelerator_id: str) -> str:
+    """``nvidia-h100-sxm`` -> ``h100-sxm`` for narrow tables (ids stay whole in JSON)."""
+    for prefix in ("nvidia-", "amd-", "google-", "aws-", "intel-"):
+        if accelerator_id.startswith(prefix):
+            return accelerator_id[len(prefix) :]
+    return accelerator_id
+
+
+def _si(value: float, unit: str) -> str:
+    """``163 MWh``, ``80.0 GWh``, ``950 kg``-style compact quantities (value in base units)."""
+    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
 def _energy_text(plan: TrainingPlan) -> str:
-    """Total energy in MWh, or the accelerators' own energy marked ``*`` when PUE is unknown."""
+    """Total energy, or the accelerators' own energy marked ``*`` when PUE is unknown."""
     if plan.energy_kwh is not None:
-        return f"{plan.energy_kwh / 1e3:,.1f}"
+        return _si(plan.energy_kwh * 1e3, "Wh")
     if plan.it_energy_kwh is not None:
-        return f"{plan.it_energy_kwh / 1e3:,.1f}*"
+        return _si(plan.it_energy_kwh * 1e3, "Wh") + "*"
     return "n/a"
+
+
+def _co2_text(plan: TrainingPlan) -> str:
+    if plan.co2_kg is None:
+        return "n/a"
+    return f"{plan.co2_kg / 1e3:.3g} t" if plan.co2_kg >= 1e3 else f"{plan.co2_kg:.3g} kg"
 
 
 def render_training_plans(title: str, plans: Sequence[TrainingPlan]) -> Table:
     """A table of training plans (shared by ``plan train`` and ``compare``)."""
     table = Table(title=title, title_justify="left")
-    for name in ("#", "provider:instance", "region", "chips", "layout", "time", "cost"):
-        table.add_column(name, justify="right" if name in ("#", "chips") else "left")
-    for name in ("MFU", "energy MWh", "CO2 t"):
+    table.add_column("#", justify="right")
+    table.add_column("offering")
+    table.add_column("region")
+    table.add_column("chips", justify="right")
+    table.add_column("layout")
+    for name in ("time", "cost", "MFU", "energy", "CO2"):
         table.add_column(name, justify="right")
     for k, p in enumerate(plans, 1):
         table.add_row(
             str(k),
             f"{p.provider}:{p.instance} x{p.instances}",
             p.region,
-            f"{p.chips} {p.accelerator_id}",
+            f"{p.chips} {_short_accelerator(p.accelerator_id)}",
             _layout_text(p.layout),
             format_duration(p.wall_time_s),
             format_usd(p.cost_usd),
             f"{p.mfu:.0%}",
             _energy_text(p),
-            _num(None if p.co2_kg is None else p.co2_kg / 1e3, ",.1f"),
+            _co2_text(p),
         )
     return table
 
@@ -222,7 +250,8 @@ def _render_training(result: TrainingPlanResult, explain: bool) -> None:
         table.add_row(
             e.group_kind,
             e.group,
-            f"{e.plan.chips} x {e.plan.accelerator_id} ({e.plan.provider} {e.plan.region})",
+            f"{e.plan.chips} {_short_accelerator(e.plan.accelerator_id)} "
+            f"({e.plan.provider} {e.plan.region})",
             format_duration(e.plan.wall_time_s),
             format_usd(e.plan.cost_usd),
             _num(e.premium_pct, "+.1f") + ("%" if e.premium_pct == e.premium_pct else ""),
@@ -241,6 +270,10 @@ def _render_training(result: TrainingPlanResult, explain: bool) -> None:
         console.print(f"note: {note}", highlight=False)
     if explain:
         best = result.plans[0]
+        console.print(
+            "layout of plan 1: " + ", ".join(f"{k}={v}" for k, v in best.layout.items()),
+            highlight=False,
+        )
         console.print(
             "memory per chip (GB): "
             + ", ".join(f"{k} {v:.1f}" for k, v in best.memory_gb_per_chip.items()),

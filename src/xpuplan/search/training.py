@@ -127,6 +127,7 @@ class TrainingSearch:
 
     objective: str = "cost"
     deadline_s: float | None = None
+    deadline_is_default: bool = False
     budget_usd: float | None = None
     max_chips: int | None = None
     top: int = 10
@@ -376,7 +377,9 @@ def search_training(
         if not (alive & ok).any():
             i = int(np.argmin(np.where(alive, wall, np.inf)))
             raise InfeasibleError(
-                f"deadline {format_duration(search.deadline_s)}: the fastest feasible plan "
+                f"deadline {format_duration(search.deadline_s)}"
+                + (" (the default)" if search.deadline_is_default else "")
+                + ": the fastest feasible plan "
                 f"takes {format_duration(float(wall[i]))} on {describe(i)}; allow more chips "
                 "(--max-chips), a larger --global-batch-tokens, more offerings or a later "
                 "deadline"
