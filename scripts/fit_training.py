@@ -25,6 +25,7 @@ estimator.
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -213,6 +214,11 @@ def _table(items: list[Item], state: State) -> dict[str, dict[str, float]]:
     return out
 
 
+def _total_loss(items: list[Item], state: State) -> float:
+    weights = np.array([i.weight for i in items])
+    return float(_loss(_log_errors(items, state), weights)[0])
+
+
 def fit(min_cases: int, sweeps: int) -> tuple[State, list[Item], list[str]]:
     items, skipped = _items(min_cases)
     families = sorted({i.family for i in items})
@@ -221,18 +227,22 @@ def fit(min_cases: int, sweeps: int) -> tuple[State, list[Item], list[str]]:
         counts[i.accelerator_id] = counts.get(i.accelerator_id, 0) + 1
     accelerators = {a: next(i.family for i in items if i.accelerator_id == a) for a in counts}
     state = State(families, {})
+    # Stage 1: family and global values from all cases of each family (the family default
+    # that unseen chips of the family will use).
     for sweep in range(sweeps):
         for fam in families:
             for field in FAMILY_FIELDS:
                 _sweep(items, state, fam, field)
         for field in GLOBAL_FIELDS:
-            loss = _sweep(items, state, "global", field)
-        print(f"sweep {sweep + 1}: loss {loss:.4f}")
-    # Per-accelerator sustained matmul efficiency where the public set has enough cases.
+            _sweep(items, state, "global", field)
+        print(f"family sweep {sweep + 1}: loss {_total_loss(items, state):.4f}")
+    family_defaults = {f: {k: state.fam[f][k] for k in ACCELERATOR_FIELDS} for f in families}
+    # Stage 2: per-accelerator values where the public set has enough cases, re-fitting the
+    # other family fields around them; the best state seen is kept.
     for acc, n in sorted(counts.items()):
         if n >= min_cases:
-            fam = state.fam[accelerators[acc]]
-            state.acc[acc] = {f: fam[f] for f in ACCELERATOR_FIELDS}
+            state.acc[acc] = {f: state.fam[accelerators[acc]][f] for f in ACCELERATOR_FIELDS}
+    best = (_total_loss(items, state), copy.deepcopy(state))
     for sweep in range(sweeps):
         for acc in state.acc:
             for field in ACCELERATOR_FIELDS:
@@ -241,9 +251,15 @@ def fit(min_cases: int, sweeps: int) -> tuple[State, list[Item], list[str]]:
             for field in FAMILY_FIELDS:
                 if field not in ACCELERATOR_FIELDS:
                     _sweep(items, state, fam, field)
-        weights = np.array([i.weight for i in items])
-        loss = float(_loss(_log_errors(items, state), weights)[0])
+        for field in GLOBAL_FIELDS:
+            _sweep(items, state, "global", field)
+        loss = _total_loss(items, state)
         print(f"accelerator sweep {sweep + 1}: loss {loss:.4f}")
+        if loss < best[0]:
+            best = (loss, copy.deepcopy(state))
+    state = best[1]
+    for fam in families:  # the family defaults stay those fitted on the whole family
+        state.fam[fam].update(family_defaults[fam])
     state.acc_family = {a: accelerators[a] for a in state.acc}
     return state, items, skipped
 
@@ -283,7 +299,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the YAML")
     parser.add_argument("--min-cases", type=int, default=10)
-    parser.add_argument("--sweeps", type=int, default=3)
+    parser.add_argument("--sweeps", type=int, default=6)
     args = parser.parse_args()
     assert set(START) <= set(EFFICIENCY_FIELDS)
     state, items, skipped = fit(args.min_cases, args.sweeps)

@@ -148,3 +148,17 @@ def test_public_training_accuracy() -> None:
         if c.id not in EXPLAINED_OUTLIERS and abs(c.primary_error or 0.0) > MAX_ERROR
     }
     assert not worst
+
+
+def test_unstated_layout_is_searched(tmp_path: Path) -> None:
+    # No degrees stated by a generic source: the fastest feasible layout is assumed.
+    case = _case(
+        "bare",
+        parallelism={"tp": None, "pp": None, "dp": None},
+        batch={"global_batch_seqs": 64},
+        metrics={"tokens_per_s_per_device": 3000.0},
+    )
+    report = validate_files([_write(tmp_path, [case])], load_catalog())
+    result = report.cases[0]
+    assert result.status == "ok", result.reason
+    assert result.metrics["tokens_per_s_per_device"].predicted > 0

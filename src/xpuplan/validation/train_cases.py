@@ -6,7 +6,9 @@ are keyed on the case's ``framework`` text; a case from any other source gets th
 
 Generic rules (any source)
     * Degrees: ``tp``, ``pp``, ``cp``, ``ep``, ``dp`` as stated; unstated tp/pp/cp/ep are 1 and
-      ``dp`` is what is left of the device count.
+      ``dp`` is what is left of the device count. When tp, pp and dp are all unstated, the
+      fastest feasible layout found by :func:`xpuplan.perf.training.best_layout` (stated
+      fields kept): a published benchmark's configuration is a tuned one.
     * Sharding: "ZeRO-n" in ``zero`` gives stage n; a truthy ``fsdp`` (True, "FULL_SHARD") is
       stage 3 over all data-parallel devices ("HYBRID" shards within a scale-up domain);
       otherwise ZeRO-1 (Megatron's distributed optimizer, NeMo and NxD default) when dp > 1.
@@ -47,8 +49,10 @@ MosaicML llm-foundry (Composer, PyTorch FSDP)
     measured output and is not read).
 
 AWS Neuron (NeuronX Distributed / NeMo Megatron on Trainium)
-    Degrees count NeuronCores: the device is a NeuronCore (``cores_per_chip`` per chip, 2 on
-    Trainium1), and the chip's peak, HBM and links are split between its cores. ZeRO-1 and
+    Degrees count NeuronCores: the device is a NeuronCore, and the chip's peak, HBM and links
+    are split between its cores. Cores per chip = tp x pp x dp / chips when all are stated
+    (Trainium2's default logical core pairs two physical cores), else ``cores_per_chip``
+    (2 on Trainium1). ZeRO-1 and
     selective recomputation (NxD defaults) unless stated.
 
 FLOP conventions of the measured TFLOP/s and MFU
@@ -57,17 +61,20 @@ FLOP conventions of the measured TFLOP/s and MFU
     ``calculate_tflops_training_per_device`` before its causal change, llm-foundry's
     ``flops_per_batch`` ("MFU includes attention FLOPs"). A case whose text says its FLOPs are
     causal ("causal convention") or exclude attention ("6N", "without attention") is compared
-    in that convention instead. MFU is over the dense peak of the training precision.
+    in that convention instead. MFU is over the dense peak of the training precision, unless
+    the case's own TFLOP/s / MFU ratio shows the source divided by the chip's other (bf16 or
+    fp8) peak: a convention, read like the FLOP convention, never a result.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.schema import Accelerator
-from xpuplan.errors import InputError
+from xpuplan.errors import InfeasibleError, InputError
 from xpuplan.models.counts import TRAINING_TO_FORWARD, forward_flops_per_token
 from xpuplan.models.describe import spec_from_description
 from xpuplan.models.spec import ModelSpec
@@ -76,6 +83,7 @@ from xpuplan.perf.layout import Layout, Recompute
 from xpuplan.perf.training import (
     HardwareArrays,
     TrainingEstimate,
+    best_layout,
     estimate_training,
     hardware_arrays,
 )
@@ -179,7 +187,15 @@ def case_layout(
     """Layout (micro_batch 0 when unstated), global batch and scale-up domain of ``case``."""
     p, b, chips = case.parallelism, case.batch, case.hardware.count
     stack = _stack(case)
-    per_chip = accelerator.cores_per_chip if stack == "neuron" else 1
+    per_chip = 1
+    if stack == "neuron":
+        # Degrees count (logical) NeuronCores: when all are stated they say how many per chip
+        # (Trainium2's default LNC=2 makes 4 logical cores of its 8); else cores_per_chip.
+        per_chip = accelerator.cores_per_chip
+        if p.tp and p.dp:
+            stated = p.tp * (p.pp or 1) * (p.cp or 1) * p.dp
+            if stated % chips == 0:
+                per_chip = stated // chips
     devices = chips * per_chip
     tp, pp, cp, ep = p.tp or 1, p.pp or 1, p.cp or 1, p.ep or 1
     if stack == "megatron" and p.tp is None and p.pp is None:
@@ -286,7 +302,7 @@ class PreparedTrainCase:
             forward.total - (forward.attention_scores if convention == "no_attention" else 0.0)
         )
         acc = self.accelerator
-        peak = acc.peak_tflops(self.precision) or acc.bf16_dense_tflops
+        peak = _mfu_peak(self.case, acc, self.precision)
         tflops_per_chip = tokens_per_s / chips * flops_per_token / 1e12
         return {
             "tokens_per_s": tokens_per_s,
@@ -299,6 +315,18 @@ class PreparedTrainCase:
             "hfu": tflops_per_chip / peak * hfu_over_mfu,
             "step_time_s": step_time_s,
         }
+
+
+def _mfu_peak(case: ValidationCase, acc: Accelerator, precision: str) -> float:
+    """The peak a source divides by for MFU: the training precision's, unless the case's own
+    TFLOP/s-to-MFU ratio shows it used the chip's bf16 (or fp8) peak instead."""
+    peak = acc.peak_tflops(precision) or acc.bf16_dense_tflops
+    measured = case.measured()
+    if measured.get("tflops_per_device") and measured.get("mfu"):
+        implied = measured["tflops_per_device"] / measured["mfu"]
+        options = [p for p in (acc.bf16_dense_tflops, acc.fp8_dense_tflops) if p]
+        peak = min(options, key=lambda p: abs(p / implied - 1.0))
+    return peak
 
 
 def _fits(prepared: PreparedTrainCase) -> bool:
@@ -333,6 +361,9 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
         scaleout_gbits=_scaleout_gbits(case),
     )
     try:
+        p = case.parallelism
+        if _stack(case) == "generic" and p.tp is None and p.pp is None and p.dp is None:
+            return _searched(base, global_batch)
         if layout.micro_batch >= 1:
             base.estimate()  # raises InputError for an impossible layout
             return base
@@ -361,6 +392,35 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
     except InputError as error:
         raise CaseSkipped(f"layout not runnable: {error}") from None
     raise CaseSkipped("no micro-batch divides the global batch")
+
+
+def _searched(base: PreparedTrainCase, global_batch: int | None) -> PreparedTrainCase:
+    """Unstated layout: the fastest feasible one (published configurations are tuned)."""
+    p = base.case.parallelism
+    fixed: dict[str, Any] = {
+        "cp": p.cp,
+        "ep": p.ep,
+        "zero": base.layout.zero if (p.zero is not None or p.fsdp) else None,
+        "recompute": base.layout.recompute if p.recompute is not None else None,
+        "micro_batch": base.layout.micro_batch or None,
+    }
+    chips = base.case.hardware.count
+    gbs = global_batch or chips * max(base.layout.micro_batch, 1)
+    try:
+        estimate = best_layout(
+            base.model,
+            base.accelerator,
+            chips,
+            seq_len=base.seq_len,
+            global_batch_seqs=gbs,
+            precision=base.precision,
+            fixed=fixed,
+            scaleup_domain_chips=base.domain_chips,
+            scaleout_gbits_per_s_per_chip=base.scaleout_gbits,
+        )
+    except InfeasibleError as error:
+        raise CaseSkipped(f"no feasible layout: {error}") from None
+    return replace(base, layout=estimate.layout, global_batch_seqs=gbs)
 
 
 def predict_train_case(case: ValidationCase, catalog: Catalog) -> dict[str, float]:
