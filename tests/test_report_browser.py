@@ -271,3 +271,27 @@ def test_plans_table_sorts_on_click(browser: Browser, tmp_path: Path) -> None:
     assert ascending == [d * 86400 for d in days]
     assert descending == [d * 86400 for d in reversed(days)]
     assert browser.problems() == []
+
+
+def test_real_training_report_in_chromium(browser: Browser, tmp_path: Path) -> None:
+    from xpuplan.catalog.load import load_catalog
+    from xpuplan.plan import plan_training
+
+    result = plan_training("llama-3.1-8b", "1T", catalog=load_catalog(), top=6).to_dict()
+    path = write_report(result, tmp_path / "real.html")
+    browser.open(path.resolve().as_uri())
+    page = browser.evaluate(_INSPECT)
+    assert browser.problems() == []
+    charts = {c["name"]: c for c in page["charts"]}
+    # One point per distinct plan among the top plans, the front and the best per group.
+    plans = [*result["plans"], *result["pareto"], *(e["plan"] for e in result["lock_in"])]
+    distinct = {
+        json.dumps([p[k] for k in ("provider", "region", "instance", "chips", "layout")])
+        for p in plans
+    }
+    assert charts["pareto"]["marks"] == len(distinct)
+    vendors = {e["group"] for e in result["lock_in"] if e["group_kind"] == "vendor"}
+    assert charts["lock-in-vendor"]["marks"] == len(vendors)
+    for chart in charts.values():
+        assert chart["declared"] == chart["marks"] == chart["visible"], chart
+        assert chart["marksInside"] and chart["textsOutside"] == [], chart

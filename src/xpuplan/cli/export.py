@@ -39,7 +39,7 @@ def save_report(result: Mapping[str, Any], path: Path | None, quiet: bool) -> No
         return
     written = write_report(result, path)
     if not quiet:
-        console.print(f"report: {written}", markup=False, highlight=False)
+        console.print(f"report: {written}", markup=False, highlight=False, soft_wrap=True)
 
 
 def export(
@@ -84,4 +84,4 @@ def export(
         max_candidates=max_candidates,
     )
     for path in written:
-        console.print(f"wrote {path}", markup=False, highlight=False)
+        console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
