@@ -112,10 +112,11 @@ def activation_bytes_per_token_per_layer(
 ) -> FloatArray:
     """Bytes a layer stores per token for its backward without recomputation (flash, no dropout).
 
-    Replicated across TP ranks without sequence parallelism: the two norm inputs and the two
-    projection inputs (4 x h elements; Korthikanti's "10 sbh" less the 2 dropout masks... and
-    the residual-stream LayerNorm outputs). Split by TP: q, k, v, the attention output, the MLP
-    up-projection outputs (x2 for gated MLPs) and the activation output.
+    Replicated across TP ranks unless sequence parallelism splits them: the inputs of the two
+    norms and of the two projections that follow them (4 x d_model elements; Korthikanti's
+    "10 s b h" without its two dropout masks). Split by TP: the q/k/v outputs, the attention
+    output (the o-projection input), the MLP up-projection outputs (two for gated MLPs) and the
+    activation output (the down-projection input).
     """
     tp_ = _f(tp)
     sp = np.asarray(sequence_parallel, dtype=bool)
