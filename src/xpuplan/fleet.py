@@ -25,13 +25,21 @@ from numpy.typing import NDArray
 
 from xpuplan.errors import InfeasibleError, InputError
 
-__all__ = ["FleetProblem", "FleetSolution", "best_single_type", "solve_fleet"]
+__all__ = [
+    "DEFAULT_TIME_LIMIT_S",
+    "FleetProblem",
+    "FleetSolution",
+    "best_single_type",
+    "solve_fleet",
+]
 
 # Relative tolerance on the share constraint when checking a solution (HiGHS works to ~1e-9).
 _SHARE_TOLERANCE = 1e-6
 # HiGHS stops once the incumbent is within this relative gap of the bound; cent-level exactness
 # on fleets costing hundreds of dollars an hour is not needed and larger MIPs finish faster.
 _MIP_REL_GAP = 1e-6
+# Wall-clock cap of one solve; a fleet found by then is returned with its proven gap.
+DEFAULT_TIME_LIMIT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ class FleetSolution:
     usd_per_hour: float
     capacity_rps: float
     vendor_capacity_share: dict[str, float]
+    optimal: bool = True  # False when the time limit stopped HiGHS (see mip_gap)
+    mip_gap: float = 0.0  # relative gap between this fleet's cost and HiGHS's lower bound
 
 
 def _validate(problem: FleetProblem) -> None:
@@ -85,7 +95,7 @@ def _shares(
     return out
 
 
-def solve_fleet(problem: FleetProblem) -> FleetSolution:
+def solve_fleet(problem: FleetProblem, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> FleetSolution:
     """Cheapest integer fleet covering ``required_rps`` (HiGHS branch and bound).
 
     Raises :class:`InfeasibleError` when the share limit cannot be met by the vendors present
@@ -142,10 +152,13 @@ def solve_fleet(problem: FleetProblem) -> FleetSolution:
     solver = highspy.Highs()  # type: ignore[no-untyped-call]
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("mip_rel_gap", _MIP_REL_GAP)
+    solver.setOptionValue("time_limit", float(time_limit_s))
     solver.passModel(lp)
     solver.run()
     status = solver.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
+    stopped = status == highspy.HighsModelStatus.kTimeLimit
+    has_solution = solver.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
+    if not (status == highspy.HighsModelStatus.kOptimal or (stopped and has_solution)):
         raise InfeasibleError(
             f"fleet: no integer fleet meets {problem.required_rps:.3g} requests/s under the "
             f"constraints (HiGHS: {solver.modelStatusToString(status)})"
@@ -157,6 +170,8 @@ def solve_fleet(problem: FleetProblem) -> FleetSolution:
         usd_per_hour=float((replicas * problem.usd_per_hour).sum()),
         capacity_rps=capacity,
         vendor_capacity_share=_shares(replicas, problem.capacity_rps, problem.vendor),
+        optimal=not stopped,
+        mip_gap=float(solver.getInfo().mip_gap) if stopped else 0.0,
     )
 
 

@@ -15,7 +15,6 @@ dropped as well (with a share limit that could change the optimum, so they are k
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -323,36 +322,61 @@ def search_serving(
     first = np.ones(order.shape[0], dtype=bool)
     first[1:] = cand_rows[order][1:] != cand_rows[order][:-1]
     keep = order[first]
-    if max_vendor_share is None:
-        cap = units.capacity_rps[keep]
-        price = units.usd_per_hour[keep]
-        beaten = (
-            (cap[None, :] >= cap[:, None])
-            & (price[None, :] <= price[:, None])
-            & ((cap[None, :] > cap[:, None]) | (price[None, :] < price[:, None]))
-        ).any(axis=1)
-        keep = keep[~beaten]
-    vendors = tuple(groups[int(arrays.group[int(o)])].accelerator.vendor for o in offering[keep])
-    problem = FleetProblem(
-        capacity_rps=units.capacity_rps[keep],
-        usd_per_hour=units.usd_per_hour[keep],
-        vendor=vendors,
-        max_replicas=units.max_units[keep],
-        required_rps=work.required_rps,
-        max_vendor_share=max_vendor_share,
-    )
-    kept = _Units(**{name: getattr(units, name)[keep] for name in units.__dataclass_fields__})
-    free = dataclasses.replace(problem, max_vendor_share=None)
-    mixed = solve_fleet(problem)
-    single = best_single_type(free)
+    # Dominance (valid only without a share limit): a unit another one beats on both price and
+    # capacity, where that other unit is not capped by availability, never helps.
+    cap = units.capacity_rps[keep]
+    price = units.usd_per_hour[keep]
+    open_ended = np.isinf(units.max_units[keep])
+    beaten = (
+        open_ended[None, :]
+        & (cap[None, :] >= cap[:, None])
+        & (price[None, :] <= price[:, None])
+        & ((cap[None, :] > cap[:, None]) | (price[None, :] < price[:, None]))
+    ).any(axis=1)
 
-    def plan(solution: FleetSolution) -> FleetPlan:
-        return _fleet_plan(
-            solution, kept, ev, selected, groups, work, flt.pricing, power, evaluator
+    def problem_for(rows: IntArray, share: float | None) -> tuple[FleetProblem, _Units]:
+        chosen = _Units(**{k: getattr(units, k)[rows] for k in units.__dataclass_fields__})
+        vendors = tuple(
+            groups[int(arrays.group[int(o)])].accelerator.vendor for o in chosen.offering
+        )
+        return (
+            FleetProblem(
+                capacity_rps=chosen.capacity_rps,
+                usd_per_hour=chosen.usd_per_hour,
+                vendor=vendors,
+                max_replicas=chosen.max_units,
+                required_rps=work.required_rps,
+                max_vendor_share=share,
+            ),
+            chosen,
         )
 
-    unconstrained = plan(solve_fleet(free)) if max_vendor_share is not None else None
+    def plan(solution: FleetSolution, chosen: _Units) -> FleetPlan:
+        return _fleet_plan(
+            solution, chosen, ev, selected, groups, work, flt.pricing, power, evaluator
+        )
+
+    free, free_units = problem_for(keep[~beaten], None)
+    cheapest_free = solve_fleet(free)
+    single = best_single_type(free)
+    solved = [("cheapest fleet", cheapest_free)]
+    if max_vendor_share is None:
+        fleet, unconstrained = plan(cheapest_free, free_units), None
+        candidate_types = int(free.capacity_rps.shape[0])
+    else:
+        limited, limited_units = problem_for(keep, max_vendor_share)
+        limited_solution = solve_fleet(limited)
+        solved.append(("share-limited fleet", limited_solution))
+        fleet = plan(limited_solution, limited_units)
+        unconstrained = plan(cheapest_free, free_units)
+        candidate_types = int(limited.capacity_rps.shape[0])
     notes = [power.description]
+    notes.extend(
+        f"{name}: HiGHS stopped at its time limit; the fleet is within "
+        f"{solution.mip_gap:.2%} of the optimum"
+        for name, solution in solved
+        if not solution.optimal
+    )
     if max_vendor_share is not None:
         notes.append(
             f"no vendor provides more than {max_vendor_share:.0%} of the fleet's capacity; "
@@ -366,11 +390,11 @@ def search_serving(
         workload=work.to_dict(),
         constraints={"max_vendor_share": max_vendor_share, **flt.describe()},
         required_rps=work.required_rps,
-        fleet=plan(mixed),
-        single_type=plan(single),
+        fleet=fleet,
+        single_type=plan(single, free_units),
         unconstrained=unconstrained,
-        savings_pct=(single.usd_per_hour - mixed.usd_per_hour) / single.usd_per_hour * 100.0,
+        savings_pct=(single.usd_per_hour - fleet.usd_per_hour) / single.usd_per_hour * 100.0,
         candidates_evaluated=int(group.shape[0]),
-        candidate_types=int(keep.shape[0]),
+        candidate_types=candidate_types,
         notes=tuple(notes),
     )
