@@ -42,6 +42,8 @@ def test_compare_two_options_by_hand() -> None:
     assert rel["cost_usd"] == pytest.approx((b.cost_usd / a.cost_usd - 1) * 100)
     assert rel["wall_time_s"] == pytest.approx((b.wall_time_s / a.wall_time_s - 1) * 100)
     assert result.relative_pct[0]["cost_usd"] == 0.0
+    alone = compare_options(MODEL, "50B", ["cloud2:b8 x2"], catalog=catalog, seq_len=2048)
+    assert alone.plans[0].step_time_s == b.step_time_s  # no state leaks between options
     # Same run through the planner restricted to that offering and chip count: same answer.
     planned = plan_training(
         MODEL,

@@ -53,12 +53,18 @@ class RooflineTrainingEvaluator:
     """The planner's view of :mod:`xpuplan.perf.training` (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._hw: dict[tuple[int, str], training_core.HardwareArrays] = {}
+        self._hw: dict[tuple[object, ...], training_core.HardwareArrays] = {}
 
     def _hardware(
         self, groups: Sequence[HardwareGroup], precision: str
     ) -> training_core.HardwareArrays:
-        key = (id(groups), precision)
+        key = (
+            precision,
+            *(
+                (g.accelerator, g.scaleup_domain_chips, g.network_gbits_per_s_per_chip)
+                for g in groups
+            ),
+        )
         if key not in self._hw:  # one row per hardware group, built once per search
             self._hw = {
                 key: training_core.hardware_arrays(
