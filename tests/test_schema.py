@@ -12,6 +12,7 @@ import pytest
 
 from test_report_samples import comparison_result, serving_result, training_result
 from xpuplan.catalog.load import load_catalog
+from xpuplan.catalog.schema import Accelerator, Offering, Region
 from xpuplan.cli import run
 from xpuplan.errors import UnknownNameError
 from xpuplan.plan import compare_options, plan_serving, plan_training
@@ -178,3 +179,39 @@ def test_unknown_schema_name() -> None:
     with pytest.raises(UnknownNameError, match="unknown schema 'plan_train'; did you mean"):
         load_schema("plan_train")
     assert load_schema("compare") is not load_schema("compare")  # callers may mutate their copy
+
+
+@pytest.mark.parametrize(
+    ("argv", "schema"),
+    [
+        (["catalog", "accelerators"], "catalog-accelerators"),
+        (["catalog", "offerings"], "catalog-offerings"),
+        (["catalog", "regions"], "catalog-regions"),
+        (["model", "list"], "model-list"),
+        (["model", "show", "llama-3.1-8b"], "model-show"),
+        (["model", "show", "deepseek-v3"], "model-show"),
+    ],
+)
+def test_catalog_and_model_json_validate(
+    argv: list[str], schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run([*argv, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document  # a non-empty answer: the bundled catalog and presets
+    assert _errors(document, schema) == []
+    loaded = load_schema(schema)
+    assert _undescribed(document, loaded, loaded, "") == []
+
+
+@pytest.mark.parametrize(
+    ("schema", "model"),
+    [("catalog-accelerators", Accelerator), ("catalog-offerings", Offering),
+     ("catalog-regions", Region)],
+)  # fmt: skip
+def test_catalog_schemas_name_every_row_field(schema: str, model: Any) -> None:
+    # The row schemas were generated from the pydantic models; a field added there must be added
+    # here too (regenerate with model.model_json_schema(mode="serialization")).
+    row = load_schema(schema)["$defs"]["row"]
+    assert set(model.model_fields) <= set(row["properties"])
+    required = {n for n, f in model.model_fields.items() if f.is_required()}
+    assert required <= set(row["required"])

@@ -3,14 +3,19 @@
 The files ship in the package (``xpuplan/schemas/<name>.schema.json``) so other tools can check
 what they read: ``jsonschema.validate(json.load(f), load_schema("plan-train"))``.
 
-=============  ============================================  ============================
-name           output                                        ``kind`` field
-=============  ============================================  ============================
-plan-train     ``xpuplan plan train --json``                 ``training_plan``
-plan-serve     ``xpuplan plan serve --json``                 ``serving_plan``
-compare        ``xpuplan compare --json``                    ``training_comparison``
-validate       ``xpuplan validate --json``                   (none)
-=============  ============================================  ============================
+====================  =========================================  ==========================
+name                  output                                     ``kind`` field
+====================  =========================================  ==========================
+plan-train            ``xpuplan plan train --json``              ``training_plan``
+plan-serve            ``xpuplan plan serve --json``              ``serving_plan``
+compare               ``xpuplan compare --json``                 ``training_comparison``
+validate              ``xpuplan validate --json``                (none)
+catalog-accelerators  ``xpuplan catalog accelerators --json``    (an array of rows)
+catalog-offerings     ``xpuplan catalog offerings --json``       (an array of rows)
+catalog-regions       ``xpuplan catalog regions --json``         (an array of rows)
+model-list            ``xpuplan model list --json``              (an array of presets)
+model-show            ``xpuplan model show MODEL --json``        (none)
+====================  =========================================  ==========================
 """
 
 from __future__ import annotations
@@ -23,7 +28,17 @@ from xpuplan.errors import UnknownNameError
 
 __all__ = ["SCHEMA_BY_KIND", "SCHEMA_NAMES", "load_schema"]
 
-SCHEMA_NAMES: tuple[str, ...] = ("compare", "plan-serve", "plan-train", "validate")
+SCHEMA_NAMES: tuple[str, ...] = (
+    "catalog-accelerators",
+    "catalog-offerings",
+    "catalog-regions",
+    "compare",
+    "model-list",
+    "model-show",
+    "plan-serve",
+    "plan-train",
+    "validate",
+)
 SCHEMA_BY_KIND: dict[str, str] = {
     "training_plan": "plan-train",
     "serving_plan": "plan-serve",
