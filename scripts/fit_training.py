@@ -50,8 +50,10 @@ GRIDS: dict[str, np.ndarray] = {
     "matmul_intensity_scale": np.geomspace(0.05, 5.0, 41),
     "matmul_eff_max": np.linspace(0.30, 1.0, 71),
     "attention_eff": np.linspace(0.10, 1.0, 46),
-    "tp_overlap": np.linspace(0.0, 1.0, 41),
-    "dp_overlap": np.linspace(0.0, 1.0, 41),
+    # Overlap stays below 0.9: a collective pipelined against compute in ~8 chunks keeps at
+    # least its first or last chunk exposed (Megatron TP-comm overlap, FSDP prefetch).
+    "tp_overlap": np.linspace(0.0, 0.9, 37),
+    "dp_overlap": np.linspace(0.0, 0.9, 37),
     "step_overhead_s": np.concatenate([[0.0], np.geomspace(0.01, 2.0, 30)]),
     "sync_jitter": np.linspace(0.0, 0.1, 41),
 }

@@ -275,3 +275,24 @@ def test_neuron_devices_split_the_chip() -> None:
     assert e.chips == 16
     flops = training_flops_per_token(GPT7B, 2048)
     assert e.mfu == pytest.approx(e.tokens_per_s * flops / (16 * 190e12))
+
+
+def test_public_api_is_pinned() -> None:
+    from xpuplan.perf import comm, layout, memory, training
+
+    assert set(training.__all__) == {
+        "INFEASIBLE_REASONS",
+        "STEP_PARTS",
+        "HardwareArrays",
+        "TrainArraysResult",
+        "TrainingEstimate",
+        "best_layout",
+        "estimate_training",
+        "estimate_training_arrays",
+        "hardware_arrays",
+    }
+    assert {"Layout", "LayoutArrays", "ModelShape", "check_layout", "layout_grid"} <= set(
+        layout.__all__
+    )
+    assert "memory_arrays" in memory.__all__
+    assert "hierarchical_allreduce_time_s" in comm.__all__

@@ -36,6 +36,8 @@ from xpuplan.errors import InputError
 from xpuplan.models.spec import ModelSpec
 
 __all__ = [
+    "CP_MIN_SEQ_LEN",
+    "MAX_PP",
     "PRECISIONS",
     "RECOMPUTE_CODES",
     "Layout",
@@ -44,6 +46,7 @@ __all__ = [
     "Precision",
     "Recompute",
     "check_layout",
+    "layout_grid",
 ]
 
 Recompute = Literal["none", "selective", "full"]
