@@ -296,3 +296,16 @@ def test_public_api_is_pinned() -> None:
     )
     assert "memory_arrays" in memory.__all__
     assert "hierarchical_allreduce_time_s" in comm.__all__
+
+
+def test_missing_precision_marks_candidates_infeasible() -> None:
+    no_fp8 = _chip(id="no-fp8")
+    fp8 = _chip(id="with-fp8", fp8_dense_tflops=2000.0)
+    with pytest.raises(InputError, match="fp8"):
+        hardware_arrays([no_fp8], precision="fp8")
+    hw = hardware_arrays([no_fp8, fp8], precision="fp8", missing_precision="nan")
+    result = estimate_training_arrays(
+        ModelShape.from_spec(GPT7B, 2048), hw, LayoutArrays(dp=8, zero=3, shard=8), 64
+    )
+    assert result.reason.tolist() == [6, 0]
+    assert result.feasible.tolist() == [False, True]

@@ -116,6 +116,7 @@ INFEASIBLE_REASONS: dict[int, str] = {
     3: "tp does not divide the attention heads",
     4: "pp does not divide the layers",
     5: "ep does not divide the experts or dp x cp",
+    6: "the accelerator does not support the precision",
 }
 
 
@@ -165,10 +166,12 @@ def hardware_arrays(
     devices_per_chip: Sequence[int] | int = 1,
     domain_chips: Sequence[int | None] | None = None,
     scaleout_gbits_per_s_per_chip: Sequence[float | None] | None = None,
+    missing_precision: str = "raise",
 ) -> HardwareArrays:
-    """One row per accelerator (``take`` them per candidate). Raises when a chip lacks the
-    precision. ``domain_chips`` overrides the scale-up domain (an offering's NVLink domain, a
-    TPU slice); ``scaleout_gbits_per_s_per_chip`` the network (an instance's NIC)."""
+    """One row per accelerator (``take`` them per candidate). A chip without the precision
+    raises, or with ``missing_precision="nan"`` gets a NaN peak (its candidates come out
+    infeasible, reason 6). ``domain_chips`` overrides the scale-up domain (an offering's NVLink
+    domain, a TPU slice); ``scaleout_gbits_per_s_per_chip`` the network (an instance's NIC)."""
     table = efficiency or load_efficiency()
     n = len(accelerators)
     per_chip = (
@@ -183,6 +186,8 @@ def hardware_arrays(
     rows: dict[str, list[float]] = {f.name: [] for f in fields(HardwareArrays)}
     for acc, dpc, domain, net in zip(accelerators, per_chip, domains, nets, strict=True):
         peak = acc.peak_tflops(precision)
+        if peak is None and missing_precision == "nan":
+            peak = float("nan")
         if peak is None:
             raise InputError(
                 f"precision {precision!r} is not supported by {acc.id} (no dense "
@@ -472,6 +477,7 @@ def estimate_training_arrays(
         (shape.n_experts % ep == 0) & (np.mod(dp * cp, ep) == 0) if shape.n_experts else (ep == 1)
     )
     checks = [
+        (6, ~np.isfinite(step)),
         (5, ~np.asarray(ep_ok, dtype=bool)),
         (4, np.mod(shape.n_layers, pp) != 0),
         (3, np.mod(shape.n_heads, tp) != 0),
