@@ -98,7 +98,12 @@ def _items(min_cases: int) -> tuple[list[Item], list[str]]:
         unit = prepared.metrics(1.0, 1.0, 1.0)
         measured = case.measured()
         metric = next(
-            (m for m in PRIMARY_METRICS["train"] if m in measured and m != "step_time_s"), None
+            (
+                m
+                for m in PRIMARY_METRICS["train"]
+                if m in measured and not m.startswith("step_time")
+            ),
+            None,
         )
         if metric is None:
             skipped.append(f"{case.id}: no throughput metric")

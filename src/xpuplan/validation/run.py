@@ -7,9 +7,10 @@ cannot be predicted is kept in the report with status ``skipped`` and the reason
 
 Primary metric (the one the summary statistics use): the first of :data:`PRIMARY_METRICS` for the
 case's kind that is both measured and predicted. For training these are throughput-like (tokens/s
-per device, then tokens/s, sequences/s, samples/s, TFLOP/s per device, MFU): a measured rate needs
-no FLOP convention, so it is preferred over TFLOP/s and MFU, which depend on each source's counting
-rules. For inference the output-token throughput comes first, then latency metrics.
+per device, then tokens/s, sequences/s, samples/s, step time, TFLOP/s per device, MFU): a measured
+rate or time needs no FLOP convention, so it is preferred over TFLOP/s and MFU, which depend on
+each source's counting rules. For inference the output-token throughput comes first, then
+latency metrics.
 """
 
 from __future__ import annotations
@@ -44,12 +45,18 @@ Predictor = Callable[[ValidationCase, Catalog], dict[str, float]]
 PRIMARY_METRICS: dict[str, tuple[str, ...]] = {
     "train": (
         "tokens_per_s_per_device",
+        "tokens_per_s_per_accelerator",
+        "tokens_per_s_per_gpu",
+        "tokens_per_s_per_chip",
         "tokens_per_s",
         "sequences_per_s",
         "samples_per_s",
-        "tflops_per_device",
-        "mfu",
         "step_time_s",
+        "step_time_ms",
+        "tflops_per_device",
+        "tflops_per_gpu",
+        "tflops_per_chip",
+        "mfu",
     ),
     "infer": (
         "output_tokens_per_s_total",

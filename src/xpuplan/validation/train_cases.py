@@ -27,7 +27,7 @@ Generic rules (any source)
       bandwidth (divided by ``accelerators_per_node``); otherwise the catalog value.
     * Precision: fp8 when the precision text names fp8 for compute, else bf16.
 
-Megatron-Core (NVIDIA/Megatron-LM README scaling tables)
+Megatron-Core (NVIDIA/Megatron-LM README scaling tables; NeMo, which runs on it)
     ZeRO-1 (the README's ``--overlap-param-gather`` is a distributed-optimizer option),
     micro-batch 1, sequence parallelism. With pp > 1 and no stated virtual_pp, the interleaved
     1F1B schedule with two layers per model chunk (one when a stage has an odd number of
@@ -108,7 +108,7 @@ def _stack(case: ValidationCase) -> str:
         return "neuron"
     if "maxtext" in text:
         return "maxtext"
-    if "megatron-core" in text or "megatron-lm" in text:
+    if "megatron-core" in text or "megatron-lm" in text or "nemo" in text:
         return "megatron"
     if "llm-foundry" in text or "composer" in text:
         return "mosaic"
@@ -304,16 +304,23 @@ class PreparedTrainCase:
         acc = self.accelerator
         peak = _mfu_peak(self.case, acc, self.precision)
         tflops_per_chip = tokens_per_s / chips * flops_per_token / 1e12
+        per_chip = tokens_per_s / chips
         return {
             "tokens_per_s": tokens_per_s,
-            "tokens_per_s_per_device": tokens_per_s / chips,
+            "tokens_per_s_per_device": per_chip,
+            "tokens_per_s_per_accelerator": per_chip,
+            "tokens_per_s_per_gpu": per_chip,
+            "tokens_per_s_per_chip": per_chip,
             "sequences_per_s": tokens_per_s / self.seq_len,
             "samples_per_s": tokens_per_s / self.seq_len,
             "tflops_per_device": tflops_per_chip,
+            "tflops_per_gpu": tflops_per_chip,
+            "tflops_per_chip": tflops_per_chip,
             "aggregate_pflops": tflops_per_chip * chips / 1e3,
             "mfu": tflops_per_chip / peak,
             "hfu": tflops_per_chip / peak * hfu_over_mfu,
             "step_time_s": step_time_s,
+            "step_time_ms": step_time_s * 1e3,
         }
 
 
