@@ -21,7 +21,8 @@ Step time of the busiest device (itemized; the parts sum to the total)::
   backward = 2.5x forward because it recomputes the scores, Dao 2023 FlashAttention-2) at
   ``attention_eff`` of the bf16 peak.
 * **memory_bound**: norms, residual adds, rotary, activation functions, cross-entropy over the
-  vocabulary (bytes counted per token, at ``hbm_eff`` of the HBM bandwidth).
+  vocabulary, and with fp8 the scaled casts of GEMM operands (bytes counted per token, at
+  ``hbm_eff`` of the HBM bandwidth).
 * **TP**: 4 all-reduces (or reduce-scatter + all-gather with sequence parallelism, same bytes)
   of ``tokens x d_model`` bf16 per layer and micro-batch (Shoeybi et al. 2019; Korthikanti et
   al. 2022), 6 with full recomputation; ``1 - tp_overlap`` of it is exposed. **EP**: 4
@@ -93,6 +94,7 @@ ADAM_STEP_BYTES = 32.0  # read fp32 master/m/v/grad (16 B), write master/m/v + b
 # (read + write) and 2 residual adds (read 2, write 1) = 4 + 6.
 RESIDUAL_STREAM_ELEMS = 10.0
 LOGIT_TRAFFIC_BYTES = 16.0  # per vocab entry: write bf16 logits, fp32 softmax r/w, bwd r/w
+FP8_CAST_BYTES = 3.0  # read bf16, write fp8
 FLASH_BACKWARD_TO_FORWARD = 2.5  # FlashAttention-2 backward: 5 matmuls vs 2 forward (Dao 2023)
 
 STEP_PARTS: tuple[str, ...] = (
@@ -353,7 +355,17 @@ def estimate_training_arrays(
     )
     elem_bytes = ACT_COMM_BYTES * elems * tokens * layers * passes
     logit_bytes = LOGIT_TRAFFIC_BYTES * tokens * shape.vocab / tp
-    t_memory = (elem_bytes + logit_bytes) / hbm_bw
+    # FP8 GEMMs need scaled casts of their operands (Micikevicius et al. 2022, "FP8 Formats for
+    # Deep Learning"; Transformer Engine): forward inputs of the four linears, backward output
+    # gradients and transposed input copies, and the local weights twice per micro-batch; each
+    # cast reads 2 bytes and writes 1.
+    linear_in = 2.0 * h + shape.d_attn + mlp_width
+    linear_grad = shape.qkv_out + 2.0 * h + (shape.mlp_mats - 1) * mlp_width
+    cast_elems = (2.0 * linear_in + linear_grad) / tp * tokens * layers
+    layer_weights = (shape.attn_weights_per_layer + shape.dense_mlp_weights_per_layer) / tp
+    cast_elems = cast_elems + 2.0 * layer_weights * layers
+    cast_bytes = np.where(e < 2.0, FP8_CAST_BYTES * cast_elems, 0.0)
+    t_memory = (elem_bytes + logit_bytes + cast_bytes) / hbm_bw
 
     t_compute = t_matmul + t_attention + t_memory
 
