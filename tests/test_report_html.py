@@ -123,6 +123,8 @@ def test_serving_report_shows_fleet_share_and_cost_per_million_tokens() -> None:
     assert "$0.58" in text and "$261/h" in text
     # Share limit premium: (261.12 - 5 x 48) / 240 = +8.8 %.
     assert "+8.8%" in text
+    # Units move from the key to the value: ttft_p99_ms 1000 -> "ttft p99" "1 s".
+    assert "<dt>ttft p99</dt><dd>1 s</dd>" in render_html(result)
 
 
 def test_comparison_report_puts_options_side_by_side() -> None:

@@ -102,6 +102,8 @@ def fmt_value(key: str, value: Any) -> str:
         return DASH if value is None else str(value)
     if key.endswith("_s"):
         return fmt_duration_s(value)
+    if key.endswith("_ms"):
+        return fmt_duration_s(float(value) / 1e3)
     if "usd" in key:
         return fmt_usd(value)
     if key.endswith(("_pct", "_percent")):

@@ -155,8 +155,16 @@ def _breakdown_charts(plans: Sequence[Plan], labels: Sequence[str]) -> str:
     return out or '<p class="note">No breakdown was attached to these plans.</p>'
 
 
+_UNIT_SUFFIXES = ("_s", "_ms", "_usd", "_pct")
+
+
 def _formatted(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(k.replace("_", " "), fmt_value(k, v)) for k, v in values.items()]
+    """Label/value pairs; the unit leaves the label ("deadline_s" -> "deadline") for the value."""
+    out = []
+    for key, value in values.items():
+        label = next((key[: -len(u)] for u in _UNIT_SUFFIXES if key.endswith(u)), key)
+        out.append((label.replace("_", " "), fmt_value(key, value)))
+    return out
 
 
 def _energy_text(plan: Plan) -> str:
@@ -280,7 +288,7 @@ def _lock_in_chart(entries: Sequence[Plan], group_kind: str, objective: str) -> 
                 group,
                 value,
                 note,
-                group=group if group_kind == "vendor" else "",
+                group=group,
                 highlight=premium == 0,
             )
         )
@@ -541,6 +549,14 @@ _COMPARE_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
 )
 
 
+_METRIC_NAMES = {
+    "wall_time_s": "wall time",
+    "cost_usd": "cost",
+    "energy_kwh": "energy",
+    "co2_kg": "CO2",
+}
+
+
 def compare_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
     """Title and sections of a comparison (``kind == "training_comparison"``)."""
     plans = _list(result.get("plans"))
@@ -560,7 +576,8 @@ def compare_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
         rows.append(row)
     metrics = sorted({k for r in relative_rows for k in r})
     for metric in metrics:
-        row = [f"{metric} vs {names[0]}" if names else metric]
+        label = _METRIC_NAMES.get(metric, metric)
+        row = [f"{label} vs {names[0]}" if names else label]
         for i in range(len(plans)):
             value = as_float(relative_rows[i].get(metric)) if i < len(relative_rows) else None
             text = DASH if value is None else f"{value:+.1f}%"
