@@ -404,7 +404,10 @@ def stacked_chart(
             x += width
             marks += 1
         note = value_format(total) + (f" {row.note}" if row.note else "")
-        body.append(_text(x + 6, y + 16, note))
+        text_x = x + 6
+        if row.limit is not None and x - 2 <= scale.px(row.limit) <= text_x + _CHAR_PX * len(note):
+            text_x = scale.px(row.limit) + 6  # keep the total clear of the limit line
+        body.append(_text(text_x, y + 16, note))
         if row.limit is not None:
             lx = scale.px(row.limit)
             body.append(
