@@ -140,14 +140,15 @@ def _workload(
 def _supporting(
     catalog: Catalog, selected: tuple[SelectedOffering, ...], precision: str
 ) -> tuple[SelectedOffering, ...]:
-    """The offerings whose accelerator has a dense peak at ``precision`` (training)."""
+    """The offerings whose accelerator trains and has a dense peak at ``precision``."""
     if precision not in TRAINING_PRECISIONS:
         raise UnknownNameError("training precision", precision, TRAINING_PRECISIONS)
-    kept = tuple(
-        s
-        for s in selected
-        if catalog.accelerator(s.offering.accelerator_id).peak_tflops(precision) is not None
-    )
+
+    def trains(s: SelectedOffering) -> bool:
+        acc = catalog.accelerator(s.offering.accelerator_id)
+        return "train" in acc.workloads and acc.peak_tflops(precision) is not None
+
+    kept = tuple(s for s in selected if trains(s))
     if not kept:
         raise InfeasibleError(
             f"--precision {precision}: none of the {len(selected)} selected offerings has an "

@@ -95,6 +95,12 @@ class Accelerator(_Row):
     scaleup_interconnect: str | None = Field(
         default=None, description="scale-up fabric in words, e.g. 'NVLink 4 + NVSwitch'"
     )
+    workloads: tuple[Literal["train", "infer"], ...] = Field(
+        default=("train", "infer"),
+        min_length=1,
+        description="what the vendor supports the chip for; inference-only chips never "
+        "appear in training plans",
+    )
 
     def peak_tflops(self, precision: str) -> float | None:
         """Dense peak TFLOP/s (TOP/s for int8) at ``precision``, or None when not supported."""
