@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from xpuplan import __version__
+from xpuplan.report.comparison import compare_sections
 from xpuplan.report.html import page
 from xpuplan.report.io import RESULT_KINDS, read_result, result_kind, write_text_atomic
-from xpuplan.report.sections import compare_sections, serve_sections, train_sections
+from xpuplan.report.serving import serve_sections
+from xpuplan.report.training import train_sections
 
 __all__ = ["RESULT_KINDS", "read_result", "render_html", "result_kind", "write_report"]
 
