@@ -1,0 +1,251 @@
+"""Steady-state queueing of continuous-batching LLM serving (vectorized formulas).
+
+Model of one replica (Orca-style iteration-level scheduling, Yu et al. OSDI 2022; vLLM and
+TensorRT-LLM in-flight batching):
+
+* The engine alternates decode iterations over the ``B`` running sequences (one token each,
+  ``step_s`` long) with prefills of newly arrived requests; a prefill stalls decoding for its
+  *busy time* ``S`` (the replica is time-shared, Sarathi / DistServe's "prefill-decode
+  interference").
+* **Throughput at concurrency B** (time balance + Little's law). Each request needs ``S`` of
+  prefill and ``n`` decode iterations shared by ``B`` sequences, so the completion rate is
+  ``lambda(B) = B / (n * step_s(B) + B * S)``; ``rho = lambda * S`` is the prefill share of the
+  replica's time and a sequence advances one token every ``step_s / (1 - rho)`` on average.
+* **Waiting for prefill.** Prefills have priority but wait for the iteration in progress
+  (non-preemptive priority M/G/1, Cobham 1954; Kleinrock, *Queueing Systems* Vol. 2, section
+  3.7): ``E[W] = R / (1 - rho)`` with mean residual work
+  ``R = lambda E[S^2] / 2 + (1 - rho) step_s / 2``. TTFT = W + prefill latency.
+* **Waiting for a batch slot.** A replica holds at most ``c`` sequences (KV memory, engine
+  cap); a request occupies a slot for its whole life ``T``, so admission is an M/G/c queue with
+  offered load ``a = lambda T = B``. Its probability of waiting is Erlang C, taken in the
+  Halfin-Whitt many-server form ``P = 1 / (1 + beta Phi(beta) / phi(beta))``,
+  ``beta = (c - a) / sqrt(a)`` (Halfin and Whitt 1981), and the wait of those who wait is
+  exponential with mean ``T / (c - a)``.
+* **Tails.** The waiting time splits into the residual of the iteration in progress (uniform,
+  its p-quantile ``p * step_s``) and the queue of earlier prefills, whose M/G/1 waiting time has
+  an exponential tail ``P(Q > t) ~ rho exp(-rho t / E[Q])`` (Kingman's heavy-traffic / Cramer-
+  Lundberg form), so ``Q_p = E[Q] / rho * ln(rho / (1 - p))`` when ``rho > 1 - p``.
+  The TPOT of one request with ``n`` decode tokens is ``step_s + K S / n`` where ``K``, the
+  prefills that interrupt it, is Poisson with mean ``lambda n TPOT``; a normal approximation of
+  that compound Poisson sum gives its p-quantile.
+
+Every function broadcasts over numpy arrays of candidates.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "admission_wait_s",
+    "erlang_c_halfin_whitt",
+    "lognormal_quantile",
+    "normal_quantile",
+    "prefill_share",
+    "prefill_wait_s",
+    "rate_at_concurrency",
+    "tpot_quantile_s",
+]
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+ArrayLike: TypeAlias = npt.ArrayLike
+
+
+def _f(x: ArrayLike) -> FloatArray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def normal_quantile(p: ArrayLike) -> FloatArray:
+    """Standard normal quantile (Acklam's rational approximation, |rel. error| < 1.2e-9)."""
+    q = _f(p)
+    a = (-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.3577518672690,
+         -30.66479806614716, 2.506628277459239)  # fmt: skip
+    b = (-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
+         -13.28068155288572)  # fmt: skip
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838, -2.549732539343734,
+         4.374664141464968, 2.938163982698783)  # fmt: skip
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996, 3.754408661907416)
+    low = 0.02425
+    qc = np.clip(q, 1e-300, 1 - 1e-16)
+    r = qc - 0.5
+    t = r * r
+    central = (
+        (((((a[0] * t + a[1]) * t + a[2]) * t + a[3]) * t + a[4]) * t + a[5])
+        * r
+        / (((((b[0] * t + b[1]) * t + b[2]) * t + b[3]) * t + b[4]) * t + 1.0)
+    )
+    s = np.sqrt(-2.0 * np.log(np.where(qc < 0.5, qc, 1.0 - qc)))
+    tail = (((((c[0] * s + c[1]) * s + c[2]) * s + c[3]) * s + c[4]) * s + c[5]) / (
+        (((d[0] * s + d[1]) * s + d[2]) * s + d[3]) * s + 1.0
+    )
+    tail = np.where(qc < 0.5, tail, -tail)
+    return np.where((qc > low) & (qc < 1 - low), central, tail)
+
+
+def lognormal_quantile(mean: ArrayLike, scv: ArrayLike, p: float) -> FloatArray:
+    """p-quantile of a lognormal with this mean and squared coefficient of variation.
+
+    ``scv = 0`` gives the mean itself (a fixed length or duration).
+    """
+    m = _f(mean)
+    sigma2 = np.log1p(np.maximum(_f(scv), 0.0))
+    z = float(normal_quantile(p))
+    return m * np.exp(-sigma2 / 2.0 + z * np.sqrt(sigma2))
+
+
+def rate_at_concurrency(
+    batch: ArrayLike, decode_tokens: ArrayLike, step_s: ArrayLike, prefill_busy_s: ArrayLike
+) -> FloatArray:
+    """Requests/s completed by a replica that keeps ``batch`` sequences decoding.
+
+    lambda = B / (n step_s + B S): time balance of n decode iterations (shared by B sequences)
+    and one prefill (busy time S) per request; Little's law links B to the decode duration.
+    """
+    b = _f(batch)
+    denominator = _f(decode_tokens) * _f(step_s) + b * _f(prefill_busy_s)
+    return np.divide(b, denominator, out=np.zeros(np.broadcast(b, denominator).shape),
+                     where=denominator > 0)  # fmt: skip
+
+
+def prefill_share(rate: ArrayLike, prefill_busy_s: ArrayLike) -> FloatArray:
+    """rho = lambda E[S]: the share of the replica's time spent in prefill (clipped below 1)."""
+    return np.clip(_f(rate) * _f(prefill_busy_s), 0.0, 1.0 - 1e-12)
+
+
+def prefill_wait_s(
+    rate: ArrayLike,
+    prefill_busy_s: ArrayLike,
+    prefill_scv: ArrayLike,
+    step_s: ArrayLike,
+    quantile: float | None = None,
+) -> FloatArray:
+    """Waiting time of an arriving request before its prefill starts: mean, or a quantile.
+
+    Non-preemptive priority M/G/1 (Cobham 1954): E[W] = R / (1 - rho),
+    R = lambda E[S^2] / 2 + (1 - rho) step_s / 2. Quantiles: uniform residual of the iteration
+    in progress plus the exponential tail of the prefill queue (module docstring).
+    """
+    lam = _f(rate)
+    s = _f(prefill_busy_s)
+    step = _f(step_s)
+    rho = prefill_share(lam, s)
+    second_moment = s * s * (1.0 + np.maximum(_f(prefill_scv), 0.0))
+    residual_step = (1.0 - rho) * step / 2.0
+    residual = lam * second_moment / 2.0 + residual_step
+    mean = residual / (1.0 - rho)
+    if quantile is None:
+        return mean
+    queue_mean = np.maximum(mean - residual_step, 0.0)
+    tail = 1.0 - quantile
+    with np.errstate(divide="ignore", invalid="ignore"):
+        queue_q = np.where(
+            rho > tail, queue_mean / np.maximum(rho, 1e-300) * np.log(rho / tail), 0.0
+        )
+    return quantile * step + queue_q
+
+
+def tpot_quantile_s(
+    step_s: ArrayLike,
+    rate: ArrayLike,
+    prefill_busy_s: ArrayLike,
+    prefill_scv: ArrayLike,
+    decode_tokens: ArrayLike,
+    quantile: float | None = None,
+    decode_tokens_scv: float = 0.0,
+) -> FloatArray:
+    """Time per output token of one request: mean step_s / (1 - rho), or a quantile over requests.
+
+    A request with n decode tokens is interrupted by K ~ Poisson(lambda n TPOT) prefills of
+    length S: TPOT = step_s + K S / n, variance lambda TPOT E[S^2] / n (normal approximation).
+    With variable output lengths (``decode_tokens_scv`` > 0, lognormal n) the quantile is over
+    the mixture: P(TPOT > x) = E_n[1 - Phi((x - mean) / sd(n))], solved by bisection on x.
+    """
+    lam = _f(rate)
+    s = _f(prefill_busy_s)
+    rho = prefill_share(lam, s)
+    mean = _f(step_s) / (1.0 - rho)
+    if quantile is None:
+        return mean
+    n_mean = np.maximum(_f(decode_tokens), 1.0)
+    second_moment = s * s * (1.0 + np.maximum(_f(prefill_scv), 0.0))
+    unit_var = lam * mean * second_moment  # variance of TPOT for n = 1
+    z = float(normal_quantile(quantile))
+    if decode_tokens_scv <= 0.0:
+        out: FloatArray = mean + z * np.sqrt(unit_var / n_mean)
+        return out
+    # quadrature over K equal-probability lognormal quantiles of n
+    k = np.arange(_N_NODES, dtype=np.float64)
+    probs = (k + 0.5) / _N_NODES
+    sigma2 = np.log1p(decode_tokens_scv)
+    nodes = np.exp(-sigma2 / 2.0 + normal_quantile(probs) * np.sqrt(sigma2))  # mean 1
+    n = np.maximum(np.expand_dims(n_mean, -1) * nodes, 1.0)
+    sd = np.sqrt(np.expand_dims(unit_var, -1) / n)
+    m = np.expand_dims(mean, -1)
+    lo = mean.copy()
+    hi = mean + (z + 3.0) * np.sqrt(unit_var)  # n = 1 bound
+    tail = 1.0 - quantile
+    for _ in range(24):
+        mid = 0.5 * (lo + hi)
+        exceed = np.mean(
+            1.0 - _normal_cdf((np.expand_dims(mid, -1) - m) / np.maximum(sd, 1e-300)), axis=-1
+        )
+        lo = np.where(exceed > tail, mid, lo)
+        hi = np.where(exceed > tail, hi, mid)
+    result: FloatArray = 0.5 * (lo + hi)
+    return result
+
+
+_N_NODES = 16
+
+
+def _normal_pdf(x: FloatArray) -> FloatArray:
+    out: FloatArray = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+    return out
+
+
+def _normal_cdf(x: FloatArray) -> FloatArray:
+    # Abramowitz and Stegun 7.1.26 erf approximation (|error| < 1.5e-7)
+    z = np.abs(x) / np.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
+            + t * 1.061405429))))  # fmt: skip
+    erf = 1.0 - poly * np.exp(-z * z)
+    out: FloatArray = 0.5 * (1.0 + np.where(x >= 0, erf, -erf))
+    return out
+
+
+def erlang_c_halfin_whitt(servers: ArrayLike, load: ArrayLike) -> FloatArray:
+    """Probability that an arrival waits in M/M/c with offered load a (Halfin-Whitt form).
+
+    1 when a >= c (unstable), -> 0 as c - a >> sqrt(a).
+    """
+    c = np.maximum(_f(servers), 1.0)
+    a = np.maximum(_f(load), 1e-12)
+    beta = (c - a) / np.sqrt(a)
+    ratio = beta * _normal_cdf(beta) / np.maximum(_normal_pdf(beta), 1e-300)
+    p = 1.0 / (1.0 + np.maximum(ratio, 0.0))
+    return np.where(a >= c, 1.0, np.minimum(p, 1.0))
+
+
+def admission_wait_s(
+    slots: ArrayLike, concurrency: ArrayLike, holding_s: ArrayLike, quantile: float | None = None
+) -> FloatArray:
+    """Wait for one of ``slots`` batch slots at mean ``concurrency`` (M/G/c, Erlang C).
+
+    Mean P_wait T / (c - a); p-quantile T / (c - a) ln(P_wait / (1 - p)) when P_wait > 1 - p.
+    """
+    c = _f(slots)
+    a = _f(concurrency)
+    t = _f(holding_s)
+    p_wait = erlang_c_halfin_whitt(c, a)
+    gap = np.maximum(c - a, 1e-9)
+    if quantile is None:
+        out: FloatArray = p_wait * t / gap
+        return out
+    tail = 1.0 - quantile
+    with np.errstate(divide="ignore"):
+        q = np.where(p_wait > tail, t / gap * np.log(np.maximum(p_wait, 1e-300) / tail), 0.0)
+    return q

@@ -1,0 +1,182 @@
+"""Achievable fractions and fixed costs of LLM serving, per accelerator vendor family.
+
+The serving estimator (:mod:`xpuplan.perf.serving`) is a roofline: every time is a physical
+amount (bytes, FLOPs, collectives) divided by a peak from the catalog. What a real serving stack
+reaches of those peaks is described by a handful of parameters defined *per physical property*,
+not per case or per model:
+
+``hbm_bw_fraction``
+    fraction of the peak HBM bandwidth reached while a decode step streams the weights and the
+    KV cache (memory-bound GEMV/GEMM and paged attention).
+``kv_bw_fraction``
+    fraction of the peak HBM bandwidth reached by decode attention reading the KV cache.
+``compute_fraction``
+    fraction of the dense peak FLOP/s reached by prefill (GEMMs over thousands of tokens).
+``decode_compute_fraction``
+    fraction of the dense peak reached by a compute-bound decode step (GEMMs with only
+    ``batch`` rows run closer to the roofline ridge and reach less of the peak).
+``step_overhead_s``
+    fixed time of one engine iteration beyond its roofline time (scheduling, kernel launches,
+    sampling, host synchronization).
+``collective_latency_s``
+    per-step latency (alpha) of the tensor-parallel all-reduce on the scale-up link; the ring
+    all-reduce of :mod:`xpuplan.perf.comm` pays it 2(n-1) times per collective.
+``collective_bw_fraction``
+    fraction of the unidirectional link bandwidth an all-reduce reaches (NCCL bus bandwidth).
+``kv_read_padded``
+    1 when the runtime uses static shapes and every decode step reads the KV cache of the whole
+    maximum sequence (Neuron buckets, XLA), 0 when it reads only the cached tokens (paged).
+``usable_hbm_fraction``
+    share of the memory left after weights and runtime reserve that the engine gives to the KV
+    cache.
+``runtime_reserve_gb``
+    per-chip memory held by the runtime (context, graphs, workspaces, communication buffers).
+``max_sequences``
+    engine cap on concurrent sequences of one replica.
+``pcie_gbytes_per_s``
+    per-direction host link used by tensor parallelism that leaves the scale-up domain.
+
+Values live in ``perf/data/serving_efficiency.yaml`` (``defaults`` plus per-family overrides,
+each with ``source``/``as_of``); the fitted ones come from ``scripts/fit_serving.py`` on the
+public validation set. Families without public measurements (tpu, intel, other) use the
+defaults, which are the cross-family values, so an accelerator absent from the public set still
+gets a physically sensible estimate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+
+from xpuplan.errors import InputError, UnknownNameError
+
+__all__ = [
+    "EFFICIENCY_FIELDS",
+    "FAMILIES",
+    "ServingEfficiency",
+    "efficiency_arrays",
+    "efficiency_for",
+    "load_efficiency_table",
+]
+
+FAMILIES: tuple[str, ...] = ("nvidia", "amd", "aws", "tpu", "intel", "other")
+
+
+@dataclass(frozen=True)
+class ServingEfficiency:
+    """Achievable fractions and fixed costs of one serving stack (see the module docstring)."""
+
+    hbm_bw_fraction: float
+    kv_bw_fraction: float
+    compute_fraction: float
+    decode_compute_fraction: float
+    step_overhead_s: float
+    collective_latency_s: float
+    collective_bw_fraction: float
+    kv_read_padded: float
+    usable_hbm_fraction: float
+    runtime_reserve_gb: float
+    max_sequences: float
+    pcie_gbytes_per_s: float
+
+    def __post_init__(self) -> None:
+        for name in (
+            "hbm_bw_fraction",
+            "kv_bw_fraction",
+            "compute_fraction",
+            "decode_compute_fraction",
+            "collective_bw_fraction",
+        ):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise InputError(f"efficiency {name}: {value!r} must be in (0, 1]")
+        if not 0.0 < self.usable_hbm_fraction <= 1.0:
+            raise InputError(
+                f"efficiency usable_hbm_fraction: {self.usable_hbm_fraction!r} must be in (0, 1]"
+            )
+        if self.kv_read_padded not in (0.0, 1.0):
+            raise InputError(f"efficiency kv_read_padded: {self.kv_read_padded!r} must be 0 or 1")
+        for name in ("step_overhead_s", "collective_latency_s", "runtime_reserve_gb"):
+            if getattr(self, name) < 0:
+                raise InputError(f"efficiency {name}: {getattr(self, name)!r} must be >= 0")
+        if self.max_sequences < 1 or self.pcie_gbytes_per_s <= 0:
+            raise InputError("efficiency max_sequences must be >= 1 and pcie_gbytes_per_s > 0")
+
+    def replace(self, **changes: float) -> ServingEfficiency:
+        """A copy with some fields changed (unknown names raise with the allowed ones)."""
+        unknown = set(changes) - set(EFFICIENCY_FIELDS)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise UnknownNameError("efficiency parameter", name, EFFICIENCY_FIELDS)
+        return dataclasses.replace(self, **{k: float(v) for k, v in changes.items()})
+
+    def to_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+EFFICIENCY_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ServingEfficiency))
+
+
+def _value(entry: Any, where: str) -> float:
+    raw = entry.get("value") if isinstance(entry, dict) else entry
+    if not isinstance(raw, int | float):
+        raise InputError(f"serving_efficiency.yaml {where}: expected a number, got {raw!r}")
+    return float(raw)
+
+
+def _parse_table(raw: Any) -> dict[str, ServingEfficiency]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("defaults"), dict):
+        raise InputError("serving_efficiency.yaml: expected 'defaults' and 'families' mappings")
+    defaults = {
+        name: _value(raw["defaults"].get(name), f"defaults.{name}") for name in EFFICIENCY_FIELDS
+    }
+    families = raw.get("families") or {}
+    table: dict[str, ServingEfficiency] = {}
+    for family in FAMILIES:
+        overrides = families.get(family) or {}
+        values = dict(defaults)
+        for name, entry in overrides.items():
+            if name in ("source", "as_of", "notes", "fitted_on"):
+                continue
+            if name not in EFFICIENCY_FIELDS:
+                raise UnknownNameError("efficiency parameter", name, EFFICIENCY_FIELDS)
+            values[name] = _value(entry, f"families.{family}.{name}")
+        table[family] = ServingEfficiency(**values)
+    return table
+
+
+@cache
+def load_efficiency_table() -> dict[str, ServingEfficiency]:
+    """The bundled per-family efficiency table (read once, on first use)."""
+    text = (
+        resources.files("xpuplan.perf")
+        .joinpath("data/serving_efficiency.yaml")
+        .read_text(encoding="utf-8")
+    )
+    return _parse_table(yaml.safe_load(text))
+
+
+def efficiency_for(family: str, **overrides: float) -> ServingEfficiency:
+    """The efficiency of a vendor family (``Accelerator.vendor_family``), optionally overridden."""
+    table = load_efficiency_table()
+    if family not in table:
+        raise UnknownNameError("vendor family", family, table)
+    base = table[family]
+    return base.replace(**overrides) if overrides else base
+
+
+def efficiency_arrays(
+    efficiencies: list[ServingEfficiency] | tuple[ServingEfficiency, ...],
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Column arrays (one entry per candidate) of a list of efficiencies, for the vector core."""
+    return {
+        name: np.array([getattr(e, name) for e in efficiencies], dtype=np.float64)
+        for name in EFFICIENCY_FIELDS
+    }

@@ -1,0 +1,210 @@
+"""Serving estimator against hand-derived numbers (decode step, KV capacity, prefill, MoE)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xpuplan.catalog.load import load_catalog
+from xpuplan.errors import InputError
+from xpuplan.models.presets import get_preset
+from xpuplan.perf.serving import (
+    build_candidates,
+    cost_per_million_tokens,
+    estimate_serving,
+    serving_capacity_arrays,
+)
+from xpuplan.perf.serving_efficiency import ServingEfficiency, efficiency_for
+from xpuplan.units import GIB
+
+CATALOG = load_catalog()
+H100 = CATALOG.accelerator("nvidia-h100-sxm")
+LLAMA8 = get_preset("llama-3.1-8b")
+MIXTRAL = get_preset("mixtral-8x7b")
+
+# Every achievable fraction 1 and no fixed costs: the pure roofline.
+IDEAL = ServingEfficiency(
+    hbm_bw_fraction=1.0,
+    kv_bw_fraction=1.0,
+    compute_fraction=1.0,
+    decode_compute_fraction=1.0,
+    step_overhead_s=0.0,
+    collective_latency_s=0.0,
+    collective_bw_fraction=1.0,
+    kv_read_padded=0.0,
+    usable_hbm_fraction=0.9,
+    runtime_reserve_gb=3.0,
+    max_sequences=2048.0,
+    pcie_gbytes_per_s=31.5,
+)
+
+# Llama 3.1 8B by hand (Meta config: d 4096, 32 layers, 32 q / 8 kv heads of 128, ffn 14336,
+# vocab 128256, untied head).
+D, LAYERS, FFN, VOCAB = 4096, 32, 14336, 128256
+BLOCK_MATMULS = LAYERS * (2 * D * D + 2 * D * 1024 + 3 * D * FFN)  # 6.98e9
+EMBEDDING = VOCAB * D
+KV_BYTES_PER_TOKEN_BF16 = 2 * LAYERS * 8 * 128 * 2  # K and V, 8 heads x 128, 2 bytes
+
+
+def test_decode_step_batch1_is_weight_read_time() -> None:
+    """8B bf16 at batch 1 on H100: read the blocks and the LM head once, 3.35 TB/s.
+
+    (8.03B params - 0.53B embedding not read) x 2 bytes = 15.0 GB -> 4.48 ms (16 GB / 3.35
+    TB/s ~ 4.8 ms when the embedding is counted too).
+    """
+    e = estimate_serving(
+        LLAMA8, H100, count=1, tp=1, input_len=1, output_len=2, batch=1,
+        batching="static", efficiency=IDEAL,
+    )  # fmt: skip
+    read_bytes = (BLOCK_MATMULS + EMBEDDING) * 2  # blocks + head (norms are negligible)
+    expected_ms = read_bytes / 3.35e12 * 1e3
+    assert expected_ms == pytest.approx(4.48, abs=0.01)
+    assert e.decode_step_ms["weights"] == pytest.approx(expected_ms, rel=1e-3)
+    assert e.decode_step_ms["total"] == pytest.approx(expected_ms, rel=1e-3)
+
+
+def test_kv_capacity_by_hand() -> None:
+    """Static 1024+1024 tokens, bf16: 2048 x 131,072 B = 0.25 GiB per sequence;
+    budget 0.9 x (80 - 14.96 - 3) GiB = 55.84 GiB -> 223 sequences."""
+    e = estimate_serving(
+        LLAMA8, H100, count=1, tp=1, input_len=1024, output_len=1024, batch=1,
+        batching="static", efficiency=IDEAL,
+    )  # fmt: skip
+    weights_gib = 8_030_261_248 * 2 / GIB
+    budget_gib = 0.9 * (80.0 - weights_gib - 3.0)
+    per_seq_gib = 2048 * KV_BYTES_PER_TOKEN_BF16 / GIB
+    assert per_seq_gib == pytest.approx(0.25)
+    assert e.memory_gb_per_chip["weights"] == pytest.approx(weights_gib, rel=1e-6)
+    assert e.max_batch_per_replica == math.floor(budget_gib / per_seq_gib) == 223
+
+
+def test_prefill_is_compute_bound_with_quadratic_attention() -> None:
+    """1000-token prefill of 8B bf16 on H100 at peak: 2 x 6.98e9 x 1000 (matmuls) +
+    4 x 32 x 4096 x 1000^2 / 2 (causal QK^T and AV) + one LM-head row = 14.22 TFLOP."""
+    e = estimate_serving(
+        LLAMA8, H100, count=1, tp=1, input_len=1000, output_len=2, batch=1,
+        batching="static", efficiency=IDEAL,
+    )  # fmt: skip
+    flops = 2 * BLOCK_MATMULS * 1000 + 4 * LAYERS * D * 1000 * 1000 / 2 + 2 * D * VOCAB
+    assert flops == pytest.approx(14.22e12, rel=1e-3)
+    assert e.prefill["latency_ms"] == pytest.approx(flops / 989e12 * 1e3, rel=1e-3)
+
+
+def test_moe_decode_reads_only_touched_experts() -> None:
+    """Mixtral top-2 of 8: batch 1 reads 2/8 of the experts, batch 64 nearly all of them."""
+    one = estimate_serving(
+        MIXTRAL, H100, count=2, tp=2, input_len=1, output_len=2, batch=1,
+        batching="static", efficiency=IDEAL,
+    )  # fmt: skip
+    experts = LAYERS * 8 * 3 * 4096 * 14336  # 45.1e9
+    # LM head (the embedding is gathered, not read), attention and router weights
+    rest = 4096 * 32000 + LAYERS * (2 * D * D + 2 * D * 1024 + D * 8)
+    expected = (rest + experts * 2 / 8) * 2 / 2 / 3.35e12 * 1e3  # bf16, over tp 2
+    assert one.decode_step_ms["weights"] == pytest.approx(expected, rel=2e-3)
+    many = estimate_serving(
+        MIXTRAL, H100, count=2, tp=2, input_len=1, output_len=2, batch=64,
+        batching="static", efficiency=IDEAL,
+    )  # fmt: skip
+    touched = 1 - (1 - 2 / 8) ** 64
+    expected_many = (rest + experts * touched) * 2 / 2 / 3.35e12 * 1e3
+    assert many.decode_step_ms["weights"] + many.decode_step_ms["compute"] >= expected_many * 0.999
+
+
+def test_neuron_tp_counts_cores_and_replicates_kv_heads() -> None:
+    inf2 = CATALOG.accelerator("aws-inferentia2")
+    cands = build_candidates([inf2], [0], [24], tp_unit="cores")
+    assert cands.tp[0] == 12  # 2 NeuronCores per Inferentia2 chip
+    assert cands.kv_shards_per_chip[0] == 2
+
+
+def test_vector_core_equals_scalar_api() -> None:
+    accs = [H100, CATALOG.accelerator("nvidia-h200-sxm"), CATALOG.accelerator("amd-mi300x")]
+    cands = build_candidates(accs, [0, 1, 2], [2, 1, 1], weight_precision="fp8")
+    arrays = serving_capacity_arrays(
+        LLAMA8, cands, input_len=512, output_len=256, ttft_p99_ms=500, tpot_p99_ms=40
+    )
+    for i, acc in enumerate(accs):
+        one = estimate_serving(
+            LLAMA8, acc, count=int(cands.tp[i]), tp=int(cands.tp[i]), weight_precision="fp8",
+            input_len=512, output_len=256, ttft_p99_ms=500, tpot_p99_ms=40,
+        )  # fmt: skip
+        assert one.output_tokens_per_s == pytest.approx(arrays.output_tokens_per_s[i], rel=1e-9)
+        assert one.tpot_p99_ms <= 40 * (1 + 1e-6)
+        assert one.ttft_p99_ms <= 500 * (1 + 1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(b1=st.integers(1, 200), extra=st.integers(1, 100))
+def test_throughput_grows_with_batch_until_memory(b1: int, extra: int) -> None:
+    kwargs = dict(count=1, tp=1, input_len=512, output_len=256, weight_precision="fp8")
+    small = estimate_serving(LLAMA8, H100, batch=b1, **kwargs)  # type: ignore[arg-type]
+    large = estimate_serving(LLAMA8, H100, batch=b1 + extra, **kwargs)  # type: ignore[arg-type]
+    if large.feasible:
+        assert large.output_tokens_per_s >= small.output_tokens_per_s
+        assert large.tpot_mean_ms >= small.tpot_mean_ms
+
+
+@settings(max_examples=25, deadline=None)
+@given(frac=st.floats(0.05, 0.8), more=st.floats(1.05, 1.25))
+def test_ttft_increases_with_rate(frac: float, more: float) -> None:
+    kwargs = dict(count=1, tp=1, input_len=512, output_len=256, weight_precision="fp8")
+    top = estimate_serving(LLAMA8, H100, **kwargs)  # type: ignore[arg-type]
+    low = estimate_serving(LLAMA8, H100, rate=top.rate_per_s * frac, **kwargs)  # type: ignore[arg-type]
+    high = estimate_serving(LLAMA8, H100, rate=top.rate_per_s * frac * more, **kwargs)  # type: ignore[arg-type]
+    assert high.ttft_mean_ms >= low.ttft_mean_ms
+    assert high.ttft_p99_ms >= low.ttft_p99_ms
+
+
+def test_offline_operating_point_is_max_batch_and_rate_above_capacity_is_flagged() -> None:
+    kwargs = dict(count=8, tp=2, input_len=1024, output_len=256, weight_precision="fp8")
+    top = estimate_serving(LLAMA8, H100, **kwargs)  # type: ignore[arg-type]
+    assert top.batch_per_replica == top.max_batch_per_replica
+    assert top.output_tokens_per_s == pytest.approx(top.max_output_tokens_per_s)
+    assert math.isinf(top.ttft_mean_ms)  # no steady-state TTFT at full capacity
+    over = estimate_serving(LLAMA8, H100, rate=top.rate_per_s * 1.5, **kwargs)  # type: ignore[arg-type]
+    assert not over.feasible and "capacity" in over.status
+
+
+def test_cost_split_adds_up() -> None:
+    est = estimate_serving(
+        LLAMA8, H100, count=8, tp=1, input_len=2000, output_len=200, weight_precision="fp8"
+    )
+    offering = next(o for o in CATALOG.offerings_for(H100.id) if o.usd_per_hour.get("on_demand"))
+    cost = cost_per_million_tokens(est, offering)
+    usd_per_s = cost.usd_per_hour / 3600
+    recombined = (
+        cost.usd_per_million_input_tokens * est.input_tokens_per_s
+        + cost.usd_per_million_output_tokens * est.output_tokens_per_s
+    ) / 1e6
+    assert recombined == pytest.approx(usd_per_s)
+    assert 0 < cost.prefill_time_share < 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"weight_precision": "fp6"}, "weight precision"),
+        ({"kv_precision": "int4"}, "KV-cache precision"),
+        ({"tp": 16}, "cannot hold one replica"),
+        ({"rate": -1.0}, "rate"),
+        ({"ep": 2}, "dense"),
+    ],
+)
+def test_bad_input_raises_one_line(kwargs: dict[str, object], match: str) -> None:
+    args: dict[str, object] = dict(count=8, tp=1, input_len=128, output_len=128)
+    args.update(kwargs)
+    with pytest.raises(InputError, match=match):
+        estimate_serving(LLAMA8, H100, **args)  # type: ignore[arg-type]
+
+
+def test_family_defaults_exist_for_unseen_hardware() -> None:
+    for family in ("tpu", "intel", "other"):
+        eff = efficiency_for(family)
+        assert 0 < eff.hbm_bw_fraction <= 1 and 0 < eff.compute_fraction <= 1
+    v5e = CATALOG.accelerator("google-tpu-v6e")
+    est = estimate_serving(LLAMA8, v5e, count=8, tp=4, input_len=1024, output_len=256)
+    assert est.feasible and np.isfinite(est.output_tokens_per_s)

@@ -1,0 +1,62 @@
+"""``xpuplan estimate serve``: exit codes, JSON keys, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from xpuplan.cli import run
+
+BASE = [
+    "estimate", "serve", "--model", "llama-3.1-8b", "--accelerator", "nvidia-h100-sxm",
+    "--count", "8", "--tp", "1", "--input", "1024", "--output", "256",
+]  # fmt: skip
+
+
+def test_json_output_has_throughput_latency_memory_and_cost(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = run([*BASE, "--weight-precision", "fp8", "--tpot-p99-ms", "30", "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    for key in (
+        "output_tokens_per_s", "input_tokens_per_s", "rate_per_s", "ttft_p99_ms",
+        "tpot_p99_ms", "memory_gb_per_chip", "decode_step_ms", "prefill", "cost",
+    ):  # fmt: skip
+        assert key in payload
+    assert payload["tpot_p99_ms"] <= 30.0 + 1e-6
+    assert payload["cost"]["usd_per_million_output_tokens"] > 0
+    assert payload["weight_precision"] == "fp8" and payload["kv_precision"] == "fp8"
+
+
+def test_offline_json_has_null_ttft(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run([*BASE, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["ttft_mean_ms"] is None  # infinite queue at full capacity -> null
+    assert payload["output_tokens_per_s"] == pytest.approx(payload["max_output_tokens_per_s"])
+
+
+def test_table_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run([*BASE, "--rate", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "TTFT" in out and "decode step" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--accelerator", "h10"], "unknown accelerator"),
+        (["--weight-precision", "fp6"], "weight precision"),
+        (["--count", "0"], "count"),
+        (["--pricing", "free"], "--pricing"),
+        (["--provider", "nowhere"], "no on_demand price"),
+        (["--rate", "1", "--batch", "2"], "either rate or batch"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run([*BASE, *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
