@@ -50,7 +50,9 @@ def parse_count(text: str | float | int, field: str) -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMbBgGtTpP]?)\s*", text)
+        match = re.fullmatch(
+            r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMbBgGtTpP]?)\s*", text
+        )
         if not match:
             raise InputError(
                 f"{field}: cannot read {text!r}; use a number with an optional suffix "
@@ -67,7 +69,9 @@ def parse_duration_s(text: str | float | int, field: str) -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(s|min|m|h|d|w)?\s*", text)
+        match = re.fullmatch(
+            r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(s|min|m|h|d|w)?\s*", text
+        )
         if not match:
             raise InputError(
                 f"{field}: cannot read {text!r}; use a number with a unit s, min, h, d or w "

@@ -33,7 +33,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-estimate_app = typer.Typer(help="Estimate one concrete training or serving setup.", no_args_is_help=True)
+estimate_app = typer.Typer(
+    help="Estimate one concrete training or serving setup.", no_args_is_help=True
+)
 estimate_app.command("train")(_estimate_train.train)
 estimate_app.command("serve")(_estimate_serve.serve)
 

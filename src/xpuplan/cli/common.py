@@ -11,10 +11,17 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from xpuplan.catalog.load import load_catalog
 from xpuplan.catalog.catalog import Catalog
+from xpuplan.catalog.load import load_catalog
 
-__all__ = ["CatalogOption", "JsonOption", "console", "err_console", "load_cli_catalog", "print_json"]
+__all__ = [
+    "CatalogOption",
+    "JsonOption",
+    "console",
+    "err_console",
+    "load_cli_catalog",
+    "print_json",
+]
 
 console = Console()
 err_console = Console(stderr=True)
