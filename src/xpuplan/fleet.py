@@ -151,6 +151,10 @@ def solve_fleet(problem: FleetProblem, time_limit_s: float = DEFAULT_TIME_LIMIT_
 
     solver = highspy.Highs()  # type: ignore[no-untyped-call]
     solver.setOptionValue("output_flag", False)
+    # One thread: HiGHS's shared task scheduler has crashed when many solver instances are
+    # created and freed in one process (ERGO-Code/HiGHS #810, #2885, PR #3141); our programs
+    # are small, so the parallel MIP machinery buys nothing.
+    solver.setOptionValue("threads", 1)
     solver.setOptionValue("mip_rel_gap", _MIP_REL_GAP)
     solver.setOptionValue("time_limit", float(time_limit_s))
     solver.passModel(lp)
