@@ -58,8 +58,9 @@ def compare(
         list[str],
         typer.Option(
             "--option",
-            help="PROVIDER:INSTANCE[@REGION] [xN] [pricing=..] [tp=..] [pp=..] [mb=..] "
-            "[zero=..] [recompute=..]; repeat for each option.",
+            help="PROVIDER:INSTANCE\\[@REGION] \\[xN] \\[pricing=..] \\[tp=..] \\[pp=..] "
+            "\\[mb=..] \\[zero=..] \\[recompute=..]; repeat for each option "
+            "(e.g. 'aws:p5.48xlarge x8').",
         ),
     ],
     seq_len: Annotated[

@@ -51,7 +51,7 @@ def show(
     seq_len: Annotated[
         int | None,
         typer.Option(
-            "--seq-len", min=1, help="Context length for FLOPs and KV cache [default: 4096]."
+            "--seq-len", min=1, help="Context length for FLOPs and KV cache (default 4096)."
         ),
     ] = None,
     causal: Annotated[
