@@ -290,6 +290,12 @@ def _document(state: State, items: list[Item], min_cases: int) -> dict[str, Any]
         "accelerator_rule": f"{', '.join(ACCELERATOR_FIELDS)} per accelerator with >= "
         f"{min_cases} public cases",
         "n_cases": len(items),
+        # Which chips the fit saw: they keep fitted values; only chips absent here may be
+        # GEMM-scaled (xpuplan.perf.efficiency, data/gemm_microbenchmarks.yaml).
+        "public_cases": {
+            a: sum(i.accelerator_id == a for i in items)
+            for a in sorted({i.accelerator_id for i in items})
+        },
         "errors": _table(items, state),
         "default": default,
         "families": {f: {k: round(v, 4) for k, v in vals.items()} for f, vals in state.fam.items()},
