@@ -48,9 +48,9 @@ Look-up order for one accelerator (:meth:`EfficiencyTable.for_accelerator`; ``ru
    accelerators when no study holds both (``g(MI325X)/g(H100) = [g(MI325X)/g(MI300X)]_AMD x
    [g(MI300X)/g(H100)]_SemiAnalysis``); R is the fitted chip reached in the fewest links
    (first in sorted order on a tie). Rationale: the fitted ``matmul_eff_max`` of R already
-   absorbs what a microbenchmark misses (training shapes, sustained clocks under a full step, framework
-   overhead); what differs between chips running the same kind of code is the sustained fraction
-   of peak their GEMM libraries reach, which the microbenchmark measures directly;
+   absorbs what a microbenchmark misses (training shapes, sustained clocks under a full step,
+   framework overhead); what differs between chips running the same kind of code is the
+   sustained fraction of peak their GEMM libraries reach, which the microbenchmark measures;
 3. ``family``: the vendor family's fitted entry (also any chip of a fitted family that has
    public cases but no entry of its own, and unseen chips of a fitted family without a GEMM
    link: B200, TPU7x, Trainium2);
