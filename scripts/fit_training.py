@@ -15,11 +15,12 @@ What is fitted (everything else is a stated constant in the code):
   of its fused-attention kernels), on top of its family's values.
 
 The ``default`` entry (families with no public cases: AMD, Intel, others) is the median of the
-fitted family values. The objective is the mean absolute log error of each case's primary
-metric (``xpuplan.validation.run.PRIMARY_METRICS``) plus half the 90th percentile over the
-cases, minimized by coordinate descent over grids (numpy only; scipy is not a dependency).
-No per-case or per-model parameter exists, and no measured value is ever looked up by the
-estimator.
+fitted family values; ``public_cases`` records which chips the fit saw (chips absent from it may
+be GEMM-scaled at load time, see ``xpuplan.perf.efficiency``). The objective is the mean
+absolute log error of each case's primary metric (``xpuplan.validation.run.PRIMARY_METRICS``)
+plus half the 90th percentile over the cases, minimized by coordinate descent over grids
+(numpy only; scipy is not a dependency). No per-case or per-model parameter exists, and no
+measured value is ever looked up by the estimator.
 """
 
 from __future__ import annotations
