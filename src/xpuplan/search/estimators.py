@@ -151,13 +151,12 @@ class RooflineTrainingEvaluator:
 
     def sources(self, group: HardwareGroup) -> tuple[Source, ...]:
         table = load_efficiency()
-        family = group.accelerator.vendor_family
-        params = table.for_family(family)
-        fitted = family in table.families
+        acc = group.accelerator
+        params = table.for_accelerator(acc.id, acc.vendor_family)
         return (
             Source(
                 "efficiency",
-                f"training/{family if fitted else 'default'}",
+                f"training/{acc.id} ({table.rule(acc.id, acc.vendor_family)})",
                 "xpuplan/perf/data/training_efficiency.yaml: "
                 + str(table.meta.get("source", "training efficiency table")),
                 str(table.meta.get("as_of")) if table.meta.get("as_of") else None,
