@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Fit the serving-efficiency parameters on the public inference cases (numpy only).
 
-Fitted, per vendor family: hbm_bw_fraction, kv_bw_fraction, compute_fraction,
-decode_compute_fraction, step_overhead_s, collective_latency_s (meaning:
+Fitted, per vendor family: hbm_bw_fraction, kv_bw_fraction, compute_fraction, gemm_half_rows,
+fp4_peak_fraction, step_overhead_s, collective_latency_s (meaning:
 xpuplan/perf/serving_efficiency.py). The other parameters are documented constants and are not
 touched.
 
@@ -17,8 +17,9 @@ Loss of one case: |log(pred / measured)| of its throughput metric plus the mean 
 metrics (TTFT, TPOT, e2e) - robust (L1 in log space), each case weighted once. Optimizer:
 Nelder-Mead (Nelder and Mead 1965) on logit/log-transformed parameters, a few restarts.
 
-Usage: ``python scripts/fit_serving.py [--cases FILE] [--write]`` (``--write`` rewrites
-``src/xpuplan/perf/data/serving_efficiency.yaml``; without it the fit is only printed).
+Usage: ``python scripts/fit_serving.py [--cases FILE] [--write | --report]`` (``--write``
+rewrites ``src/xpuplan/perf/data/serving_efficiency.yaml``; without it the fit is only printed;
+``--report`` prints the error table per family and metric kind of the current data, no fit).
 """
 
 from __future__ import annotations
@@ -36,8 +37,13 @@ import yaml
 from xpuplan.catalog.load import load_catalog
 from xpuplan.perf.serving_efficiency import ServingEfficiency, load_efficiency_table
 from xpuplan.validation.cases import CaseSkipped, load_cases
-from xpuplan.validation.infer_cases import PreparedCase, predict_prepared, prepare_infer_case
-from xpuplan.validation.run import PRIMARY_METRICS, bundled_public_file
+from xpuplan.validation.infer_cases import (
+    PreparedCase,
+    error_table,
+    predict_prepared,
+    prepare_infer_case,
+)
+from xpuplan.validation.run import PRIMARY_METRICS, bundled_public_file, validate_files
 
 DATA_FILE = Path(__file__).resolve().parents[1] / "src/xpuplan/perf/data/serving_efficiency.yaml"
 
@@ -46,7 +52,8 @@ FITTED: dict[str, tuple[str, float, float]] = {
     "hbm_bw_fraction": ("logit", 0.2, 0.95),
     "kv_bw_fraction": ("logit", 0.05, 0.95),
     "compute_fraction": ("logit", 0.05, 0.95),
-    "decode_compute_fraction": ("logit", 0.05, 0.95),
+    "gemm_half_rows": ("log", 1.0, 2048.0),
+    "fp4_peak_fraction": ("logit", 0.2, 1.0),
     "step_overhead_s": ("log", 1e-5, 0.05),
     "collective_latency_s": ("log", 2e-7, 2e-4),
 }
@@ -172,8 +179,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=Path, default=bundled_public_file())
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     catalog = load_catalog()
+    if args.report:
+        report = validate_files([args.cases], catalog, kinds=["infer"])
+        print(f"{'family':8s} {'kind':11s} {'n':>4s} {'median':>7s} {'p90':>7s} {'max':>7s}")
+        for row in error_table(report):
+            print(
+                f"{row['family']:8s} {row['kind']:11s} {row['n']:4d} {row['median']:7.1%} "
+                f"{row['p90']:7.1%} {row['max']:7.1%}"
+            )
+        return
     prepared: list[PreparedCase] = []
     for case in load_cases(args.cases):
         if case.kind != "infer":

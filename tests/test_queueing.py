@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,11 +33,11 @@ def test_halfin_whitt_erlang_c_close_to_exact(c: int, a: float) -> None:
     assert approx == pytest.approx(exact, rel=0.15)
 
 
-def test_prefill_wait_reduces_to_pollaczek_khinchine() -> None:
-    # no decode iterations (step 0): M/G/1 waiting time lambda E[S^2] / (2 (1 - rho))
-    rate, s, scv = 5.0, 0.1, 1.0
-    expected = rate * s * s * (1 + scv) / (2 * (1 - rate * s))
-    assert float(queueing.prefill_wait_s(rate, s, scv, 0.0)) == pytest.approx(expected)
+def test_first_token_at_light_load_is_residual_plus_one_iteration() -> None:
+    # no other arrivals: half the iteration in progress + the next one + the own prefill
+    assert float(queueing.first_token_s(0.0, 0.02, 0.0, 0.05, 0.02)) == pytest.approx(
+        0.025 + 0.05 + 0.02
+    )
 
 
 def test_rate_at_concurrency_time_balance() -> None:
@@ -62,15 +61,15 @@ def test_tpot_tail_grows_with_output_length_spread() -> None:
     rate=st.floats(0.1, 9.0),
     more=st.floats(1.01, 1.5),
     s=st.floats(0.001, 0.1),
-    step=st.floats(0.0, 0.2),
+    step=st.floats(0.001, 0.2),
 )
-def test_waits_increase_with_rate(rate: float, more: float, s: float, step: float) -> None:
+def test_first_token_increases_with_rate(rate: float, more: float, s: float, step: float) -> None:
     higher = min(rate * more, 0.99 / s)
     if higher <= rate:
         return
     for q in (None, 0.99):
-        low = float(queueing.prefill_wait_s(rate, s, 1.0, step, quantile=q))
-        high = float(queueing.prefill_wait_s(higher, s, 1.0, step, quantile=q))
+        low = float(queueing.first_token_s(rate, s, 1.0, step, s, quantile=q))
+        high = float(queueing.first_token_s(higher, s, 1.0, step, s, quantile=q))
         assert high >= low - 1e-12
 
 
@@ -84,6 +83,9 @@ def test_admission_wait_increases_with_load(c: int, frac: float, more: float) ->
     )
 
 
-def test_lognormal_quantile_fixed_length() -> None:
-    assert float(queueing.lognormal_quantile(200.0, 0.0, 0.99)) == pytest.approx(200.0)
-    assert math.isclose(float(np.mean(queueing.lognormal_quantile(1.0, 1.0, 0.5))), 2**-0.5)
+def test_gamma_quantile_fixed_exponential_and_wilson_hilferty() -> None:
+    assert float(queueing.gamma_quantile(200.0, 0.0, 0.99)) == pytest.approx(200.0)
+    # exponential median: mean ln 2
+    assert float(queueing.gamma_quantile(1.0, 1.0, 0.5)) == pytest.approx(math.log(2.0))
+    # chi-square with 10 degrees of freedom = gamma(k=5, mean 10): 0.99 quantile 23.209
+    assert float(queueing.gamma_quantile(10.0, 0.2, 0.99)) == pytest.approx(23.209, rel=0.01)

@@ -11,29 +11,29 @@ TensorRT-LLM in-flight batching):
   prefill and ``n`` decode iterations shared by ``B`` sequences, so the completion rate is
   ``lambda(B) = B / (n * step_s(B) + B * S)``; ``rho = lambda * S`` is the prefill share of the
   replica's time and a sequence advances one token every ``step_s / (1 - rho)`` on average.
-* **Waiting for prefill.** Prefills have priority but wait for the iteration in progress
-  (non-preemptive priority M/G/1, Cobham 1954; Kleinrock, *Queueing Systems* Vol. 2, section
-  3.7): ``E[W] = R / (1 - rho)`` with mean residual work
-  ``R = lambda E[S^2] / 2 + (1 - rho) step_s / 2``. TTFT = W + prefill latency.
+* **First token.** A request that arrives during an iteration is prefilled in the next one,
+  batched with every prefill that arrived meanwhile and with the decode step of the running
+  batch (iteration-level scheduling, Yu et al. 2022). Iterations last ``T = step_s / (1 - rho)``
+  on average, with variance ``lambda T E[S^2]`` from the Poisson number of prefills they carry;
+  TTFT = residual of the current iteration + the next one + the request's own prefill.
 * **Waiting for a batch slot.** A replica holds at most ``c`` sequences (KV memory, engine
   cap); a request occupies a slot for its whole life ``T``, so admission is an M/G/c queue with
   offered load ``a = lambda T = B``. Its probability of waiting is Erlang C, taken in the
   Halfin-Whitt many-server form ``P = 1 / (1 + beta Phi(beta) / phi(beta))``,
   ``beta = (c - a) / sqrt(a)`` (Halfin and Whitt 1981), and the wait of those who wait is
   exponential with mean ``T / (c - a)``.
-* **Tails.** The waiting time splits into the residual of the iteration in progress (uniform,
-  its p-quantile ``p * step_s``) and the queue of earlier prefills, whose M/G/1 waiting time has
-  an exponential tail ``P(Q > t) ~ rho exp(-rho t / E[Q])`` (Kingman's heavy-traffic / Cramer-
-  Lundberg form), so ``Q_p = E[Q] / rho * ln(rho / (1 - p))`` when ``rho > 1 - p``.
-  The TPOT of one request with ``n`` decode tokens is ``step_s + K S / n`` where ``K``, the
-  prefills that interrupt it, is Poisson with mean ``lambda n TPOT``; a normal approximation of
-  that compound Poisson sum gives its p-quantile.
+* **Tails.** The TTFT quantile takes a uniform residual and a normal iteration length; the own
+  prefill follows the input-length distribution (gamma, :func:`gamma_quantile`). The TPOT of
+  one request with ``n`` decode tokens is ``step_s + K S / n`` where ``K``, the prefills that
+  interrupt it, is Poisson with mean ``lambda n TPOT``; a normal approximation of that compound
+  Poisson sum, mixed over the output-length distribution, gives its p-quantile.
 
 Every function broadcasts over numpy arrays of candidates.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TypeAlias
 
 import numpy as np
@@ -42,10 +42,10 @@ import numpy.typing as npt
 __all__ = [
     "admission_wait_s",
     "erlang_c_halfin_whitt",
-    "lognormal_quantile",
+    "first_token_s",
+    "gamma_quantile",
     "normal_quantile",
     "prefill_share",
-    "prefill_wait_s",
     "rate_at_concurrency",
     "tpot_quantile_s",
 ]
@@ -85,15 +85,25 @@ def normal_quantile(p: ArrayLike) -> FloatArray:
     return np.where((qc > low) & (qc < 1 - low), central, tail)
 
 
-def lognormal_quantile(mean: ArrayLike, scv: ArrayLike, p: float) -> FloatArray:
-    """p-quantile of a lognormal with this mean and squared coefficient of variation.
+def gamma_quantile(mean: ArrayLike, scv: float, p: ArrayLike) -> FloatArray:
+    """p-quantile of a gamma distribution with this mean and squared coefficient of variation.
 
-    ``scv = 0`` gives the mean itself (a fixed length or duration).
+    scv = 0: the mean (fixed length); scv = 1: exponential, -mean ln(1 - p) (the maximum-entropy
+    distribution of a positive length of known mean); 0 < scv < 1: Wilson-Hilferty
+    approximation with shape k = 1 / scv (Wilson and Hilferty 1931). scv > 1 is treated as 1.
     """
     m = _f(mean)
-    sigma2 = np.log1p(np.maximum(_f(scv), 0.0))
-    z = float(normal_quantile(p))
-    return m * np.exp(-sigma2 / 2.0 + z * np.sqrt(sigma2))
+    q = np.clip(_f(p), 1e-12, 1.0 - 1e-12)
+    if scv <= 0.0:
+        return m * np.ones_like(q)
+    if scv >= 1.0:
+        out: FloatArray = -m * np.log1p(-q)
+        return out
+    k = 1.0 / scv
+    z = normal_quantile(q)
+    cube = np.maximum(1.0 - 1.0 / (9.0 * k) + z * np.sqrt(1.0 / (9.0 * k)), 0.0) ** 3
+    result: FloatArray = m * cube
+    return result
 
 
 def rate_at_concurrency(
@@ -115,36 +125,37 @@ def prefill_share(rate: ArrayLike, prefill_busy_s: ArrayLike) -> FloatArray:
     return np.clip(_f(rate) * _f(prefill_busy_s), 0.0, 1.0 - 1e-12)
 
 
-def prefill_wait_s(
+def first_token_s(
     rate: ArrayLike,
     prefill_busy_s: ArrayLike,
     prefill_scv: ArrayLike,
     step_s: ArrayLike,
+    own_prefill_s: ArrayLike,
     quantile: float | None = None,
 ) -> FloatArray:
-    """Waiting time of an arriving request before its prefill starts: mean, or a quantile.
+    """Time from admission to the first token: mean, or a quantile.
 
-    Non-preemptive priority M/G/1 (Cobham 1954): E[W] = R / (1 - rho),
-    R = lambda E[S^2] / 2 + (1 - rho) step_s / 2. Quantiles: uniform residual of the iteration
-    in progress plus the exponential tail of the prefill queue (module docstring).
+    Iteration-level batching (Orca; vLLM and TensorRT-LLM in-flight batching): a request that
+    arrives during an iteration is prefilled in the next one, together with every request that
+    arrived meanwhile and with the decode step of the running batch. Iterations last on average
+    ``T = step_s / (1 - rho)``; their length varies with the Poisson number of prefills they
+    carry, ``Var(T) = lambda T E[S^2]``. First token = residual of the iteration in progress
+    (length-biased mean E[T^2] / 2E[T]) + the next iteration (T + own prefill).
+    Quantile: uniform residual ``p T`` + ``T + own + z_p sd(T)`` (normal approximation).
     """
     lam = _f(rate)
     s = _f(prefill_busy_s)
-    step = _f(step_s)
     rho = prefill_share(lam, s)
-    second_moment = s * s * (1.0 + np.maximum(_f(prefill_scv), 0.0))
-    residual_step = (1.0 - rho) * step / 2.0
-    residual = lam * second_moment / 2.0 + residual_step
-    mean = residual / (1.0 - rho)
+    iteration = _f(step_s) / (1.0 - rho)
+    variance = lam * iteration * s * s * (1.0 + np.maximum(_f(prefill_scv), 0.0))
+    own = _f(own_prefill_s)
     if quantile is None:
+        residual = (iteration * iteration + variance) / (2.0 * iteration)
+        mean: FloatArray = residual + iteration + own
         return mean
-    queue_mean = np.maximum(mean - residual_step, 0.0)
-    tail = 1.0 - quantile
-    with np.errstate(divide="ignore", invalid="ignore"):
-        queue_q = np.where(
-            rho > tail, queue_mean / np.maximum(rho, 1e-300) * np.log(rho / tail), 0.0
-        )
-    return quantile * step + queue_q
+    z = float(normal_quantile(quantile))
+    out: FloatArray = quantile * iteration + iteration + own + z * np.sqrt(variance)
+    return out
 
 
 def tpot_quantile_s(
@@ -160,8 +171,10 @@ def tpot_quantile_s(
 
     A request with n decode tokens is interrupted by K ~ Poisson(lambda n TPOT) prefills of
     length S: TPOT = step_s + K S / n, variance lambda TPOT E[S^2] / n (normal approximation).
-    With variable output lengths (``decode_tokens_scv`` > 0, lognormal n) the quantile is over
-    the mixture: P(TPOT > x) = E_n[1 - Phi((x - mean) / sd(n))], solved by bisection on x.
+    With variable output lengths n = mean x N (N gamma of mean 1 and squared coefficient of
+    variation ``decode_tokens_scv``) the standardized deviation is Z / sqrt(N), a scale mixture
+    of normals whose quantile depends only on (scv, quantile) and is computed once. Requests
+    shorter than 2 decode tokens have no TPOT and are left out.
     """
     lam = _f(rate)
     s = _f(prefill_busy_s)
@@ -171,34 +184,29 @@ def tpot_quantile_s(
         return mean
     n_mean = np.maximum(_f(decode_tokens), 1.0)
     second_moment = s * s * (1.0 + np.maximum(_f(prefill_scv), 0.0))
-    unit_var = lam * mean * second_moment  # variance of TPOT for n = 1
+    sd = np.sqrt(lam * mean * second_moment / n_mean)
+    out: FloatArray = mean + _mixture_quantile(float(decode_tokens_scv), float(quantile)) * sd
+    return out
+
+
+@cache
+def _mixture_quantile(scv: float, quantile: float) -> float:
+    """q-quantile of Z / sqrt(N): Z standard normal, N gamma with mean 1 and this scv."""
     z = float(normal_quantile(quantile))
-    if decode_tokens_scv <= 0.0:
-        out: FloatArray = mean + z * np.sqrt(unit_var / n_mean)
-        return out
-    # quadrature over K equal-probability lognormal quantiles of n
-    k = np.arange(_N_NODES, dtype=np.float64)
-    probs = (k + 0.5) / _N_NODES
-    sigma2 = np.log1p(decode_tokens_scv)
-    nodes = np.exp(-sigma2 / 2.0 + normal_quantile(probs) * np.sqrt(sigma2))  # mean 1
-    n = np.maximum(np.expand_dims(n_mean, -1) * nodes, 1.0)
-    sd = np.sqrt(np.expand_dims(unit_var, -1) / n)
-    m = np.expand_dims(mean, -1)
-    lo = mean.copy()
-    hi = mean + (z + 3.0) * np.sqrt(unit_var)  # n = 1 bound
-    tail = 1.0 - quantile
-    for _ in range(24):
+    if scv <= 0.0:
+        return z
+    if quantile < 0.5:  # symmetric mixture
+        return -_mixture_quantile(scv, 1.0 - quantile)
+    nodes_k = 256
+    probs = (np.arange(nodes_k) + 0.5) / nodes_k
+    n = np.maximum(gamma_quantile(1.0, scv, probs), 1e-3)
+    scale = 1.0 / np.sqrt(n)
+    lo, hi = z, z * float(scale.max()) + 1.0
+    for _ in range(60):
         mid = 0.5 * (lo + hi)
-        exceed = np.mean(
-            1.0 - _normal_cdf((np.expand_dims(mid, -1) - m) / np.maximum(sd, 1e-300)), axis=-1
-        )
-        lo = np.where(exceed > tail, mid, lo)
-        hi = np.where(exceed > tail, hi, mid)
-    result: FloatArray = 0.5 * (lo + hi)
-    return result
-
-
-_N_NODES = 16
+        exceed = float(np.mean(1.0 - _normal_cdf(mid / scale)))
+        lo, hi = (mid, hi) if exceed > 1.0 - quantile else (lo, mid)
+    return 0.5 * (lo + hi)
 
 
 def _normal_pdf(x: FloatArray) -> FloatArray:

@@ -166,7 +166,9 @@ class ModelTerms:
 class ServingCandidates:
     """Column arrays of candidates (all broadcastable); see :func:`build_candidates`."""
 
-    peak_tflops: FloatArray  # dense peak per chip at the compute precision
+    peak_tflops: (
+        FloatArray  # dense peak per chip at the compute precision (fp4: x fp4_peak_fraction)
+    )
     attention_peak_tflops: FloatArray  # dense peak of attention (QK^T, AV) at the KV precision
     hbm_gb: FloatArray
     hbm_tbps: FloatArray
@@ -223,11 +225,14 @@ def build_candidates(
         else [efficiency_for(a.vendor_family) for a in accelerators]
     )
     peak = np.empty(n)
+    fp4 = np.zeros(n, dtype=bool)
     attention_peak = np.empty(n)
     kv_bytes = np.empty(n)
     for i, acc in enumerate(accelerators):
-        value = acc.peak_tflops(compute_precision(weight_precision, acc))
+        precision = compute_precision(weight_precision, acc)
+        value = acc.peak_tflops(precision)
         peak[i] = value if value is not None else acc.bf16_dense_tflops
+        fp4[i] = precision == "fp4"
         kv = kv_precision or default_kv_precision(weight_precision, acc)
         kv_bytes[i] = PRECISION_BYTES[kv]
         # FP8 attention (FlashAttention-3 / TensorRT-LLM FP8 FMHA) when the cache is FP8
@@ -257,7 +262,7 @@ def build_candidates(
         eff_cols["pcie_gbytes_per_s"][idx],
     )
     return ServingCandidates(
-        peak_tflops=peak[idx],
+        peak_tflops=peak[idx] * np.where(fp4[idx], eff_cols["fp4_peak_fraction"][idx], 1.0),
         attention_peak_tflops=attention_peak[idx],
         hbm_gb=np.array([a.hbm_gb for a in accelerators])[idx],
         hbm_tbps=np.array([a.hbm_tbps for a in accelerators])[idx],
@@ -339,6 +344,17 @@ def _mean_bucket(lo: float, hi: float) -> float:
     return total / (hi - lo)
 
 
+def gemm_rows_efficiency(rows: npt.ArrayLike, c: ServingCandidates) -> FloatArray:
+    """Share of the achievable GEMM rate at ``rows`` rows (tokens): rows / (rows + half).
+
+    Tensor-core GEMMs are tiled over rows (64-256 per tile on Hopper/CDNA3): few rows leave
+    tiles and waves partly empty; ``gemm_half_rows`` is the row count at half efficiency.
+    """
+    r = np.maximum(np.asarray(rows, dtype=np.float64), 1e-9)
+    out: FloatArray = r / (r + c.efficiency["gemm_half_rows"])
+    return out
+
+
 def _allreduce_s(
     nbytes: npt.ArrayLike, c: ServingCandidates, latency: FloatArray | None = None
 ) -> FloatArray:
@@ -417,13 +433,22 @@ def serving_capacity_arrays(
     attn_per_token = per_token.attention_scores * pf_tokens / max(l_in, 1.0)
     mm_per_token = per_token.total - per_token.attention_scores - per_token.head
     pf_time_per_token = mm_per_token / flops + attn_per_token / (c.attention_peak_tflops * TERA)
-    pf_compute = (pf_tokens * pf_time_per_token + per_token.head / flops) / (
+    pf_compute_at_peak = (pf_tokens * pf_time_per_token + per_token.head / flops) / (
         c.tp * e["compute_fraction"]
     )
     pf_comm = 2.0 * terms.n_layers * _allreduce_s(pf_tokens * terms.d_model * ACTIVATION_BYTES, c)
     pf_weights = weights / (bw * e["hbm_bw_fraction"])
-    prefill_latency = np.maximum(pf_compute, pf_weights) + pf_comm + e["step_overhead_s"]
-    prefill_busy = pf_compute / c.pp + pf_comm / c.pp
+
+    def prefill(b: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(latency, busy time, compute time) of one prefill at concurrency b.
+
+        Continuous batching runs the prefill inside an iteration whose GEMMs also carry the
+        b / pp decode rows of the stage; a static batch prefills b prompts together.
+        """
+        rows = b * pf_tokens if batching == "static" else b / c.pp + pf_tokens
+        compute = pf_compute_at_peak / gemm_rows_efficiency(rows, c)
+        latency = np.maximum(compute, pf_weights) + pf_comm + e["step_overhead_s"]
+        return latency, (compute + pf_comm) / c.pp, compute
 
     # ---- decode step at batch B, reading `ctx` cached tokens per sequence
     mean_pos_lo, mean_pos_hi = l_in, l_in + max(l_out - 1.0, 0.0)
@@ -445,11 +470,11 @@ def serving_capacity_arrays(
             + terms.head_read_params * 2.0
         ) / chips
         t_w = w_bytes / (bw * e["hbm_bw_fraction"])
-        t_c = b * dec_time_token / (chips * e["decode_compute_fraction"])
+        t_c = b * dec_time_token / (chips * e["compute_fraction"] * gemm_rows_efficiency(b, c))
         t_kv = b * ctx * kv_elems_ctx * c.kv_bytes_per_element * kv_share
         t_kv = np.maximum(
             t_kv / (bw * e["kv_bw_fraction"]),
-            b * attn_time_token * ctx / ctx_plain / (chips * e["decode_compute_fraction"]),
+            b * attn_time_token * ctx / ctx_plain / (chips * e["compute_fraction"]),
         )
         t_ar = 2.0 * terms.n_layers / c.pp * _allreduce_s(b * terms.d_model * ACTIVATION_BYTES, c)
         p2p = (c.pp - 1.0) * comm.p2p_time_s(
@@ -469,28 +494,28 @@ def serving_capacity_arrays(
         }
 
     def static_prefill(b: FloatArray) -> FloatArray:
+        compute = prefill(b)[2]
         return (
-            b * pf_compute / c.pp
-            + pf_compute * (1.0 - 1.0 / c.pp)
+            b * compute / c.pp
+            + compute * (1.0 - 1.0 / c.pp)
             + b * pf_comm
-            + np.maximum(pf_weights - b * pf_compute, 0.0)
+            + np.maximum(pf_weights - b * compute, 0.0)
             + e["step_overhead_s"]
         )
 
     def rate(b: FloatArray, t_step: FloatArray) -> FloatArray:
         if batching == "static":
             return b / (static_prefill(b) + n_decode * t_step)
-        return queueing.rate_at_concurrency(b, n_decode, t_step, prefill_busy)
+        return queueing.rate_at_concurrency(b, n_decode, t_step, prefill(b)[1])
 
-    pf_lat_q = {
-        q: queueing.lognormal_quantile(prefill_latency, input_len_scv, q) - prefill_latency
-        for q in (0.5, 0.99)
-    }
-
-    def latencies(b: FloatArray) -> dict[str, FloatArray]:
+    def latencies(
+        b: FloatArray, quantiles: tuple[float, ...] = (0.5, 0.99)
+    ) -> dict[str, FloatArray]:
         st = step(b, ctx_mean)
         lam = rate(b, st["total"])
         out: dict[str, FloatArray] = {"rate": lam, **{f"step_{k}": v for k, v in st.items()}}
+        if not quantiles:
+            return out
         if batching == "static":
             ttft = static_prefill(b)
             out["ttft_mean"] = out["ttft_p50"] = out["ttft_p99"] = ttft
@@ -500,23 +525,21 @@ def serving_capacity_arrays(
                 ctx_q = np.where(padded, _bucket(np.array(pos)), pos)
                 out[f"tpot_p{round(q * 100)}"] = step(b, ctx_q)["total"]
             out["rho"] = ttft / (ttft + n_decode * st["total"])
+            out["prefill_latency"], out["prefill_busy"] = prefill(b)[:2]
             return out
         t = st["total"]
-        # the prefill runs inside an engine iteration that also decodes the running batch;
-        # the first token leaves at the end of that iteration (Orca iteration-level scheduling)
-        first = prefill_latency - e["step_overhead_s"] + t
+        prefill_latency, prefill_busy, _ = prefill(b)
+        own = prefill_latency - e["step_overhead_s"]
         tpot = queueing.tpot_quantile_s(t, lam, prefill_busy, input_len_scv, n_decode)
+        first = queueing.first_token_s(lam, prefill_busy, input_len_scv, t, own)
         holding = first + n_decode * tpot  # a request holds its batch slot this long
-        out["ttft_mean"] = (
-            first
-            + queueing.prefill_wait_s(lam, prefill_busy, input_len_scv, t)
-            + queueing.admission_wait_s(max_batch, b, holding)
-        )
+        out["ttft_mean"] = first + queueing.admission_wait_s(max_batch, b, holding)
         out["tpot_mean"] = tpot
-        for q in (0.5, 0.99):
-            wait = queueing.prefill_wait_s(lam, prefill_busy, input_len_scv, t, quantile=q)
-            wait = wait + queueing.admission_wait_s(max_batch, b, holding, quantile=q)
-            out[f"ttft_p{round(q * 100)}"] = first + pf_lat_q[q] + wait
+        for q in quantiles:
+            own_q = queueing.gamma_quantile(own, input_len_scv, q)
+            first_q = queueing.first_token_s(lam, prefill_busy, input_len_scv, t, own_q, q)
+            wait = queueing.admission_wait_s(max_batch, b, holding, quantile=q)
+            out[f"ttft_p{round(q * 100)}"] = first_q + wait
             out[f"tpot_p{round(q * 100)}"] = queueing.tpot_quantile_s(
                 t,
                 lam,
@@ -527,12 +550,13 @@ def serving_capacity_arrays(
                 decode_tokens_scv=output_len_scv,
             )
         out["rho"] = queueing.prefill_share(lam, prefill_busy)
+        out["prefill_latency"], out["prefill_busy"] = prefill_latency, prefill_busy
         return out
 
     shape = np.broadcast(max_batch, c.tp, c.peak_tflops).shape
     max_batch = np.broadcast_to(max_batch, shape).astype(np.float64)
     status = np.broadcast_to(status, shape).copy()
-    at_max = latencies(max_batch)
+    at_max = latencies(max_batch, ())
 
     def bisect(ok: Any) -> FloatArray:
         """Largest B in [1, max_batch] with ok(B) (ok is monotone: true below a threshold)."""
@@ -551,14 +575,14 @@ def serving_capacity_arrays(
         status = np.where((status == 0) & (b_op > max_batch), 2, status)
     elif rate_per_replica is not None:
         target = np.broadcast_to(np.asarray(rate_per_replica, dtype=np.float64), shape)
-        b_op = bisect(lambda b: latencies(b)["rate"] <= target)
+        b_op = bisect(lambda b: latencies(b, ())["rate"] <= target)
         status = np.where((status == 0) & (target > at_max["rate"] * (1 + 1e-9)), 4, status)
     elif ttft_p99_ms is not None or tpot_p99_ms is not None:
         ttft_max = np.inf if ttft_p99_ms is None else ttft_p99_ms / 1e3
         tpot_max = np.inf if tpot_p99_ms is None else tpot_p99_ms / 1e3
 
         def meets(b: FloatArray) -> npt.NDArray[np.bool_]:
-            lat = latencies(b)
+            lat = latencies(b, (0.99,))
             ok: npt.NDArray[np.bool_] = (lat["ttft_p99"] <= ttft_max) & (
                 lat["tpot_p99"] <= tpot_max
             )
@@ -589,8 +613,8 @@ def serving_capacity_arrays(
         rate_per_s=lam,
         output_tokens_per_s=lam * l_out,
         input_tokens_per_s=lam * l_in,
-        prefill_latency_s=prefill_latency + 0.0 * max_batch,
-        prefill_busy_s=prefill_busy + 0.0 * max_batch,
+        prefill_latency_s=op["prefill_latency"],
+        prefill_busy_s=op["prefill_busy"],
         prefill_share=op["rho"],
         step_s=op["step_total"],
         step_weights_s=op["step_weights"],

@@ -12,9 +12,13 @@ not per case or per model:
     fraction of the peak HBM bandwidth reached by decode attention reading the KV cache.
 ``compute_fraction``
     fraction of the dense peak FLOP/s reached by prefill (GEMMs over thousands of tokens).
-``decode_compute_fraction``
-    fraction of the dense peak reached by a compute-bound decode step (GEMMs with only
-    ``batch`` rows run closer to the roofline ridge and reach less of the peak).
+``gemm_half_rows``
+    rows (tokens) at which a GEMM reaches half of ``compute_fraction``: efficiency
+    ``rows / (rows + gemm_half_rows)``; decode GEMMs have only ``batch`` rows, prefill ones
+    thousands.
+``fp4_peak_fraction``
+    share of the nominal 4-bit tensor peak that 4-bit GEMMs reach relative to what 8/16-bit
+    GEMMs reach of theirs (block-scale handling and activation quantization cost extra).
 ``step_overhead_s``
     fixed time of one engine iteration beyond its roofline time (scheduling, kernel launches,
     sampling, host synchronization).
@@ -76,7 +80,8 @@ class ServingEfficiency:
     hbm_bw_fraction: float
     kv_bw_fraction: float
     compute_fraction: float
-    decode_compute_fraction: float
+    gemm_half_rows: float
+    fp4_peak_fraction: float
     step_overhead_s: float
     collective_latency_s: float
     collective_bw_fraction: float
@@ -91,7 +96,7 @@ class ServingEfficiency:
             "hbm_bw_fraction",
             "kv_bw_fraction",
             "compute_fraction",
-            "decode_compute_fraction",
+            "fp4_peak_fraction",
             "collective_bw_fraction",
         ):
             value = getattr(self, name)
@@ -103,7 +108,12 @@ class ServingEfficiency:
             )
         if self.kv_read_padded not in (0.0, 1.0):
             raise InputError(f"efficiency kv_read_padded: {self.kv_read_padded!r} must be 0 or 1")
-        for name in ("step_overhead_s", "collective_latency_s", "runtime_reserve_gb"):
+        for name in (
+            "step_overhead_s",
+            "collective_latency_s",
+            "runtime_reserve_gb",
+            "gemm_half_rows",
+        ):
             if getattr(self, name) < 0:
                 raise InputError(f"efficiency {name}: {getattr(self, name)!r} must be >= 0")
         if self.max_sequences < 1 or self.pcie_gbytes_per_s <= 0:

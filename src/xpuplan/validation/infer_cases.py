@@ -44,11 +44,14 @@ from xpuplan.perf.serving import (
 )
 from xpuplan.perf.serving_efficiency import ServingEfficiency
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
+from xpuplan.validation.run import ValidationReport
 
 __all__ = [
     "InferSetting",
     "PreparedCase",
+    "error_table",
     "interpret_case",
+    "metric_kind",
     "predict_infer_case",
     "predict_prepared",
     "prepare_infer_case",
@@ -289,3 +292,46 @@ def predict_prepared(
 def predict_infer_case(case: ValidationCase, catalog: Catalog) -> dict[str, float]:
     """Predicted metrics of an ``infer`` case under its own metric names (never constraints)."""
     return predict_prepared(prepare_infer_case(case, catalog))
+
+
+def metric_kind(name: str) -> str:
+    """Group of an inference metric: throughput, ttft, tpot or e2e."""
+    for kind in ("ttft", "tpot", "e2e"):
+        if name.startswith(kind):
+            return kind
+    return "throughput"
+
+
+def error_table(report: ValidationReport) -> list[dict[str, Any]]:
+    """|relative error| statistics of ``infer`` cases per family and metric kind.
+
+    Throughput counts one (the primary) metric per case; ``latency`` pools every TTFT, TPOT and
+    e2e metric of the family. Rows: family (and ``all``), kind, n, median, p90, max.
+    """
+    groups: dict[tuple[str, str], list[float]] = {}
+    for result in report.cases:
+        if result.kind != "infer" or result.status != "ok":
+            continue
+        for family in (result.family, "all"):
+            if result.primary_error is not None:
+                groups.setdefault((family, "throughput"), []).append(abs(result.primary_error))
+            for name, comparison in result.metrics.items():
+                kind = metric_kind(name)
+                if kind == "throughput":
+                    continue
+                for key in (kind, "latency"):
+                    groups.setdefault((family, key), []).append(abs(comparison.rel_error))
+    rows = []
+    for (family, kind), errors in sorted(groups.items()):
+        values = np.asarray(errors)
+        rows.append(
+            {
+                "family": family,
+                "kind": kind,
+                "n": len(values),
+                "median": float(np.median(values)),
+                "p90": float(np.percentile(values, 90)),
+                "max": float(values.max()),
+            }
+        )
+    return rows
