@@ -60,3 +60,14 @@ def test_bad_input_exits_2_with_one_line(
     assert run([*BASE, *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_weights_that_do_not_fit_report_null_and_no_cost(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["estimate", "serve", "--model", "llama-3.1-70b", "--accelerator", "google-tpu-v5e",
+            "--count", "8", "--tp", "8", "--json"]  # fmt: skip
+    assert run(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["feasible"] is False and "do not fit" in payload["status"]
+    assert payload["output_tokens_per_s"] is None and payload["cost"] is None

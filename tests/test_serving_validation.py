@@ -38,3 +38,37 @@ def test_median_error_on_public_cases(
     table: dict[tuple[str, str], dict[str, float]], family: str, kind: str, bound: float
 ) -> None:
     assert table[(family, kind)]["median"] <= bound
+
+
+def _neuron_case(accelerator_id: str, count: int, tp: int) -> dict[str, object]:
+    return {
+        "id": "synthetic-neuron",
+        "kind": "infer",
+        "model": {"name": "Llama-3-8B", "layers": 32, "hidden": 4096, "heads": 32,
+                  "kv_heads": 8, "ffn": 14336, "vocab": 128256},
+        "hardware": {"accelerator": "x", "accelerator_id": accelerator_id, "family": "aws",
+                     "count": count},
+        "parallelism": {"tp": tp, "notes": "TP degree counts NeuronCores"},
+        "batch": {"global_batch_seqs": 4, "notes": "input 512 tokens, output 256 tokens"},
+        "precision": "weights bf16",
+        "metrics": {"output_tokens_per_s": 100.0, "tpot_p50_ms": 10.0},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("accelerator_id", "count", "tp", "cores"),
+    [("aws-inferentia2", 12, 24, 2.0), ("aws-trainium2", 16, 64, 4.0)],
+)
+def test_neuron_core_counted_tp_uses_all_chips(
+    accelerator_id: str, count: int, tp: int, cores: float
+) -> None:
+    from xpuplan.validation.cases import ValidationCase
+    from xpuplan.validation.infer_cases import interpret_case, predict_infer_case
+
+    catalog = load_catalog()
+    case = ValidationCase.model_validate(_neuron_case(accelerator_id, count, tp))
+    setting = interpret_case(case, catalog.accelerator(accelerator_id))
+    assert setting.scenario == "static" and setting.batch == 4
+    assert setting.tp_unit == "cores" and setting.cores_per_chip == cores
+    predicted = predict_infer_case(case, catalog)
+    assert set(predicted) == {"output_tokens_per_s", "tpot_p50_ms"}

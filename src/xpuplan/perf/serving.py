@@ -202,13 +202,15 @@ def build_candidates(
     kv_precision: str | None = None,
     efficiency: ServingEfficiency | Sequence[ServingEfficiency] | None = None,
     tp_unit: Literal["chips", "cores"] = "chips",
+    cores_per_chip: float | None = None,
 ) -> ServingCandidates:
     """Candidate arrays for ``accelerators[index]`` with layouts ``tp x pp`` (vectorized gather).
 
     Per-accelerator columns are built once (a loop over the distinct accelerators, not over the
     candidates) and gathered with ``index``. ``tp_unit="cores"`` reads ``tp`` as NeuronCores
-    (the Neuron SDK convention), converted to chips with ``cores_per_chip``. ``efficiency``
-    (one per accelerator, or one for all) overrides the vendor-family defaults.
+    (the Neuron SDK convention), converted to chips with the catalog's ``cores_per_chip`` or
+    the ``cores_per_chip`` given (Trainium2 exposes 4 logical cores of its 8 with the default
+    LNC=2). ``efficiency`` (one per accelerator, or one for all) overrides the family defaults.
     """
     if weight_precision not in WEIGHT_PRECISIONS:
         raise InputError(
@@ -240,7 +242,11 @@ def build_candidates(
             acc.bf16_dense_tflops
         )
     cores = np.array(
-        [a.cores_per_chip if a.software_stack == "Neuron" else 1 for a in accelerators]
+        [
+            (cores_per_chip or a.cores_per_chip) if a.software_stack == "Neuron" else 1
+            for a in accelerators
+        ],
+        dtype=np.float64,
     )
     scaleup = np.array([a.scaleup_gbytes_per_s or 0.0 for a in accelerators], dtype=np.float64)
     domain = np.array([a.scaleup_domain_chips for a in accelerators], dtype=np.float64)
@@ -593,6 +599,10 @@ def serving_capacity_arrays(
     else:
         b_op = max_batch
     op = latencies(b_op)
+    no_fit = (status == 1) | (status == 2)  # nothing runs: no throughput or latency to report
+    for key in ("rate", "ttft_mean", "ttft_p50", "ttft_p99", "tpot_mean", "tpot_p50", "tpot_p99"):
+        op[key] = np.where(no_fit, np.nan, op[key])
+    at_max["rate"] = np.where(no_fit, np.nan, at_max["rate"])
     if (
         batching == "continuous"
         and batch is None
@@ -608,8 +618,8 @@ def serving_capacity_arrays(
         weights_gb_per_chip=weights / GIB + 0.0 * max_batch,
         kv_budget_gb_per_chip=kv_budget / GIB + 0.0 * max_batch,
         kv_gb_per_sequence_per_chip=kv_seq_chip / GIB + 0.0 * max_batch,
-        max_batch=max_batch,
-        batch=b_op,
+        max_batch=np.where(no_fit, 0.0, max_batch),
+        batch=np.where(no_fit, 0.0, b_op),
         rate_per_s=lam,
         output_tokens_per_s=lam * l_out,
         input_tokens_per_s=lam * l_in,
@@ -955,7 +965,9 @@ def estimate_serving_priced(
         if provider or instance or region:
             raise InputError(f"{note} in the catalog (xpuplan catalog offerings)")
         return PricedServingEstimate(estimate, None, note)
-    cost = cost_per_million_tokens(estimate, offering, pricing)
     note = f"cheapest matching {pricing} offering: {offering.provider} {offering.instance} in "
     note += offering.region
+    if not estimate.feasible:
+        return PricedServingEstimate(estimate, None, f"{note}; not priced: {estimate.status}")
+    cost = cost_per_million_tokens(estimate, offering, pricing)
     return PricedServingEstimate(estimate, cost, note)

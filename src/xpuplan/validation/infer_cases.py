@@ -78,6 +78,7 @@ class InferSetting:
     tp: int | None  # None: choose the best of _TP_CHOICES
     pp: int
     tp_unit: Literal["chips", "cores"]
+    cores_per_chip: float | None  # Neuron cores a core-counted TP uses per chip
     batch: float | None
     ttft_p99_ms: float | None
     tpot_p99_ms: float | None
@@ -151,6 +152,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             tp=par.tp,
             pp=par.pp or 1,
             tp_unit="chips",
+            cores_per_chip=None,
             batch=None,
             ttft_p99_ms=metrics.get("constraint_ttft_ms") or limits.get("ttft_p99_ms"),
             tpot_p99_ms=metrics.get("constraint_tpot_ms") or limits.get("tpot_p99_ms"),
@@ -165,6 +167,10 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     if not offline and batch is None:
         raise CaseSkipped("neither a fixed batch nor an offline max-throughput setting")
     cores = "counts neuroncores" in (par.notes or "").lower()
+    # one replica per dp rank on all the case's chips: tp cores / chips is the number of
+    # (logical) NeuronCores used per chip (2 on Inferentia2; 4 on Trainium2 with LNC=2)
+    chips = case.hardware.count // (par.dp or 1)
+    per_chip = par.tp / chips if cores and par.tp and chips >= 1 and par.tp % chips == 0 else None
     return InferSetting(
         scenario="offline" if offline else "static",
         input_len=lengths[0],
@@ -175,6 +181,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         tp=par.tp,
         pp=par.pp or 1,
         tp_unit="cores" if cores else "chips",
+        cores_per_chip=per_chip,
         batch=None if offline else float(batch or 1),
         ttft_p99_ms=None,
         tpot_p99_ms=None,
@@ -237,6 +244,7 @@ def predict_prepared(
         s.pp,
         weight_precision=s.weight_precision,
         tp_unit=s.tp_unit,
+        cores_per_chip=s.cores_per_chip,
         efficiency=efficiency,
     )
     constrained = s.scenario in ("server", "interactive")
