@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from test_plan_support import tiny_catalog
@@ -64,3 +66,19 @@ def test_group_hardware_merges_regions() -> None:
     # gpu-a x8 in two regions is one hardware group.
     assert by_acc == [("gpu-a", 1, 1), ("gpu-a", 8, 2), ("gpu-b", 8, 1), ("tpu-c", 1, 1)]
     assert all(g.max_chips == 64 for g in groups)
+
+
+def test_offerings_without_a_network_figure_stay_inside_one_domain() -> None:
+    """Inter-instance traffic cannot be costed without a scale-out figure: cap at one domain."""
+    cat = tiny_catalog()
+    gpu_a = cat.accelerator("gpu-a")
+    no_net = gpu_a.model_copy(update={"scaleout_gbits_per_s_per_chip": None})
+    cat = replace(
+        cat, accelerators=tuple(no_net if a.id == "gpu-a" else a for a in cat.accelerators)
+    )
+    groups = group_hardware(cat, select_offerings(cat, OfferingFilter()), max_chips=64)
+    caps = {(g.accelerator.id, g.chips_per_instance): g.max_chips for g in groups}
+    domain = gpu_a.scaleup_domain_chips
+    assert caps[("gpu-a", 1)] == min(64, max(1, domain))
+    assert caps[("gpu-a", 8)] == min(64, max(8, domain))
+    assert caps[("gpu-b", 8)] == 64  # gpu-b keeps its network figure

@@ -103,6 +103,11 @@ def group_hardware(
         o = sel.offering
         acc = catalog.accelerator(o.accelerator_id)
         limit = min(cap, o.max_chips) if o.max_chips is not None else cap
+        if _network(o, acc) is None:
+            # No scale-out figure for this offering or its chip: traffic between instances
+            # cannot be costed, so plans stay inside one instance or scale-up domain (add
+            # `network_gbits_per_s` in a catalog override to plan multi-node runs on it).
+            limit = min(limit, max(o.chips_per_instance, _domain(o, acc)))
         key = (
             o.accelerator_id,
             o.chips_per_instance,
