@@ -59,7 +59,8 @@ PricingOption = Annotated[
     str,
     typer.Option(
         "--pricing",
-        help="on_demand, spot, commit_1y, commit_3y, capacity_block, or any.",
+        help="on_demand, spot, commit_1y, commit_3y, capacity_block, or any (default: the "
+        "cheapest price of any model; unpriced offerings are listed too).",
     ),
 ]
 
@@ -96,7 +97,7 @@ def accelerators(
     eu: EuOption = False,
     accelerator: AcceleratorOption = None,
     max_usd_per_chip_hour: MaxPriceOption = None,
-    pricing: PricingOption = "on_demand",
+    pricing: PricingOption = "any",
     catalog: CatalogOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -164,7 +165,7 @@ def offerings(
     eu: EuOption = False,
     accelerator: AcceleratorOption = None,
     max_usd_per_chip_hour: MaxPriceOption = None,
-    pricing: PricingOption = "on_demand",
+    pricing: PricingOption = "any",
     catalog: CatalogOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -185,7 +186,7 @@ def regions(
     eu: EuOption = False,
     accelerator: AcceleratorOption = None,
     max_usd_per_chip_hour: MaxPriceOption = None,
-    pricing: PricingOption = "on_demand",
+    pricing: PricingOption = "any",
     catalog: CatalogOption = None,
     json_out: JsonOption = False,
 ) -> None:
