@@ -44,10 +44,16 @@ class UnknownNameError(InputError):
     def __init__(self, kind: str, name: str, choices: Iterable[str], hint: str = "") -> None:
         self.kind = kind
         self.name = name
-        suggestion = did_you_mean(name, choices)
+        options = list(choices)
+        suggestion = did_you_mean(name, options)
+        several = [c for c in options if name.lower() in c.lower()]
         message = f"unknown {kind} {name!r}"
         if suggestion:
             message += f"; did you mean {suggestion!r}?"
+        elif len(several) > 1:
+            shown = ", ".join(repr(c) for c in sorted(several)[:4])
+            more = f" (+{len(several) - 4} more)" if len(several) > 4 else ""
+            message += f"; did you mean one of {shown}{more}?"
         if hint:
             message += f" ({hint})"
         super().__init__(message)
