@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from xpuplan.catalog.load import check_catalog_file
 from xpuplan.catalog.query import (
     CatalogQuery,
-    OfferingRow,
     accelerator_record,
     find_accelerators,
     find_offerings,
@@ -31,6 +29,7 @@ from xpuplan.cli.common import (
     load_cli_catalog,
     print_json,
 )
+from xpuplan.report import terminal
 
 __all__ = ["app"]
 
@@ -85,10 +84,6 @@ def _query(
     )
 
 
-def _num(value: float | None, digits: int = 0) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
 @app.command("accelerators")
 def accelerators(
     vendor: VendorOption = None,
@@ -106,55 +101,8 @@ def accelerators(
     rows = find_accelerators(load_cli_catalog(catalog), query)
     if json_out:
         print_json([accelerator_record(a) for a in rows])
-        return
-    table = Table(title=f"{len(rows)} accelerators (dense peaks, per chip)")
-    table.add_column("id", no_wrap=True)
-    for name in ("vendor", "family", "BF16 TF/s", "FP8 TF/s", "HBM GB", "HBM TB/s"):
-        table.add_column(name, justify="right" if "/" in name or "GB" in name else "left")
-    table.add_column("scale-up")
-    table.add_column("stack")
-    for a in rows:
-        fabric = f"{a.scaleup_domain_chips} {a.scaleup_topology}"
-        if a.scaleup_gbytes_per_s is not None:
-            fabric += f" {a.scaleup_gbytes_per_s:,.0f} GB/s"
-        table.add_row(
-            a.id,
-            a.vendor,
-            a.family,
-            _num(a.bf16_dense_tflops),
-            _num(a.fp8_dense_tflops),
-            _num(a.hbm_gb),
-            _num(a.hbm_tbps, 2),
-            fabric,
-            a.software_stack,
-        )
-    console.print(table)
-
-
-def _offering_table(rows: tuple[OfferingRow, ...], pricing: str) -> Table:
-    table = Table(title=f"{len(rows)} offerings, cheapest first ({pricing} per chip-hour)")
-    for name in ("provider", "region", "instance", "accelerator"):
-        table.add_column(name, no_wrap=name == "accelerator")
-    table.add_column("chips", justify="right")
-    table.add_column("USD/chip-h", justify="right")
-    table.add_column("pricing")
-    table.add_column("as of")
-    for row in rows:
-        o = row.offering
-        chips = str(o.chips_per_instance)
-        if o.allowed_chip_counts:
-            chips += f" (slices to {max(o.allowed_chip_counts)})"
-        table.add_row(
-            o.provider,
-            o.region,
-            o.instance,
-            o.accelerator_id,
-            chips,
-            _num(row.usd_per_chip_hour, 3),
-            row.pricing or "-",
-            o.as_of.isoformat(),
-        )
-    return table
+    else:
+        terminal.print_accelerators(console, rows)
 
 
 @app.command("offerings")
@@ -174,8 +122,8 @@ def offerings(
     rows = find_offerings(load_cli_catalog(catalog), query)
     if json_out:
         print_json([offering_record(r) for r in rows])
-        return
-    console.print(_offering_table(rows, pricing))
+    else:
+        terminal.print_offerings(console, rows, pricing)
 
 
 @app.command("regions")
@@ -195,24 +143,8 @@ def regions(
     rows = find_regions(load_cli_catalog(catalog), query)
     if json_out:
         print_json([region_record(r) for r in rows])
-        return
-    table = Table(title=f"{len(rows)} regions")
-    for name in ("provider", "code", "city", "country", "EU", "EEA"):
-        table.add_column(name)
-    table.add_column("gCO2/kWh", justify="right")
-    table.add_column("PUE", justify="right")
-    for r in rows:
-        table.add_row(
-            r.provider,
-            r.code,
-            r.city or "-",
-            r.country,
-            "yes" if r.eu else "no",
-            "yes" if r.eea else "no",
-            _num(r.grid_gco2_per_kwh, 0),
-            _num(r.pue, 2),
-        )
-    console.print(table)
+    else:
+        terminal.print_regions(console, rows)
 
 
 @app.command("check")

@@ -2,81 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from xpuplan.catalog.schema import PRICING_MODELS, PricingModel
 from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
 from xpuplan.errors import InputError
-from xpuplan.perf.serving import PricedServingEstimate, estimate_serving_priced
+from xpuplan.perf.serving import estimate_serving_priced
+from xpuplan.report import terminal
 
 __all__ = ["serve"]
-
-
-def _fmt(value: float, unit: str = "", digits: int = 1) -> str:
-    if value != value or value in (float("inf"), float("-inf")):
-        return "n/a"
-    return f"{value:,.{digits}f}{unit}"
-
-
-def _render(priced: PricedServingEstimate) -> None:
-    e = priced.estimate
-    table = Table(title=f"{e.model} on {e.count} x {e.accelerator_id}", show_header=False)
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    table.add_row(
-        "layout", f"{e.replicas} replica(s) of tp {e.tp} x pp {e.pp} (ep {e.ep}), {e.batching}"
-    )
-    table.add_row(
-        "precision",
-        f"weights {e.weight_precision}, KV {e.kv_precision}, matmuls {e.compute_precision}",
-    )
-    table.add_row("request", f"{e.input_len:,.0f} in / {e.output_len:,.0f} out tokens")
-    table.add_row("status", e.status)
-    table.add_row(
-        "batch per replica",
-        f"{_fmt(e.batch_per_replica, '', 0)} of {_fmt(e.max_batch_per_replica, '', 0)} that fit",
-    )
-    table.add_row("requests/s", _fmt(e.rate_per_s, "", 2))
-    table.add_row(
-        "output tokens/s (per chip)",
-        f"{_fmt(e.output_tokens_per_s, '', 0)} ({_fmt(e.output_tokens_per_s_per_chip, '', 0)})",
-    )
-    table.add_row("max output tokens/s (offline)", _fmt(e.max_output_tokens_per_s, "", 0))
-    table.add_row(
-        "TTFT mean / p50 / p99",
-        f"{_fmt(e.ttft_mean_ms)} / {_fmt(e.ttft_p50_ms)} / {_fmt(e.ttft_p99_ms)} ms",
-    )
-    table.add_row(
-        "TPOT mean / p50 / p99",
-        f"{_fmt(e.tpot_mean_ms)} / {_fmt(e.tpot_p50_ms)} / {_fmt(e.tpot_p99_ms)} ms",
-    )
-    table.add_row("end-to-end mean", f"{_fmt(e.e2e_mean_ms, ' ms', 0)}")
-    mem = e.memory_gb_per_chip
-    table.add_row(
-        "memory per chip",
-        f"weights {mem['weights']:.1f} + KV {mem['kv_in_use']:.1f} of {mem['kv_budget']:.1f} "
-        f"budget (HBM {mem['hbm']:.0f} GB)",
-    )
-    if priced.cost is not None:
-        c = priced.cost
-        table.add_row("price", f"${c.usd_per_hour:,.2f}/h ({c.pricing}, {c.provider} {c.instance})")
-        table.add_row(
-            "USD per 1M input / output tokens",
-            f"{_fmt(c.usd_per_million_input_tokens, '', 3)} / "
-            f"{_fmt(c.usd_per_million_output_tokens, '', 3)}",
-        )
-    console.print(table)
-    step = Table(title="decode step breakdown (ms)")
-    step.add_column("part")
-    step.add_column("ms", justify="right")
-    for name, value in e.decode_step_ms.items():
-        step.add_row(name, f"{value:.2f}")
-    console.print(step)
-    if priced.note:
-        console.print(f"note: {priced.note}", markup=False, highlight=False)
 
 
 def serve(
@@ -163,7 +99,6 @@ def serve(
         batching="static" if static else "continuous",
     )
     if json_output:
-        payload: dict[str, Any] = priced.to_dict()
-        print_json(payload)
-        return
-    _render(priced)
+        print_json(priced.to_dict())
+    else:
+        terminal.print_serving_estimate(console, priced)

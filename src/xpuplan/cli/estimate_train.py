@@ -6,13 +6,13 @@ import math
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
 from xpuplan.errors import InputError
 from xpuplan.models.presets import resolve_model
 from xpuplan.perf.layout import RECOMPUTE_CODES, Layout
-from xpuplan.perf.training import TrainingEstimate, best_layout, estimate_training
+from xpuplan.perf.training import best_layout, estimate_training
+from xpuplan.report import terminal
 
 __all__ = ["DEFAULT_BATCH_TOKENS", "DEFAULT_SEQ_LEN", "train"]
 
@@ -25,47 +25,6 @@ def _default_batch(seq_len: int, devices: int) -> int:
     """About DEFAULT_BATCH_TOKENS, rounded up to a multiple of the device count."""
     seqs = max(1, math.ceil(DEFAULT_BATCH_TOKENS / seq_len))
     return math.ceil(seqs / devices) * devices
-
-
-def _render(estimate: TrainingEstimate) -> None:
-    e = estimate
-    head = Table(title=f"{e.model} on {e.chips} x {e.accelerator_id}", show_header=False)
-    head.add_column("quantity")
-    head.add_column("value", justify="right")
-    lay = e.layout
-    head.add_row(
-        "layout",
-        f"dp {lay.dp} x tp {lay.tp} x pp {lay.pp} x cp {lay.cp}, ep {lay.ep}, "
-        f"zero {lay.zero} (shard {lay.shard}), recompute {lay.recompute}, "
-        f"micro-batch {lay.micro_batch} x {e.n_micro}, vpp {lay.virtual_pp}",
-    )
-    head.add_row("sequence length / global batch", f"{e.seq_len} / {e.global_batch_seqs} seqs")
-    head.add_row("precision", e.precision)
-    head.add_row("step time", f"{e.step_time_s:.3f} s")
-    head.add_row("tokens/s (per chip)", f"{e.tokens_per_s:,.0f} ({e.tokens_per_s_per_chip:,.0f})")
-    head.add_row("model TFLOP/s per chip", f"{e.model_tflops_per_chip:.1f}")
-    head.add_row("MFU / HFU", f"{e.mfu:.1%} / {e.hfu:.1%}")
-    fits = "fits" if e.fits_memory else "DOES NOT FIT"
-    head.add_row(
-        "memory per device", f"{e.memory_gb:.1f} GB of {e.usable_memory_gb:.1f} usable ({fits})"
-    )
-    console.print(head)
-    parts = Table(title="step time breakdown")
-    parts.add_column("part")
-    parts.add_column("seconds", justify="right")
-    parts.add_column("share", justify="right")
-    for name, value in e.step_breakdown_s.items():
-        if value > 0:
-            parts.add_row(name, f"{value:.4f}", f"{value / e.step_time_s:.1%}")
-    console.print(parts)
-    mem = Table(title="memory per device (GB)")
-    mem.add_column("part")
-    mem.add_column("GB", justify="right")
-    for name, value in e.memory_breakdown_gb.items():
-        mem.add_row(name, f"{value:.2f}")
-    console.print(mem)
-    for note in e.notes:
-        console.print(f"note: {note}", markup=False, highlight=False)
 
 
 def train(
@@ -163,4 +122,4 @@ def train(
     if json_output:
         print_json(estimate.to_dict())
     else:
-        _render(estimate)
+        terminal.print_training_estimate(console, estimate)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from xpuplan.cli.common import JsonOption, console, print_json
 from xpuplan.models.presets import resolve_model
 from xpuplan.models.summary import model_summary, preset_rows
+from xpuplan.report import terminal
 
 __all__ = ["app"]
 
@@ -18,29 +18,14 @@ app = typer.Typer(
 )
 
 
-def _billions(value: float) -> str:
-    return f"{value / 1e9:,.3f}B"
-
-
 @app.command("list")
 def list_(json_: JsonOption = False) -> None:
     """List the bundled model presets."""
     rows = preset_rows()
     if json_:
         print_json(rows)
-        return
-    table = Table(title="Bundled model presets")
-    for column in ("name", "kind", "total params", "active params", "source"):
-        table.add_column(column, justify="right" if "params" in column else "left")
-    for row in rows:
-        table.add_row(
-            row["name"],
-            row["kind"],
-            _billions(row["params_total"]),
-            _billions(row["params_active"]),
-            row["source"],
-        )
-    console.print(table)
+    else:
+        terminal.print_model_list(console, rows)
 
 
 @app.command("show")
@@ -63,36 +48,5 @@ def show(
     summary = model_summary(resolve_model(model), seq_len, causal=causal)
     if json_:
         print_json(summary)
-        return
-    _render(summary)
-
-
-def _render(s: dict[str, Any]) -> None:
-    table = Table(title=f"{s['name']}  ({s['source']})", show_header=False)
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    table.add_row("parameters, total", _billions(s["params_total"]))
-    table.add_row("parameters, active per token", _billions(s["params_active"]))
-    for part, value in s["params"].items():
-        if part not in ("total", "active") and value:
-            table.add_row(f"  {part}", _billions(value))
-    attention = "causal" if s["causal"] else "full"
-    table.add_row(f"forward GFLOP/token @ {s['seq_len']} ({attention})", "")
-    for part, value in s["forward_flops_per_token_breakdown"].items():
-        table.add_row(f"  {part}", f"{value / 1e9:,.2f}")
-    table.add_row(
-        "training GFLOP/token (3x forward)", f"{s['training_flops_per_token'] / 1e9:,.2f}"
-    )
-    for precision, value in s["kv_cache_bytes_per_token"].items():
-        table.add_row(f"KV cache per token, {precision}", f"{value / 1024:,.1f} KiB")
-    architecture = dict(s["architecture"])
-    if not architecture.get("qk_norm"):
-        architecture.pop("qk_norm_per_head", None)
-    for key, value in architecture.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, False, 0))
-        if value not in (None, False, 0, ""):
-            table.add_row(key, str(value))
-    for note in s["notes"]:
-        table.add_row("note", note)
-    console.print(table)
+    else:
+        terminal.print_model(console, summary)

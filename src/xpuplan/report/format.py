@@ -13,8 +13,10 @@ __all__ = [
     "as_float",
     "fmt_count",
     "fmt_duration_s",
+    "fmt_fixed",
     "fmt_number",
     "fmt_pct",
+    "fmt_si",
     "fmt_usd",
     "fmt_value",
     "time_unit_s",
@@ -43,6 +45,29 @@ def fmt_number(value: Any, digits: int = 3) -> str:
     if magnitude >= 10 ** (digits - 1):
         return f"{number:,.0f}"
     return f"{number:.{digits}g}"
+
+
+def fmt_fixed(
+    value: Any, digits: int = 0, unit: str = "", *, missing: str = DASH, signed: bool = False
+) -> str:
+    """A number with ``digits`` decimals, thousands separators and ``unit`` appended
+    (``fmt_fixed(1234.5, 1, " GB")`` is ``1,234.5 GB``); ``signed`` always shows the sign."""
+    number = as_float(value)
+    if number is None:
+        return missing
+    return f"{number:{'+' if signed else ''},.{digits}f}{unit}"
+
+
+def fmt_si(value: Any, unit: str, *, missing: str = DASH) -> str:
+    """A quantity given in base units with a k/M/G prefix and 3 significant digits:
+    ``fmt_si(1.63e8, "Wh")`` is ``163 MWh``."""
+    number = as_float(value)
+    if number is None:
+        return missing
+    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(number) >= factor:
+            return f"{number / factor:.3g} {prefix}{unit}"
+    return f"{number:.3g} {unit}"
 
 
 def fmt_count(value: Any) -> str:
