@@ -13,6 +13,7 @@ import typer
 
 from xpuplan.catalog.load import check_catalog_file
 from xpuplan.catalog.query import (
+    ANY_PRICING,
     CatalogQuery,
     accelerator_record,
     find_accelerators,
@@ -21,9 +22,11 @@ from xpuplan.catalog.query import (
     offering_record,
     region_record,
 )
+from xpuplan.catalog.schema import PRICING_MODELS
 from xpuplan.cli.common import (
     CatalogOption,
     JsonOption,
+    check_choice,
     console,
     err_console,
     load_cli_catalog,
@@ -73,6 +76,7 @@ def _query(
     max_usd: float | None,
     pricing: str,
 ) -> CatalogQuery:
+    check_choice("--pricing", pricing, (*PRICING_MODELS, ANY_PRICING))
     return CatalogQuery(
         vendor=vendor,
         provider=provider,

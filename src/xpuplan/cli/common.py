@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,10 +14,13 @@ from rich.console import Console
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
+from xpuplan.errors import InputError, did_you_mean
 
 __all__ = [
     "CatalogOption",
     "JsonOption",
+    "check_choice",
+    "check_positive",
     "console",
     "err_console",
     "load_cli_catalog",
@@ -35,6 +39,22 @@ CatalogOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def check_choice(flag: str, value: str, allowed: Sequence[str]) -> None:
+    """Raise a one-line InputError naming ``flag``, ``value``, the nearest and every allowed
+    value, unless ``value`` is one of ``allowed``."""
+    if value in allowed:
+        return
+    nearest = did_you_mean(value, allowed)
+    hint = f"; did you mean {nearest!r}?" if nearest else ""
+    raise InputError(f"{flag} {value!r}: not one of {', '.join(allowed)}{hint}")
+
+
+def check_positive(flag: str, value: float | None, what: str) -> None:
+    """Raise a one-line InputError unless ``value`` (when given) is a positive ``what``."""
+    if value is not None and not value > 0:
+        raise InputError(f"{flag} {value}: must be a positive {what}")
 
 
 def load_cli_catalog(files: list[Path] | None) -> Catalog:

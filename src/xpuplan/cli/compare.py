@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
+from xpuplan.catalog.schema import PRICING_MODELS
+from xpuplan.cli.common import (
+    CatalogOption,
+    JsonOption,
+    check_choice,
+    console,
+    load_cli_catalog,
+    print_json,
+)
 from xpuplan.cli.export import ReportOption, check_report_path, save_report
 from xpuplan.energy import PowerModel
 from xpuplan.plan import compare_options
@@ -48,6 +56,7 @@ def compare(
     catalog: CatalogOption = None,
 ) -> None:
     """Compare concrete options (offering x count) on the same training run."""
+    check_choice("--pricing", pricing, PRICING_MODELS)
     check_report_path(report)
     result = compare_options(
         model,

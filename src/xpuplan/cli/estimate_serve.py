@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
 from xpuplan.catalog.schema import PRICING_MODELS, PricingModel
-from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
+from xpuplan.cli.common import (
+    CatalogOption,
+    JsonOption,
+    check_choice,
+    check_positive,
+    console,
+    load_cli_catalog,
+    print_json,
+)
 from xpuplan.errors import InputError
 from xpuplan.perf.serving import estimate_serving_priced
 from xpuplan.report import terminal
@@ -69,12 +77,11 @@ def serve(
     """
     if input_len < 1 or output_len < 1:
         raise InputError(f"--input {input_len} / --output {output_len}: must be >= 1 token")
-    if pricing not in PRICING_MODELS:
-        raise InputError(f"--pricing {pricing!r}; allowed: {', '.join(PRICING_MODELS)}")
-    for flag, value in (("--ttft-p99-ms", ttft_p99_ms), ("--tpot-p99-ms", tpot_p99_ms)):
-        if value is not None and not value > 0:
-            raise InputError(f"{flag} {value}: must be a positive number of milliseconds")
-    pricing_model: PricingModel = pricing
+    check_positive("--count", count, "number of chips")
+    check_choice("--pricing", pricing, PRICING_MODELS)
+    check_positive("--ttft-p99-ms", ttft_p99_ms, "number of milliseconds")
+    check_positive("--tpot-p99-ms", tpot_p99_ms, "number of milliseconds")
+    pricing_model = cast(PricingModel, pricing)  # checked above
     priced = estimate_serving_priced(
         load_cli_catalog(catalog),
         model,

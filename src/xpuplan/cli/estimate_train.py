@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
+from xpuplan.cli.common import (
+    CatalogOption,
+    JsonOption,
+    check_choice,
+    check_positive,
+    console,
+    load_cli_catalog,
+    print_json,
+)
 from xpuplan.errors import InputError
 from xpuplan.models.presets import resolve_model
 from xpuplan.perf.layout import RECOMPUTE_CODES, Layout
@@ -58,14 +66,12 @@ def train(
 
     Without --tp and --pp the fastest feasible layout is searched (the given flags stay fixed).
     """
-    if count < 1:
-        raise InputError(f"--count {count}: must be a positive number of chips")
-    if seq_len < 1:
-        raise InputError(f"--seq-len {seq_len}: must be positive")
-    if recompute is not None and recompute not in RECOMPUTE_CODES:
-        raise InputError(f"--recompute {recompute!r}; allowed: {', '.join(RECOMPUTE_CODES)}")
-    if precision not in ("bf16", "fp8"):
-        raise InputError(f"--precision {precision!r}; allowed: bf16, fp8")
+    check_positive("--count", count, "number of chips")
+    check_positive("--seq-len", seq_len, "number of tokens")
+    check_positive("--global-batch", global_batch, "number of sequences")
+    if recompute is not None:
+        check_choice("--recompute", recompute, tuple(RECOMPUTE_CODES))
+    check_choice("--precision", precision, ("bf16", "fp8"))
     if zero is not None and zero not in (0, 1, 2, 3):
         raise InputError(f"--zero {zero}; allowed: 0, 1, 2, 3")
     if fsdp and zero not in (None, 3):
@@ -75,8 +81,6 @@ def train(
     acc = cat.accelerator(accelerator)
     spec = resolve_model(model)
     batch = global_batch or _default_batch(seq_len, count)
-    if global_batch is not None and global_batch < 1:
-        raise InputError(f"--global-batch {global_batch}: must be positive")
     fixed: dict[str, Any] = {
         "tp": tp,
         "pp": pp,

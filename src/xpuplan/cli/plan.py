@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
+from xpuplan.catalog.schema import PRICING_MODELS
+from xpuplan.cli.common import (
+    CatalogOption,
+    JsonOption,
+    check_choice,
+    console,
+    load_cli_catalog,
+    print_json,
+)
 from xpuplan.cli.export import ReportOption, check_report_path, save_report
 from xpuplan.energy import PowerModel
 from xpuplan.plan import plan_serving, plan_training
@@ -72,6 +80,7 @@ def _filter(
     exclude_vendors: list[str] | None,
     accelerators: list[str] | None,
 ) -> OfferingFilter:
+    check_choice("--pricing", pricing, PRICING_MODELS)
     return OfferingFilter(
         pricing=pricing,
         regions=split_list(regions),

@@ -7,8 +7,14 @@ from typing import Annotated
 
 import typer
 
-from xpuplan.cli.common import CatalogOption, JsonOption, console, load_cli_catalog, print_json
-from xpuplan.errors import InputError
+from xpuplan.cli.common import (
+    CatalogOption,
+    JsonOption,
+    check_choice,
+    console,
+    load_cli_catalog,
+    print_json,
+)
 from xpuplan.report import terminal
 from xpuplan.validation.run import bundled_public_file, validate_files
 
@@ -31,8 +37,8 @@ def validate(
     catalog: CatalogOption = None,
 ) -> None:
     """Predict every case of the validation files and compare with the measurements."""
-    if kind is not None and kind not in _KINDS:
-        raise InputError(f"--kind {kind!r}; allowed: {', '.join(_KINDS)}")
+    if kind is not None:
+        check_choice("--kind", kind, _KINDS)
     paths = list(files) if files else [bundled_public_file()]
     cat = load_cli_catalog(catalog)
     with terminal.count_progress(console, not json_output, "predicting") as progress:

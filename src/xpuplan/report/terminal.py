@@ -56,6 +56,17 @@ NA = "n/a"
 # --- progress bars --------------------------------------------------------------------------
 
 
+def _bar(console: Console, count_text: str) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn(count_text),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 @contextlib.contextmanager
 def stage_progress(
     console: Console, enabled: bool
@@ -65,14 +76,7 @@ def stage_progress(
     if not enabled or not console.is_terminal:
         yield None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _bar(console, "{task.percentage:>3.0f}%") as bar:
         tasks: dict[str, int] = {}
 
         def update(stage: str, fraction: float) -> None:
@@ -92,14 +96,7 @@ def count_progress(
     if not enabled or not console.is_terminal:
         yield None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed} done"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _bar(console, "{task.completed} done") as bar:
         task = bar.add_task(description, total=None)
         yield lambda _item: bar.advance(task)
 
