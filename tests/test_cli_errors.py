@@ -60,7 +60,7 @@ CASES: list[tuple[list[str], tuple[str, ...]]] = [
     ([*EST_SERVE, "--count", "-2"], ("--count", "-2", "positive")),
     ([*EST_TRAIN, "--count", "8", "--seq-len", "0"], ("--seq-len", "0", "positive")),
     ([*EST_TRAIN, "--count", "8", "--zero", "7"], ("--zero", "7", "0, 1, 2, 3")),
-    ([*EST_TRAIN, "--count", "8", "--tp", "3", "--pp", "1"], ("--tp 3", "--count 8")),
+    ([*EST_TRAIN, "--count", "8", "--tp", "3", "--pp", "1"], ("tp 3", "the 8 chips")),
     (["plan", "train", "--model", "llama-3.1-8b", "--tokens", "abc"], ("--tokens", "'abc'")),
     ([*TRAIN, "--deadline", "5x"], ("--deadline", "'5x'", "60d")),
     ([*TRAIN, "--top", "0"], ("--top", "0")),

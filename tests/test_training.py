@@ -287,8 +287,10 @@ def test_public_api_is_pinned() -> None:
         "TrainArraysResult",
         "TrainingEstimate",
         "best_layout",
+        "default_global_batch_seqs",
         "estimate_training",
         "estimate_training_arrays",
+        "estimate_training_setup",
         "hardware_arrays",
     }
     assert {"Layout", "LayoutArrays", "ModelShape", "check_layout", "layout_grid"} <= set(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,21 +17,13 @@ from xpuplan.cli.common import (
 )
 from xpuplan.errors import InputError
 from xpuplan.models.presets import resolve_model
-from xpuplan.perf.layout import RECOMPUTE_CODES, Layout
-from xpuplan.perf.training import best_layout, estimate_training
+from xpuplan.perf.layout import RECOMPUTE_CODES
+from xpuplan.perf.training import estimate_training_setup
 from xpuplan.report import terminal
 
-__all__ = ["DEFAULT_BATCH_TOKENS", "DEFAULT_SEQ_LEN", "train"]
+__all__ = ["DEFAULT_SEQ_LEN", "train"]
 
 DEFAULT_SEQ_LEN = 4096
-# 4M tokens per step, the Llama 2 pre-training batch (Touvron et al. 2023, section 2.2).
-DEFAULT_BATCH_TOKENS = 4 * 1024 * 1024
-
-
-def _default_batch(seq_len: int, devices: int) -> int:
-    """About DEFAULT_BATCH_TOKENS, rounded up to a multiple of the device count."""
-    seqs = max(1, math.ceil(DEFAULT_BATCH_TOKENS / seq_len))
-    return math.ceil(seqs / devices) * devices
 
 
 def train(
@@ -76,53 +67,23 @@ def train(
         raise InputError(f"--zero {zero}; allowed: 0, 1, 2, 3")
     if fsdp and zero not in (None, 3):
         raise InputError(f"--fsdp means ZeRO-3 but --zero {zero} was given; drop one")
-    stage = 3 if fsdp else zero
     cat = load_cli_catalog(catalog)
-    acc = cat.accelerator(accelerator)
-    spec = resolve_model(model)
-    batch = global_batch or _default_batch(seq_len, count)
-    fixed: dict[str, Any] = {
-        "tp": tp,
-        "pp": pp,
-        "dp": dp,
-        "cp": cp,
-        "ep": ep,
-        "zero": stage,
-        "recompute": recompute,
-        "micro_batch": micro_batch,
-    }
-    if tp is None or pp is None:
-        estimate = best_layout(
-            spec,
-            acc,
-            count,
-            seq_len=seq_len,
-            global_batch_seqs=batch,
-            precision=precision,
-            fixed=fixed,
-        )
-    else:
-        tp_, pp_, cp_ = tp, pp, cp or 1
-        if count % (tp_ * pp_ * cp_):
-            raise InputError(
-                f"--tp {tp_} x --pp {pp_} x --cp {cp_} does not divide --count {count}"
-            )
-        layout = Layout(
-            dp=dp or count // (tp_ * pp_ * cp_),
-            tp=tp_,
-            pp=pp_,
-            cp=cp_,
-            ep=ep or 1,
-            zero=1 if stage is None else stage,
-            recompute=recompute or "selective",  # type: ignore[arg-type]
-            micro_batch=micro_batch or 1,
-        )
-        from xpuplan.perf.layout import check_layout
-
-        check_layout(layout, spec, chips=count, global_batch_seqs=batch)
-        estimate = estimate_training(
-            spec, acc, layout, seq_len=seq_len, global_batch_seqs=batch, precision=precision
-        )
+    estimate = estimate_training_setup(
+        resolve_model(model),
+        cat.accelerator(accelerator),
+        count,
+        seq_len=seq_len,
+        global_batch_seqs=global_batch,
+        precision=precision,
+        tp=tp,
+        pp=pp,
+        dp=dp,
+        cp=cp,
+        ep=ep,
+        zero=3 if fsdp else zero,
+        recompute=recompute,
+        micro_batch=micro_batch,
+    )
     if json_output:
         print_json(estimate.to_dict())
     else:

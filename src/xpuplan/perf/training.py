@@ -79,8 +79,10 @@ __all__ = [
     "TrainArraysResult",
     "TrainingEstimate",
     "best_layout",
+    "default_global_batch_seqs",
     "estimate_training",
     "estimate_training_arrays",
+    "estimate_training_setup",
     "hardware_arrays",
 ]
 
@@ -762,3 +764,84 @@ def best_layout(
     n_feasible = int(result.feasible.sum())
     note = f"layout chosen by search over {len(grid['dp'])} candidates ({n_feasible} feasible)"
     return replace(estimate, notes=(*estimate.notes, note))
+
+
+# 4M tokens per step, the Llama 2 pre-training batch (Touvron et al. 2023, section 2.2).
+DEFAULT_BATCH_TOKENS = 4 * 1024 * 1024
+
+
+def default_global_batch_seqs(seq_len: int, chips: int) -> int:
+    """About :data:`DEFAULT_BATCH_TOKENS` per step, rounded up to a multiple of ``chips``."""
+    seqs = max(1, -(-DEFAULT_BATCH_TOKENS // seq_len))
+    return -(-seqs // chips) * chips
+
+
+def estimate_training_setup(
+    model: ModelSpec,
+    accelerator: Accelerator,
+    chips: int,
+    *,
+    seq_len: int,
+    global_batch_seqs: int | None = None,
+    precision: str = "bf16",
+    tp: int | None = None,
+    pp: int | None = None,
+    dp: int | None = None,
+    cp: int | None = None,
+    ep: int | None = None,
+    zero: int | None = None,
+    recompute: str | None = None,
+    micro_batch: int | None = None,
+) -> TrainingEstimate:
+    """One training setup as a user states it (``xpuplan estimate train``).
+
+    With ``tp`` and ``pp`` both given the layout is exactly the one stated, unset fields taking
+    Megatron's usual defaults (dp fills the chips, ZeRO-1, selective recompute, micro-batch 1);
+    otherwise the fastest feasible layout is searched with every given field pinned.
+    ``global_batch_seqs`` defaults to :func:`default_global_batch_seqs`.
+    """
+    for name, value in (("chips", chips), ("seq_len", seq_len)):
+        if value < 1:
+            raise InputError(f"{name} {value}: must be a positive integer")
+    if zero is not None and zero not in (0, 1, 2, 3):
+        raise InputError(f"zero {zero}: allowed ZeRO stages are 0, 1, 2, 3")
+    if recompute is not None and recompute not in RECOMPUTE_CODES:
+        raise InputError(f"recompute {recompute!r}: allowed {', '.join(RECOMPUTE_CODES)}")
+    batch = global_batch_seqs or default_global_batch_seqs(seq_len, chips)
+    if tp is None or pp is None:
+        fixed = {
+            "tp": tp,
+            "pp": pp,
+            "dp": dp,
+            "cp": cp,
+            "ep": ep,
+            "zero": zero,
+            "recompute": recompute,
+            "micro_batch": micro_batch,
+        }
+        return best_layout(
+            model,
+            accelerator,
+            chips,
+            seq_len=seq_len,
+            global_batch_seqs=batch,
+            precision=precision,
+            fixed=fixed,
+        )
+    cp_ = cp or 1
+    if chips % (tp * pp * cp_):
+        raise InputError(f"tp {tp} x pp {pp} x cp {cp_} does not divide the {chips} chips")
+    layout = Layout(
+        dp=dp or chips // (tp * pp * cp_),
+        tp=tp,
+        pp=pp,
+        cp=cp_,
+        ep=ep or 1,
+        zero=1 if zero is None else zero,
+        recompute=recompute or "selective",  # type: ignore[arg-type]
+        micro_batch=micro_batch or 1,
+    )
+    check_layout(layout, model, chips=chips, global_batch_seqs=batch)
+    return estimate_training(
+        model, accelerator, layout, seq_len=seq_len, global_batch_seqs=batch, precision=precision
+    )
