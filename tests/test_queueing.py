@@ -40,6 +40,19 @@ def test_first_token_at_light_load_is_residual_plus_one_iteration() -> None:
     )
 
 
+def test_first_token_with_dispatch_window_by_hand() -> None:
+    # window 0.3 s, 10 other prompts of 30 ms in the batch, 50 ms decode step, 20 ms own
+    # prefill: W/2 + half a step + (step + 10 x 30 ms) + own
+    args = (1.0, 0.03, 0.0, 0.05, 0.02)
+    batch = {"window_s": 0.3, "window_prompts": 10.0, "window_prompt_busy_s": 0.03}
+    mean = float(queueing.first_token_s(*args, **batch))
+    assert mean == pytest.approx(0.15 + 0.025 + 0.35 + 0.02)
+    # p99: uniform residual 0.99 step + means + z sd(window wait, compound Poisson batch)
+    sd = math.sqrt(0.3**2 / 12 + 10 * 0.03**2)
+    p99 = float(queueing.first_token_s(*args, quantile=0.99, **batch))
+    assert p99 == pytest.approx(0.99 * 0.05 + 0.35 + 0.02 + 0.15 + 2.3263479 * sd, rel=1e-6)
+
+
 def test_rate_at_concurrency_time_balance() -> None:
     # B = 100 sequences, 99 decode steps of 50 ms, 20 ms prefill: 100 / (4.95 + 2.0) req/s
     assert float(queueing.rate_at_concurrency(100, 99, 0.05, 0.02)) == pytest.approx(100 / 6.95)

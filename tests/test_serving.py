@@ -41,6 +41,7 @@ IDEAL = ServingEfficiency(
     runtime_reserve_gb=3.0,
     max_sequences=2048.0,
     pcie_gbytes_per_s=31.5,
+    dispatch_window_s=0.0,
 )
 
 # Llama 3.1 8B by hand (Meta config: d 4096, 32 layers, 32 q / 8 kv heads of 128, ffn 14336,
@@ -209,3 +210,49 @@ def test_family_defaults_exist_for_unseen_hardware() -> None:
     v5e = CATALOG.accelerator("google-tpu-v6e")
     est = estimate_serving(LLAMA8, v5e, count=8, tp=4, input_len=1024, output_len=256)
     assert est.feasible and np.isfinite(est.output_tokens_per_s)
+
+
+def _halfin_whitt_wait_probability(c: float, a: float) -> float:
+    """Erlang C in the Halfin-Whitt form, written out with math.erf (independent)."""
+    beta = (c - a) / math.sqrt(a)
+    cdf = 0.5 * (1.0 + math.erf(beta / math.sqrt(2.0)))
+    pdf = math.exp(-0.5 * beta * beta) / math.sqrt(2.0 * math.pi)
+    return 1.0 / (1.0 + beta * cdf / pdf)
+
+
+def test_p99_targets_keep_the_p99_request_out_of_the_slot_queue() -> None:
+    # 8B with long sequences on one H100: KV memory, not latency, limits the batch; loose
+    # targets leave the slot limit as the only bound.
+    e = estimate_serving(
+        LLAMA8, H100, count=1, tp=1, weight_precision="fp8", input_len=2048, output_len=2048,
+        ttft_p99_ms=5000, tpot_p99_ms=500,
+    )  # fmt: skip
+    c, b = e.max_batch_per_replica, e.batch_per_replica
+    assert b < c
+    assert _halfin_whitt_wait_probability(c, b) <= 0.01 * (1 + 1e-3)
+    assert _halfin_whitt_wait_probability(c, b * 1.01) > 0.01  # the knee, not far below it
+    assert e.ttft_p99_ms < 0.5 * 5000  # no slot wait in the p99
+
+
+def test_dispatch_window_adds_its_wait_and_batches_prompts_across_replicas() -> None:
+    mi300x = CATALOG.accelerator("amd-mi300x")
+    window = efficiency_for("amd").replace(dispatch_window_s=0.3)
+    direct = window.replace(dispatch_window_s=0.0)
+    kwargs = dict(tp=1, weight_precision="fp8", input_len=256, output_len=256)
+    one = estimate_serving(LLAMA8, mi300x, count=1, rate=5.0, efficiency=direct, **kwargs)  # type: ignore[arg-type]
+    eight = estimate_serving(LLAMA8, mi300x, count=8, rate=40.0, efficiency=direct, **kwargs)  # type: ignore[arg-type]
+    assert eight.ttft_mean_ms == pytest.approx(one.ttft_mean_ms)  # no window: replicas apart
+    gathered = [
+        estimate_serving(LLAMA8, mi300x, count=n, rate=5.0 * n, efficiency=window, **kwargs)  # type: ignore[arg-type]
+        for n in (1, 8)
+    ]
+    # mean wait in the window is W / 2; 8 replicas take turns, so each batch is 8x larger
+    assert gathered[0].ttft_mean_ms >= 150.0 + one.prefill["busy_ms"]
+    batch_prefill = 40.0 * 0.3 * gathered[1].prefill["busy_ms"]
+    assert gathered[1].ttft_mean_ms >= 150.0 + batch_prefill
+    assert gathered[1].ttft_mean_ms > gathered[0].ttft_mean_ms
+    offline = [
+        estimate_serving(LLAMA8, mi300x, count=1, efficiency=eff, **kwargs)  # type: ignore[arg-type]
+        for eff in (window, direct)
+    ]
+    assert offline[0].output_tokens_per_s == pytest.approx(offline[1].output_tokens_per_s)

@@ -132,6 +132,9 @@ def first_token_s(
     step_s: ArrayLike,
     own_prefill_s: ArrayLike,
     quantile: float | None = None,
+    window_s: ArrayLike = 0.0,
+    window_prompts: ArrayLike = 0.0,
+    window_prompt_busy_s: ArrayLike = 0.0,
 ) -> FloatArray:
     """Time from admission to the first token: mean, or a quantile.
 
@@ -142,6 +145,14 @@ def first_token_s(
     carry, ``Var(T) = lambda T E[S^2]``. First token = residual of the iteration in progress
     (length-biased mean E[T^2] / 2E[T]) + the next iteration (T + own prefill).
     Quantile: uniform residual ``p T`` + ``T + own + z_p sd(T)`` (normal approximation).
+
+    Front-end dispatch window ``W > 0`` (requests gathered for W seconds, then sent together to
+    one replica, which therefore receives prompts only in batches): wait in the window, uniform
+    on [0, W] (mean W / 2, variance W^2 / 12), + residual of the decode step in progress
+    (``step_s / 2``) + the iteration that prefills the batch: ``step_s`` + own prefill + the
+    ``window_prompts`` other prompts (Poisson) of busy time ``window_prompt_busy_s`` each
+    (compound Poisson: mean k S, variance k E[S^2]). Quantile: ``p step_s`` + means + z_p
+    sd (window wait and batch prefill, normal approximation).
     """
     lam = _f(rate)
     s = _f(prefill_busy_s)
@@ -149,12 +160,26 @@ def first_token_s(
     iteration = _f(step_s) / (1.0 - rho)
     variance = lam * iteration * s * s * (1.0 + np.maximum(_f(prefill_scv), 0.0))
     own = _f(own_prefill_s)
+    w = _f(window_s)
+    k = _f(window_prompts)
+    s_batch = _f(window_prompt_busy_s)
+    step = _f(step_s)
+    gathered = w > 0.0
+    residual = np.where(
+        gathered, step / 2.0, (iteration * iteration + variance) / (2.0 * iteration)
+    )
+    next_iteration = np.where(gathered, step + k * s_batch, iteration)
     if quantile is None:
-        residual = (iteration * iteration + variance) / (2.0 * iteration)
-        mean: FloatArray = residual + iteration + own
+        mean: FloatArray = residual + next_iteration + own + w / 2.0
         return mean
+    spread = np.where(
+        gathered,
+        w * w / 12.0 + k * s_batch * s_batch * (1.0 + np.maximum(_f(prefill_scv), 0.0)),
+        variance,
+    )
     z = float(normal_quantile(quantile))
-    out: FloatArray = quantile * iteration + iteration + own + z * np.sqrt(variance)
+    residual_q = quantile * np.where(gathered, step, iteration)
+    out: FloatArray = residual_q + next_iteration + own + w / 2.0 + z * np.sqrt(spread)
     return out
 
 

@@ -39,6 +39,10 @@ not per case or per model:
     engine cap on concurrent sequences of one replica.
 ``pcie_gbytes_per_s``
     per-direction host link used by tensor parallelism that leaves the scale-up domain.
+``dispatch_window_s``
+    front-end batching: requests arriving within this window are sent together to one
+    replica (replicas take the batches in turn); 0 when every request goes to the engine on
+    arrival.
 
 Values live in ``perf/data/serving_efficiency.yaml`` (``defaults`` plus per-family overrides,
 each with ``source``/``as_of``); the fitted ones come from ``scripts/fit_serving.py`` on the
@@ -90,6 +94,7 @@ class ServingEfficiency:
     runtime_reserve_gb: float
     max_sequences: float
     pcie_gbytes_per_s: float
+    dispatch_window_s: float
 
     def __post_init__(self) -> None:
         for name in (
@@ -113,6 +118,7 @@ class ServingEfficiency:
             "collective_latency_s",
             "runtime_reserve_gb",
             "gemm_half_rows",
+            "dispatch_window_s",
         ):
             if getattr(self, name) < 0:
                 raise InputError(f"efficiency {name}: {getattr(self, name)!r} must be >= 0")

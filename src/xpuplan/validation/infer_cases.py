@@ -10,7 +10,8 @@ How a case is read (documented in ``docs/serving-estimator.md``):
   quantize, so the weights run in the lowest floating-point format the chip has a peak for
   (FP4, else FP8; the ``precision`` field of these cases names the checkpoint type). The layout
   is not published: every ``tp`` in 1, 2, 4, 8 that fits a node is evaluated (one vectorized
-  call) and the best is kept, as a submitter tunes it. ``tokens_per_s`` is output tokens/s.
+  call) and the best is kept, as a submitter tunes it; its ``count / (tp pp)`` replicas share
+  the front end's dispatch window (``dispatch_window_s``). ``tokens_per_s`` is output tokens/s.
 * **Fixed-length max-throughput tables** (TensorRT-LLM ``trtllm-bench``: "ISL a/OSL b", all
   requests queued at once): the offline maximum at the stated ``tp x pp`` and precision;
   ``output_tokens_per_s_total`` is the whole TP group, ``..._per_gpu`` divides by its GPUs.
@@ -259,6 +260,7 @@ def predict_prepared(
         batch=s.batch,
         ttft_p99_ms=s.ttft_p99_ms if constrained else None,
         tpot_p99_ms=s.tpot_p99_ms if constrained else None,
+        replicas=np.maximum(np.floor(case.hardware.count / (cands.tp * cands.pp)), 1.0),
     )
     count = case.hardware.count
     chips = cands.tp * cands.pp
