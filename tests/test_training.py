@@ -220,10 +220,10 @@ def test_step_time_falls_with_efficiency_and_peak(eff: float, peak: float) -> No
     ("layout", "message"),
     [
         (Layout(dp=1, tp=3), "tp=3 must divide the 32 attention heads"),
-        (Layout(dp=1, pp=5), "pp=5 must divide the 32 layers"),
+        (Layout(dp=1, pp=40), "pp=40 is more pipeline stages than the 32 layers"),
         (Layout(dp=2, tp=4), "chips"),
         (Layout(dp=8, ep=2), "mixture-of-experts"),
-        (Layout(dp=1, pp=2, virtual_pp=3), "virtual_pp=3"),
+        (Layout(dp=1, pp=2, virtual_pp=17), "virtual_pp=17 is more chunks than the 16 layers"),
     ],
 )
 def test_layout_errors_are_one_line(layout: Layout, message: str) -> None:

@@ -40,6 +40,10 @@ def train(
     recompute: Annotated[
         str | None, typer.Option("--recompute", help="none, selective or full.")
     ] = None,
+    vpp: Annotated[
+        int | None,
+        typer.Option("--vpp", help="Interleaved pipeline chunks per stage (virtual pipeline)."),
+    ] = None,
     micro_batch: Annotated[
         int | None, typer.Option("--micro-batch", help="Sequences per micro-batch and replica.")
     ] = None,
@@ -83,6 +87,7 @@ def train(
         zero=3 if fsdp else zero,
         recompute=recompute,
         micro_batch=micro_batch,
+        virtual_pp=vpp,
     )
     if json_output:
         print_json(estimate.to_dict())

@@ -135,18 +135,20 @@ def check_layout(
             f"layout: tp={layout.tp} must divide the {model.n_heads} attention heads of "
             f"{model.name or 'the model'}"
         )
-    if model.n_layers % layout.pp:
+    if layout.pp > model.n_layers:
         raise InputError(
-            f"layout: pp={layout.pp} must divide the {model.n_layers} layers of "
+            f"layout: pp={layout.pp} is more pipeline stages than the {model.n_layers} layers of "
             f"{model.name or 'the model'}"
         )
     if layout.virtual_pp > 1:
         if layout.pp == 1:
             raise InputError("layout: virtual_pp > 1 needs pp > 1 (interleaved pipeline)")
-        if (model.n_layers // layout.pp) % layout.virtual_pp:
+        # Stages may be uneven (ceil(layers / pp) on the busiest); chunks must fit in it.
+        per_stage = -(-model.n_layers // layout.pp)
+        if layout.virtual_pp > per_stage:
             raise InputError(
-                f"layout: virtual_pp={layout.virtual_pp} must divide the "
-                f"{model.n_layers // layout.pp} layers per pipeline stage"
+                f"layout: virtual_pp={layout.virtual_pp} is more chunks than the "
+                f"{per_stage} layers of the busiest pipeline stage"
             )
     if layout.ep > 1:
         if model.moe is None:

@@ -43,6 +43,7 @@ __all__ = [
     "activation_bytes_per_token_per_layer",
     "memory_arrays",
     "params_per_device",
+    "stage_layers",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -93,18 +94,26 @@ def params_per_device(
 ) -> FloatArray:
     """Parameters held by the most loaded device before data-parallel sharding.
 
-    Layers split evenly over ``pp`` stages; the embedding sits on the first stage and the LM head
-    on the last, so the larger of the two adds to the busiest stage (both when pp == 1). Routed
-    experts are further split over ``ep``; everything is split over ``tp``.
+    The busiest stage holds ceil(layers / pp) layers (Megatron allows uneven stages, e.g.
+    Llama 3 405B's 126 layers on 16 stages); the embedding sits on the first stage and the LM
+    head on the last, so the larger of the two adds to the busiest stage (both when pp == 1).
+    Routed experts are further split over ``ep``; everything is split over ``tp``.
     """
     tp_, pp_, ep_ = _f(tp), _f(pp), _f(ep)
     n = shape.n_layers
+    share = stage_layers(n, pp_) / n  # fraction of the layers on the busiest stage
     expert = shape.expert_weights_per_layer * n
     other_layers = shape.params_layers - expert
     # Final norm (and anything else outside the layers) sits with the head on the last stage.
     last = shape.params_total - shape.params_layers - shape.params_embedding
     ends = np.where(pp_ > 1, max(shape.params_embedding, last), shape.params_embedding + last)
-    return (other_layers / pp_ + expert / (pp_ * ep_) + ends) / tp_
+    return (other_layers * share + expert * share / ep_ + ends) / tp_
+
+
+def stage_layers(n_layers: int, pp: npt.ArrayLike) -> FloatArray:
+    """Layers on the busiest pipeline stage: ceil(n_layers / pp) (equal to n_layers / pp when
+    pp divides the layers)."""
+    return np.ceil(n_layers / _f(pp) - 1e-9)
 
 
 def activation_bytes_per_token_per_layer(
@@ -164,7 +173,7 @@ def memory_arrays(
     layer_input = ACTIVATION_BYTES * shape.d_model * tokens / np.where(sp, tp_, 1.0)
     rc = np.asarray(recompute)
     stored_per_layer = np.where(rc >= 2, layer_input, full_layer)
-    layers_per_stage = shape.n_layers / pp_
+    layers_per_stage = stage_layers(shape.n_layers, pp_)
     v = np.maximum(_f(virtual_pp), 1.0)
     in_flight = np.where(
         pp_ > 1,

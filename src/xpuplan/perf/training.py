@@ -69,7 +69,12 @@ from xpuplan.perf.layout import (
     check_layout,
     layout_grid,
 )
-from xpuplan.perf.memory import HBM_USABLE_FRACTION, memory_arrays, params_per_device
+from xpuplan.perf.memory import (
+    HBM_USABLE_FRACTION,
+    memory_arrays,
+    params_per_device,
+    stage_layers,
+)
 from xpuplan.units import GIGA, TERA
 
 __all__ = [
@@ -316,7 +321,7 @@ def estimate_training_arrays(
     n_micro_exact = gbs / (dp * mb)
     n_micro = np.maximum(np.floor(n_micro_exact), 1.0)
     tokens = mb * s / cp  # tokens of one micro-batch on one device
-    layers = shape.n_layers / pp  # layers on the busiest (last) stage
+    layers = stage_layers(shape.n_layers, pp)  # layers on the busiest stage
 
     # ---- matmuls (forward FLOPs per layer and micro-batch on one device)
     ridge = peak / (_f(hw.hbm_tbps) * TERA)  # FLOP per byte where compute and HBM balance
@@ -493,7 +498,7 @@ def estimate_training_arrays(
     checks = [
         (6, ~np.isfinite(step)),
         (5, ~np.asarray(ep_ok, dtype=bool)),
-        (4, np.mod(shape.n_layers, pp) != 0),
+        (4, pp > shape.n_layers),
         (3, np.mod(shape.n_heads, tp) != 0),
         (2, (n_micro_exact < 1) | (np.abs(n_micro_exact - np.round(n_micro_exact)) > 1e-9)),
         (1, ~mem.fits),
@@ -792,6 +797,7 @@ def estimate_training_setup(
     zero: int | None = None,
     recompute: str | None = None,
     micro_batch: int | None = None,
+    virtual_pp: int | None = None,
 ) -> TrainingEstimate:
     """One training setup as a user states it (``xpuplan estimate train``).
 
@@ -818,6 +824,7 @@ def estimate_training_setup(
             "zero": zero,
             "recompute": recompute,
             "micro_batch": micro_batch,
+            "virtual_pp": virtual_pp,
         }
         return best_layout(
             model,
@@ -840,6 +847,7 @@ def estimate_training_setup(
         zero=1 if zero is None else zero,
         recompute=recompute or "selective",  # type: ignore[arg-type]
         micro_batch=micro_batch or 1,
+        virtual_pp=virtual_pp or 1,
     )
     check_layout(layout, model, chips=chips, global_batch_seqs=batch)
     return estimate_training(
