@@ -281,6 +281,8 @@ def test_public_api_is_pinned() -> None:
     from xpuplan.perf import comm, layout, memory, training
 
     assert set(training.__all__) == {
+        "DEFAULT_BATCH_TOKENS",
+        "DEFAULT_SEQ_LEN",
         "INFEASIBLE_REASONS",
         "STEP_PARTS",
         "HardwareArrays",

@@ -26,6 +26,7 @@ from xpuplan.energy import PowerModel
 from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import PRECISIONS as TRAINING_PRECISIONS
+from xpuplan.perf.training import DEFAULT_BATCH_TOKENS, DEFAULT_SEQ_LEN
 from xpuplan.search.filters import OfferingFilter, SelectedOffering, select_offerings
 from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutGrid
 from xpuplan.search.results import (
@@ -64,12 +65,11 @@ __all__ = [
 # every model size from 7B to 70B (Touvron et al. 2023, section 2.2), and 16M tokens (2^24) for
 # models of 100B parameters or more, the batch Llama 3 405B trained most of its tokens with
 # (Dubey et al. 2024, section 3.4.1). Rounded to whole sequences of the chosen length.
-DEFAULT_GLOBAL_BATCH_TOKENS = 2**22
+DEFAULT_GLOBAL_BATCH_TOKENS = DEFAULT_BATCH_TOKENS  # 2**22
 LARGE_MODEL_GLOBAL_BATCH_TOKENS = 2**24
 LARGE_MODEL_PARAMS = 100e9
-# Default sequence length: 4,096 (Llama 2 pre-training context), or the model's own maximum
-# when that is shorter.
-DEFAULT_SEQ_LEN = 4096
+# Default sequence length: DEFAULT_SEQ_LEN (4,096, Llama 2 pre-training context), or the model's
+# own maximum when that is shorter.
 # Default deadline: 90 days. Without one the cheapest plan is always the smallest cluster that
 # fits in memory, however many years it takes; 90 days is above the longest published frontier
 # pre-training runs (Llama 3 405B: 54 days, Dubey et al. 2024 section 3.3.4). A modelling

@@ -18,12 +18,10 @@ from xpuplan.cli.common import (
 from xpuplan.errors import InputError
 from xpuplan.models.presets import resolve_model
 from xpuplan.perf.layout import RECOMPUTE_CODES
-from xpuplan.perf.training import estimate_training_setup
+from xpuplan.perf.training import DEFAULT_SEQ_LEN, estimate_training_setup
 from xpuplan.report import terminal
 
-__all__ = ["DEFAULT_SEQ_LEN", "train"]
-
-DEFAULT_SEQ_LEN = 4096
+__all__ = ["train"]
 
 
 def train(

@@ -309,6 +309,8 @@ _MICRO_CHOICES = (1, 2, 4, 8, 16, 32)
 # Context parallelism is only worth its ring exchange for long sequences (Megatron-Core uses it
 # from 8k-16k tokens up); below this it is not searched.
 CP_MIN_SEQ_LEN = 8192
+# Deepest pipeline searched: Llama 3 405B trained with 16 stages (Dubey et al. 2024, section
+# 3.3.2); 64 leaves room for far larger models.
 MAX_PP = 64
 
 

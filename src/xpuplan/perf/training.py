@@ -78,6 +78,8 @@ from xpuplan.perf.memory import (
 from xpuplan.units import GIGA, TERA
 
 __all__ = [
+    "DEFAULT_BATCH_TOKENS",
+    "DEFAULT_SEQ_LEN",
     "INFEASIBLE_REASONS",
     "STEP_PARTS",
     "HardwareArrays",
@@ -773,6 +775,8 @@ def best_layout(
 
 # 4M tokens per step, the Llama 2 pre-training batch (Touvron et al. 2023, section 2.2).
 DEFAULT_BATCH_TOKENS = 4 * 1024 * 1024
+# 4,096 tokens, the Llama 2 pre-training context (same source).
+DEFAULT_SEQ_LEN = 4096
 
 
 def default_global_batch_seqs(seq_len: int, chips: int) -> int:

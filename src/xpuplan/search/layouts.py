@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xpuplan.models.spec import ModelSpec
-from xpuplan.perf.layout import CP_MIN_SEQ_LEN, RECOMPUTE_CODES
+from xpuplan.perf.layout import CP_MIN_SEQ_LEN, MAX_PP, RECOMPUTE_CODES
 
 __all__ = [
     "BATCH_TOLERANCE",
@@ -47,10 +47,6 @@ IntArray = NDArray[np.int64]
 # the requested one. Practitioners round batch sizes to the parallel layout all the time; 10%
 # keeps the optimisation recipe essentially unchanged (a modelling choice, not a measurement).
 BATCH_TOLERANCE = 0.10
-
-# Deepest pipeline the search tries: Llama 3 405B trained with 16 stages (Dubey et al. 2024,
-# section 3.3.2); 64 leaves room for far larger models.
-MAX_PP = 64
 
 
 @dataclass(frozen=True)
