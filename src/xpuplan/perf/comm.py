@@ -238,25 +238,8 @@ def hierarchical_reduce_scatter_time_s(
     return np.where(_f(n) > 1.0, np.maximum(inside, outside) + latency, 0.0)
 
 
-def hierarchical_allgather_time_s(
-    nbytes: ArrayLike,
-    n: ArrayLike,
-    inner_n: ArrayLike,
-    inner_bw_gbytes_per_s: ArrayLike,
-    inner_latency_s: ArrayLike,
-    outer_bw_gbytes_per_s: ArrayLike,
-    outer_latency_s: ArrayLike,
-) -> FloatArray:
-    """All-gather over inner_n x outer_n chips (mirror of the reduce-scatter): same cost."""
-    return hierarchical_reduce_scatter_time_s(
-        nbytes,
-        n,
-        inner_n,
-        inner_bw_gbytes_per_s,
-        inner_latency_s,
-        outer_bw_gbytes_per_s,
-        outer_latency_s,
-    )
+# All-gather over inner_n x outer_n chips mirrors the reduce-scatter (same hops, same bytes).
+hierarchical_allgather_time_s = hierarchical_reduce_scatter_time_s
 
 
 def hierarchical_alltoall_time_s(
