@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from xpuplan._stdio import quiet_stdout_fd
 from xpuplan.errors import InfeasibleError, InputError
 
 __all__ = [
@@ -149,8 +150,9 @@ def solve_fleet(problem: FleetProblem, time_limit_s: float = DEFAULT_TIME_LIMIT_
     lp.a_matrix_.value_ = matrix[nz_rows, nz_cols]
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
 
-    solver = highspy.Highs()  # type: ignore[no-untyped-call]
-    solver.setOptionValue("output_flag", False)
+    with quiet_stdout_fd():  # HiGHS prints its banner on fd 1 when the solver is created
+        solver = highspy.Highs()  # type: ignore[no-untyped-call]
+        solver.setOptionValue("output_flag", False)
     # One thread: HiGHS's shared task scheduler has crashed when many solver instances are
     # created and freed in one process (ERGO-Code/HiGHS #810, #2885, PR #3141); our programs
     # are small, so the parallel MIP machinery buys nothing.

@@ -33,18 +33,45 @@ def as_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _sig(number: float, digits: int = 3) -> str:
+    """``number`` to ``digits`` significant digits in plain notation with thousands separators
+    (``_sig(1234567)`` is ``1,230,000``, ``_sig(0.01234)`` is ``0.0123``); below 1e-4 it uses
+    an exponent, where plain notation would be a row of zeros."""
+    if number == 0:
+        return "0"
+    rounded = float(f"{number:.{digits}g}")
+    if abs(rounded) < 1e-4:
+        return f"{number:.{digits - 1}e}"
+    exponent = math.floor(math.log10(abs(rounded)))
+    text = f"{rounded:,.{max(digits - 1 - exponent, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _scaled(number: float, scales: tuple[tuple[float, str], ...], digits: int) -> str:
+    """``number`` divided by the largest of ``scales`` it reaches once rounded to ``digits``
+    significant digits (so 999,999 reads ``1M``, not ``1e+03k``), with that scale's suffix."""
+    rounded = abs(float(f"{number:.{digits}g}"))
+    for scale, suffix in scales:
+        if rounded >= scale:
+            return _sig(number / scale, digits) + suffix
+    return _sig(number, digits)
+
+
+_SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
 def fmt_number(value: Any, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits and k/M/B/T suffixes above ten thousand."""
+    """A number with ``digits`` significant digits; k/M/B/T suffixes from ten thousand up
+    (``12,260`` is ``12.3k``), plain digits with separators below (``9,999``)."""
     number = as_float(value)
     if number is None:
         return DASH
-    magnitude = abs(number)
-    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if magnitude >= threshold:
-            return f"{number / threshold:.{digits}g}{suffix}"
-    if magnitude >= 10 ** (digits - 1):
+    digits = max(int(digits), 1)
+    if abs(number) >= 1e4:
+        return _scaled(number, _SUFFIXES, digits)
+    if abs(number) >= 10 ** (digits - 1):
         return f"{number:,.0f}"
-    return f"{number:.{digits}g}"
+    return _sig(number, digits)
 
 
 def fmt_fixed(
@@ -59,15 +86,14 @@ def fmt_fixed(
 
 
 def fmt_si(value: Any, unit: str, *, missing: str = DASH) -> str:
-    """A quantity given in base units with a k/M/G prefix and 3 significant digits:
+    """A quantity given in base units with a k/M/G/T prefix and 3 significant digits:
     ``fmt_si(1.63e8, "Wh")`` is ``163 MWh``."""
     number = as_float(value)
     if number is None:
         return missing
-    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(number) >= factor:
-            return f"{number / factor:.3g} {prefix}{unit}"
-    return f"{number:.3g} {unit}"
+    prefixes = ((1e12, " T"), (1e9, " G"), (1e6, " M"), (1e3, " k"))
+    text = _scaled(number, prefixes, 3)
+    return text + unit if text.endswith(tuple(p for _, p in prefixes)) else f"{text} {unit}"
 
 
 def fmt_count(value: Any) -> str:
@@ -81,13 +107,14 @@ def fmt_usd(value: Any) -> str:
     number = as_float(value)
     if number is None:
         return DASH
-    if abs(number) < 1:
-        return f"${number:.3g}"
-    if abs(number) < 100:
-        return f"${number:,.2f}"
-    if abs(number) < 1e4:
-        return f"${number:,.0f}"
-    return "$" + fmt_number(number)
+    sign, number = ("-" if number < 0 else ""), abs(number)
+    if number < 1:
+        return f"{sign}${_sig(number)}"
+    if number < 100:
+        return f"{sign}${number:,.2f}"
+    if number < 1e4:
+        return f"{sign}${number:,.0f}"
+    return f"{sign}${fmt_number(number)}"
 
 
 def fmt_duration_s(value: Any) -> str:
@@ -95,12 +122,13 @@ def fmt_duration_s(value: Any) -> str:
     seconds = as_float(value)
     if seconds is None:
         return DASH
+    rounded = abs(float(f"{seconds:.3g}"))
     for size, unit in ((SECONDS_PER_DAY, "d"), (SECONDS_PER_HOUR, "h"), (60.0, "min")):
-        if abs(seconds) >= size:
-            return f"{seconds / size:.3g} {unit}"
-    if abs(seconds) >= 1 or seconds == 0:
-        return f"{seconds:.3g} s"
-    return f"{seconds * 1e3:.3g} ms"
+        if rounded >= size:
+            return f"{_sig(seconds / size)} {unit}"
+    if rounded >= 1 or seconds == 0:
+        return f"{_sig(seconds)} s"
+    return f"{_sig(seconds * 1e3)} ms"
 
 
 def fmt_pct(value: Any, digits: int = 1) -> str:
@@ -124,7 +152,7 @@ def fmt_value(key: str, value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or DASH
     if as_float(value) is None:
-        return DASH if value is None else str(value)
+        return DASH if value is None or isinstance(value, float) else str(value)
     if key.endswith("_s"):
         return fmt_duration_s(value)
     if key.endswith("_ms"):
