@@ -2,7 +2,8 @@
 
 Each command parses its flags, calls one public function, renders the result and lets
 :class:`~xpuplan.errors.XpuplanError` propagate to :func:`run`, which prints it as one line
-and returns exit code 2.
+and returns exit code 2 for bad input (or an interrupt) and 3 when valid constraints leave no
+plan (:class:`~xpuplan.errors.InfeasibleError`).
 """
 
 from __future__ import annotations
@@ -20,22 +21,51 @@ from xpuplan.cli import export as _export
 from xpuplan.cli import model as _model
 from xpuplan.cli import plan as _plan
 from xpuplan.cli import validate as _validate
+from xpuplan._version import __version__
 from xpuplan.cli.common import err_console
-from xpuplan.errors import XpuplanError
+from xpuplan.errors import InfeasibleError, XpuplanError
 
-__all__ = ["app", "main", "run"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "app", "main", "run"]
+
+EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
     name="xpuplan",
     help="Vendor-neutral planner for AI compute: chip, cloud, region and layout, "
     "at what cost, time, energy and CO2.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings=_CONTEXT,
     pretty_exceptions_enable=False,
 )
 estimate_app = typer.Typer(
-    help="Estimate one concrete training or serving setup.", no_args_is_help=True
+    help="Estimate one concrete training or serving setup.",
+    no_args_is_help=True,
+    context_settings=_CONTEXT,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"xpuplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Vendor-neutral planner for AI compute: chip, cloud, region and layout, at what cost,
+    time, energy and CO2."""
+
 estimate_app.command("train")(_estimate_train.train)
 estimate_app.command("serve")(_estimate_serve.serve)
 
@@ -48,18 +78,32 @@ app.command("compare")(_compare.compare)
 app.command("export")(_export.export)
 
 
+def _fail(message: str, code: int) -> int:
+    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return code
+
+
 def run(argv: Sequence[str]) -> int:
-    """Run the CLI on ``argv`` and return the exit code (0 ok, 2 bad input)."""
+    """Run the CLI on ``argv`` and return the exit code (0 ok, 2 bad input or interrupted,
+    3 no plan meets the constraints)."""
     try:
         app(args=list(argv), prog_name="xpuplan")
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except InfeasibleError as error:
+        return _fail(str(error), EXIT_INFEASIBLE)
     except XpuplanError as error:
-        err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
-        return 2
+        return _fail(str(error), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_BAD_INPUT)
     return 0
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    """The console script: run the CLI on the process's arguments and exit with its code."""
+    try:
+        code = run(sys.argv[1:])
+    except KeyboardInterrupt:  # an interrupt while the error line itself was printed
+        code = EXIT_BAD_INPUT
+    sys.exit(code)
