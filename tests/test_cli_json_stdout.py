@@ -1,0 +1,96 @@
+"""Every ``--json`` command, run as a real process: its raw stdout (file descriptor 1, where
+compiled libraries print too) parses as JSON and holds nothing else; stderr stays quiet."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+COMMANDS: dict[str, list[str]] = {
+    "catalog accelerators": ["catalog", "accelerators", "--vendor", "amd"],
+    "catalog offerings": ["catalog", "offerings", "--accelerator", "aws-trainium2"],
+    "catalog regions": ["catalog", "regions"],
+    "model list": ["model", "list"],
+    "model show": ["model", "show", "llama-3.1-8b"],
+    "estimate train": [
+        *("estimate", "train", "--model", "llama-3.2-1b", "--accelerator"),
+        *("nvidia-h100-sxm", "--count", "8"),
+    ],
+    "estimate serve": [
+        *("estimate", "serve", "--model", "llama-3.1-8b", "--accelerator", "nvidia-h100-sxm"),
+        *("--count", "1", "--tp", "1", "--input", "512", "--output", "128", "--rate", "2"),
+    ],
+    "plan train": ["plan", "train", "--model", "llama-3.2-1b", "--tokens", "10B", "--top", "3"],
+    # The fleet's integer program runs HiGHS, whose banner once landed on fd 1.
+    "plan serve": [
+        *("plan", "serve", "--model", "llama-3.1-8b", "--rate", "5", "--input", "512"),
+        *("--output", "128", "--ttft-p99-ms", "2000", "--tpot-p99-ms", "100"),
+    ],
+    "compare": [
+        *("compare", "--model", "llama-3.2-1b", "--tokens", "10B"),
+        *("--option", "aws:p5.48xlarge x8", "--option", "gcp:a3-highgpu-8g x8"),
+    ],
+    "validate": ["validate", "--kind", "infer"],
+}
+
+
+def run_cli(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m xpuplan ARGS`` in a fresh process, with this checkout's package."""
+    env = {**os.environ, "PYTHONPATH": _SRC, "COLUMNS": "80"}
+    env.pop("XPUPLAN_CATALOG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "xpuplan", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_json_stdout_is_only_json(name: str) -> None:
+    done = run_cli([*COMMANDS[name], "--json"])
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)  # the whole of fd 1, nothing before or after
+    assert data
+    assert _all_finite(data)
+    assert "Traceback" not in done.stderr
+
+
+def test_version_help_and_module_entry() -> None:
+    from xpuplan import __version__
+
+    done = run_cli(["--version"])
+    assert (done.returncode, done.stdout.strip()) == (0, f"xpuplan {__version__}")
+    helped = run_cli(["plan", "train", "-h"])
+    assert helped.returncode == 0 and "--tokens" in helped.stdout
+
+
+def test_exit_codes_bad_input_and_infeasible() -> None:
+    bad = run_cli(["plan", "train", "--model", "llama-3.2-1b", "--tokens", "lots"])
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --tokens")
+    assert len(bad.stderr.strip().splitlines()) == 1
+    none = run_cli(["plan", "train", "--model", "llama-3.1-8b", "--tokens", "15T", "--deadline", "1h"])
+    assert none.returncode == 3 and none.stdout == ""
+    assert len(none.stderr.strip().splitlines()) == 1
