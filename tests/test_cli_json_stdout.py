@@ -91,6 +91,8 @@ def test_exit_codes_bad_input_and_infeasible() -> None:
     bad = run_cli(["plan", "train", "--model", "llama-3.2-1b", "--tokens", "lots"])
     assert bad.returncode == 2 and bad.stderr.startswith("error: --tokens")
     assert len(bad.stderr.strip().splitlines()) == 1
-    none = run_cli(["plan", "train", "--model", "llama-3.1-8b", "--tokens", "15T", "--deadline", "1h"])
+    none = run_cli(
+        ["plan", "train", "--model", "llama-3.1-8b", "--tokens", "15T", "--deadline", "1h"]
+    )
     assert none.returncode == 3 and none.stdout == ""
     assert len(none.stderr.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ import pytest
 from xpuplan.catalog.load import load_catalog
 from xpuplan.errors import InputError
 from xpuplan.export import resources_to_option, skypilot_time_estimator
+from xpuplan.export.estimator import SKYPILOT_DEFAULT_TIME_S
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +96,15 @@ def test_with_skypilot_task(catalog: Any, tmp_path: Path, monkeypatch: pytest.Mo
     # TPU v5p: 459 dense BF16 TFLOP/s per chip (Google Cloud TPU v5p docs), 64 chips.
     bound_tpu = 6 * _PARAMS * _TOKENS / (64 * 459e12)
     assert bound_tpu < times["gcp"] < 10 * bound_tpu
+
+
+def test_unknown_accelerator_gets_skypilots_default_and_a_log_line(
+    catalog: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # SkyPilot's optimizer calls the estimator on every candidate; one xpuplan does not know
+    # (K80) must not abort the optimization: it gets SkyPilot's own one-hour default.
+    estimate = skypilot_time_estimator("llama-3.1-8b", "1T", catalog, num_nodes=1)
+    with caplog.at_level("WARNING", logger="xpuplan.export"):
+        assert estimate(_resources({"K80": 8}, "azure")) == SKYPILOT_DEFAULT_TIME_S == 3600.0
+    assert "'K80' is not in xpuplan's catalog" in caplog.text
+    assert "SkyPilot's default" in caplog.text

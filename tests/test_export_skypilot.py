@@ -54,11 +54,9 @@ def _plan(provider: str, region: str, instance: str, accelerator: str, chips: in
         # GCP a3-megagpu-8g is SkyPilot's H100-MEGA.
         (_plan("gcp", "us-central1", "a3-megagpu-8g", "nvidia-h100-sxm", 16, 2),
          NodeSpec("gcp/us-central1", "H100-MEGA:8", 2, False)),
-        # Azure names its H100 NVL VMs "H100"; AMD MI300X keeps its name.
+        # Azure names its H100 NVL VMs "H100".
         (_plan("azure", "eastus", "Standard_NC80adis_H100_v5", "nvidia-h100-nvl", 4, 2),
          NodeSpec("azure/eastus", "H100:2", 2, False)),
-        (_plan("azure", "eastus", "Standard_ND96isr_MI300X_v5", "amd-mi300x", 64, 8),
-         NodeSpec("azure/eastus", "MI300X:8", 8, False)),
         # Trainium2 instances carry 16 chips.
         (_plan("aws", "us-east-2", "trn2.48xlarge", "aws-trainium2", 64, 4),
          NodeSpec("aws/us-east-2", "Trainium2:16", 4, False)),
@@ -69,12 +67,23 @@ def test_node_spec_by_hand(plan: dict[str, Any], expected: NodeSpec) -> None:
 
 
 def test_per_gpu_rows_become_whole_boards(catalog: Any) -> None:
-    # RunPod prices single H100 SXM GPUs of 8-GPU NVLink servers; 512 GPUs -> 64 x H100-SXM:8,
+    # RunPod prices single H100 SXM GPUs of 8-GPU NVLink servers; 8 GPUs -> 1 x H100-SXM:8,
     # and RunPod's region code EU-RO-1 is a SkyPilot zone of region RO.
-    plan = _plan("runpod", "EU-RO-1", "H100 SXM (Community Cloud)", "nvidia-h100-sxm", 512, 512)
-    assert node_spec(plan, catalog) == NodeSpec("runpod/RO/EU-RO-1", "H100-SXM:8", 64, False)
-    # Without the catalog neither the board nor the zone's region is known.
-    assert node_spec(plan) == NodeSpec("runpod", "H100-SXM:1", 512, False)
+    plan = _plan("runpod", "EU-RO-1", "H100 SXM (Community Cloud)", "nvidia-h100-sxm", 8, 8)
+    assert node_spec(plan, catalog) == NodeSpec("runpod/RO/EU-RO-1", "H100-SXM:8", 1, False)
+    # Without the catalog neither the board nor the zone's region is known: 8 one-GPU nodes,
+    # which SkyPilot cannot launch on RunPod (single-node clusters only).
+    assert "single-node" in str(node_spec(plan))
+    # 512 GPUs are 64 nodes: not on RunPod.
+    big = _plan("runpod", "EU-RO-1", "H100 SXM (Community Cloud)", "nvidia-h100-sxm", 512, 512)
+    assert "single-node clusters only on runpod (needs 64)" in str(node_spec(big, catalog))
+
+
+def test_one_chip_machine_types_are_nodes_of_one(catalog: Any) -> None:
+    # trn2.3xlarge carries one Trainium2: 8 of them are 8 nodes of Trainium2:1 (SkyPilot's
+    # catalog row: trn2.3xlarge,Trainium2,1.0), never Trainium2:8.
+    plan = _plan("aws", "ap-southeast-4", "trn2.3xlarge", "aws-trainium2", 8, 8, "spot")
+    assert node_spec(plan, catalog) == NodeSpec("aws/ap-southeast-4", "Trainium2:1", 8, True)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +92,20 @@ def test_per_gpu_rows_become_whole_boards(catalog: Any) -> None:
         (_plan("tensorwave", "us", "MI300X (per GPU)", "amd-mi300x", 8, 8), "not a SkyPilot cloud"),
         (_plan("aws", "us-east-1", "x", "intel-gaudi3", 8, 1), "has no SkyPilot name"),
         (_plan("aws", "us-east-1", "p5.48xlarge", "nvidia-h100-sxm", 13, 2), "do not split"),
+        # SkyPilot's catalog lists MI300X on RunPod only.
+        (
+            _plan("azure", "eastus", "Standard_ND96isr_MI300X_v5", "amd-mi300x", 64, 8),
+            "SkyPilot's catalog has no MI300X on azure",
+        ),
+        (_plan("runpod", "US-TX-3", "H100 SXM", "nvidia-h100-sxm", 16, 2), "single-node"),
+        (
+            _plan("aws", "us-east-1", "p5.48xlarge", "nvidia-h100-sxm", 16, 2, "capacity_block"),
+            "capacity-block pricing",
+        ),
+        (
+            _plan("lambda", "us-east-1", "gpu_8x_h100_sxm5", "nvidia-h100-sxm", 8, 1, "spot"),
+            "no spot instances on lambda",
+        ),
     ],
 )
 def test_node_spec_reasons(plan: dict[str, Any], reason: str) -> None:
@@ -97,15 +120,17 @@ def _task(text: str) -> dict[str, Any]:
 
 def test_training_task_lists_same_node_count_alternatives() -> None:
     # Plans by cost: trn2 (32 nodes), H100 aws (64), TPU v5p (1 node), MI300X azure (64),
-    # H100 gcp (64). Plan 2 keeps the three 64-node plans as any_of, in rank order.
-    task = _task(skypilot_task_yaml(training_result(), plan=2))
+    # H100 gcp (64). Plan 2 keeps the 64-node plans SkyPilot can launch as any_of, in rank
+    # order; MI300X on Azure is not in SkyPilot's catalog, so it is a comment saying why.
+    text = skypilot_task_yaml(training_result(), plan=2)
+    task = _task(text)
     assert task["num_nodes"] == 64
     assert task["resources"]["use_spot"] is False
     assert task["resources"]["any_of"] == [
         {"infra": "aws/us-east-1", "accelerators": "H100:8"},
-        {"infra": "azure/eastus", "accelerators": "MI300X:8"},
         {"infra": "gcp/us-central1", "accelerators": "H100:8"},
     ]
+    assert "SkyPilot's catalog has no MI300X on azure" in text
     assert "run" not in task and "setup" not in task  # placeholders stay commented out
 
 
@@ -157,9 +182,11 @@ def test_serving_replicas_sharing_an_instance(catalog: Any) -> None:
 
 
 def test_comparison_exports_its_options() -> None:
-    task = _task(skypilot_task_yaml(comparison_result()))
+    text = skypilot_task_yaml(comparison_result())
+    task = _task(text)
     assert task["num_nodes"] == 64  # option 1: 64 x p5.48xlarge
-    assert task["resources"]["any_of"][1] == {"infra": "azure/eastus", "accelerators": "MI300X:8"}
+    assert task["resources"]["any_of"] == [{"infra": "aws/us-east-1", "accelerators": "H100:8"}]
+    assert "amd-mi300x x512 on azure" in text  # option 2, left out with its reason
 
 
 @pytest.fixture

@@ -18,10 +18,9 @@ __all__ = ["quiet_stdout_fd"]
 
 def _flush_c_stdio() -> None:
     """Flush the C library's stdout buffer (text a library printed but has not written yet)."""
-    try:
+    # No C runtime symbol table (e.g. Windows): nothing to flush from here.
+    with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError, TypeError):  # no C runtime symbol table (e.g. Windows)
-        pass
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from xpuplan.catalog.catalog import Catalog
-from xpuplan.catalog.schema import Accelerator, Offering, Region
+from xpuplan.catalog.schema import TEXT_RULE, Accelerator, Offering, Region, one_line
 from xpuplan.errors import CatalogError, InputError, did_you_mean
 
 __all__ = [
@@ -119,7 +119,7 @@ def _raw_key(table: str, raw: Mapping[str, Any]) -> str:
         "offerings": ("provider", "region", "instance"),
         "regions": ("provider", "code"),
     }[table]
-    parts = [str(raw.get(n)) for n in names if raw.get(n) is not None]
+    parts = [one_line(str(raw.get(n))) for n in names if raw.get(n) is not None]
     return "/".join(parts)
 
 
@@ -131,6 +131,8 @@ def _allowed_text(error: Mapping[str, Any], model: type[BaseModel], field: str |
     if kind == "extra_forbidden":
         allowed = ", ".join(sorted(model.model_fields))
         return f"unknown field; allowed fields: {allowed}"
+    if kind == "string_pattern_mismatch" and "\\x00" in str(error.get("ctx", {}).get("pattern")):
+        return TEXT_RULE
     if kind.startswith("date") or kind.startswith("datetime"):
         return f"{message} (write dates as YYYY-MM-DD)"
     if message.startswith("Value error, "):

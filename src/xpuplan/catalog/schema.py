@@ -7,20 +7,32 @@ hour of one *instance* (the unit of purchase: a VM, a TPU slice, an UltraServer,
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "PRECISIONS",
     "PRICING_MODELS",
     "SOFTWARE_STACKS",
+    "TEXT_RULE",
     "Accelerator",
     "Offering",
     "PricingModel",
     "Region",
     "SoftwareStack",
+    "Text",
     "Topology",
+    "check_text",
+    "one_line",
 ]
 
 PricingModel = Literal["on_demand", "spot", "commit_1y", "commit_3y", "capacity_block"]
@@ -45,26 +57,49 @@ SOFTWARE_STACKS: tuple[SoftwareStack, ...] = (
 )
 
 
+# C0/C1 control characters, DEL and the Unicode line/paragraph separators: text that can end a
+# line or a comment in a file we write (a SkyPilot task, a terminal table) and so smuggle in
+# new content. Tabs are refused too: no catalog name needs one. Checked by pydantic-core's regex
+# engine (no Python call per field, so large override files stay fast).
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_PRINTABLE = f"^[^{_CONTROL}]*$"
+Text = Annotated[str, StringConstraints(pattern=_PRINTABLE)]
+TEXT_RULE = "text must be printable on one line (no control characters or line breaks)"
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character or line break written as its escape (``\\n``),
+    so that it prints on one line and cannot end a comment or a row."""
+    return re.sub(f"[{_CONTROL}]", lambda m: repr(m.group())[1:-1], text)
+
+
+def check_text(value: Any) -> Any:
+    """``value`` unchanged, unless it is text holding a control character (ValueError)."""
+    if isinstance(value, str) and not re.fullmatch(_PRINTABLE, value):
+        raise ValueError(f"{value!r}: {TEXT_RULE}")
+    return value
+
+
 class _Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    source: str = Field(min_length=3, description="where the numbers of this row come from")
+    source: Text = Field(min_length=3, description="where the numbers of this row come from")
     as_of: dt.date = Field(description="date the source was read or published")
     confidence: Literal["high", "medium", "low"] | None = Field(
         default=None,
         description="how sure the source is: vendor doc read (high) ... uncertain (low)",
     )
-    notes: str | None = None
+    notes: Text | None = None
 
 
 class Accelerator(_Row):
     """One accelerator chip (per-chip figures; a 'chip' is what a vendor sells as one device)."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    id: Text = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
     vendor: Literal["NVIDIA", "AMD", "Google", "AWS", "Intel", "Microsoft", "Meta", "Other"]
-    family: str = Field(description="product family, e.g. 'H100', 'TPU v5p', 'Trainium2'")
-    generation: str = Field(description="architecture generation, e.g. 'Hopper', 'CDNA3'")
-    name: str
+    family: Text = Field(description="product family, e.g. 'H100', 'TPU v5p', 'Trainium2'")
+    generation: Text = Field(description="architecture generation, e.g. 'Hopper', 'CDNA3'")
+    name: Text
     launch_year: int | None = Field(default=None, ge=2010, le=2035)
     # Peak dense (no structured sparsity) throughput per chip.
     fp32_dense_tflops: float | None = Field(default=None, gt=0, le=5_000)
@@ -91,8 +126,8 @@ class Accelerator(_Row):
     software_stack: SoftwareStack = Field(
         description="primary stack: CUDA, ROCm, XLA/TPU, Neuron, SynapseAI, other"
     )
-    hbm_type: str | None = Field(default=None, description="memory technology, e.g. 'HBM3e'")
-    scaleup_interconnect: str | None = Field(
+    hbm_type: Text | None = Field(default=None, description="memory technology, e.g. 'HBM3e'")
+    scaleup_interconnect: Text | None = Field(
         default=None, description="scale-up fabric in words, e.g. 'NVLink 4 + NVSwitch'"
     )
     workloads: tuple[Literal["train", "infer"], ...] = Field(
@@ -130,10 +165,10 @@ class Accelerator(_Row):
 class Offering(_Row):
     """What a provider rents: an instance/slice of ``chips_per_instance`` chips in one region."""
 
-    provider: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
-    region: str
-    instance: str
-    accelerator_id: str
+    provider: Text = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    region: Text
+    instance: Text
+    accelerator_id: Text
     chips_per_instance: int = Field(ge=1, le=100_000)
     usd_per_hour: dict[PricingModel, float] = Field(
         default_factory=dict, description="price of one instance per hour, by pricing model"
@@ -179,10 +214,10 @@ class Offering(_Row):
 class Region(_Row):
     """A cloud region with its location, EU/EEA status, grid carbon intensity and PUE."""
 
-    provider: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
-    code: str
-    city: str | None = None
-    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    provider: Text = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    code: Text
+    city: Text | None = None
+    country: Text = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     eu: bool
     eea: bool
     grid_gco2_per_kwh: float | None = Field(default=None, ge=0, le=1_500)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import typer
 
+from xpuplan._version import __version__
 from xpuplan.cli import catalog as _catalog
 from xpuplan.cli import compare as _compare
 from xpuplan.cli import estimate_serve as _estimate_serve
@@ -21,7 +22,6 @@ from xpuplan.cli import export as _export
 from xpuplan.cli import model as _model
 from xpuplan.cli import plan as _plan
 from xpuplan.cli import validate as _validate
-from xpuplan._version import __version__
 from xpuplan.cli.common import err_console
 from xpuplan.errors import InfeasibleError, XpuplanError
 
@@ -65,6 +65,7 @@ def _root(
 ) -> None:
     """Vendor-neutral planner for AI compute: chip, cloud, region and layout, at what cost,
     time, energy and CO2."""
+
 
 estimate_app.command("train")(_estimate_train.train)
 estimate_app.command("serve")(_estimate_serve.serve)

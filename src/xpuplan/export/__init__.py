@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from xpuplan.catalog.catalog import Catalog
+from xpuplan.catalog.schema import one_line
 from xpuplan.errors import InputError
 from xpuplan.export.estimator import resources_to_option, skypilot_time_estimator
 from xpuplan.export.skypilot import NodeSpec, node_spec, skypilot_names, skypilot_task_yaml
@@ -17,6 +18,7 @@ from xpuplan.report.io import check_writable, read_result, write_text_atomic
 
 __all__ = [
     "NodeSpec",
+    "check_result_schema",
     "export_plan",
     "node_spec",
     "resources_to_option",
@@ -25,6 +27,24 @@ __all__ = [
     "skypilot_time_estimator",
     "write_skypilot_task",
 ]
+
+
+def check_result_schema(result: Mapping[str, Any], field: str = "PLAN.json") -> None:
+    """Raise a one-line InputError unless ``result`` follows the JSON Schema shipped for its
+    ``kind`` (negative chips, costs that are not numbers, missing fields...)."""
+    import jsonschema  # type: ignore[import-untyped]  # only export reads results back
+
+    from xpuplan.schemas import SCHEMA_BY_KIND, load_schema
+
+    name = SCHEMA_BY_KIND[str(result.get("kind"))]
+    validator = jsonschema.Draft202012Validator(load_schema(name))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(result))
+    if error is not None:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise InputError(
+            f"{field}: {where.lstrip('.') or 'the result'}: {one_line(error.message):.200} "
+            f"(does not follow the {name} schema; write it with 'xpuplan ... --json')"
+        )
 
 
 def write_skypilot_task(
@@ -58,6 +78,7 @@ def export_plan(
             "export: nothing to write; give --skypilot TASK.yaml and/or --report FILE.html"
         )
     result = read_result(plan_json)
+    check_result_schema(result)
     outputs: list[tuple[str | os.PathLike[str], str, str]] = []
     if skypilot is not None:
         text = skypilot_task_yaml(result, catalog=catalog, plan=plan, max_candidates=max_candidates)

@@ -14,17 +14,23 @@ runs the training planner on that fixed cluster (:func:`xpuplan.plan.compare_opt
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.schema import Offering
-from xpuplan.errors import InputError
+from xpuplan.errors import InputError, XpuplanError
 from xpuplan.export.skypilot import skypilot_names
 from xpuplan.models.spec import ModelSpec
 
-__all__ = ["resources_to_option", "skypilot_time_estimator"]
+__all__ = ["SKYPILOT_DEFAULT_TIME_S", "resources_to_option", "skypilot_time_estimator"]
+
+_LOG = logging.getLogger("xpuplan.export")
+# SkyPilot's optimizer assumes one hour for a task without a time estimator
+# (sky/optimizer.py: ``estimated_runtime = 1 * 3600``).
+SKYPILOT_DEFAULT_TIME_S = 3600.0
 
 
 def _cloud_name(cloud: Any) -> str | None:
@@ -142,8 +148,10 @@ def skypilot_time_estimator(
     """A function for ``sky.Task.set_time_estimator``: resources -> training time in seconds.
 
     ``num_nodes`` must match the task's ``num_nodes`` (SkyPilot does not pass it). ``catalog``
-    None loads the bundled catalog when the estimator is created. Unknown accelerators raise
-    :class:`~xpuplan.errors.InputError`.
+    None loads the bundled catalog when the estimator is created. Resources xpuplan cannot
+    estimate (an accelerator or instance it does not know, an infeasible layout) get SkyPilot's
+    own default, one hour, and a warning in the ``xpuplan.export`` log saying why, so that
+    SkyPilot's optimizer still ranks everything else.
     """
     from xpuplan.catalog.load import load_catalog
     from xpuplan.plan import TrainingOption, compare_options
@@ -177,8 +185,17 @@ def skypilot_time_estimator(
         return cache[key]
 
     def estimate(resources: Any) -> float:
-        offering, instances = resources_to_option(resources, table, num_nodes, pricing)
-        return seconds(offering, instances)
+        try:
+            offering, instances = resources_to_option(resources, table, num_nodes, pricing)
+            return seconds(offering, instances)
+        except XpuplanError as error:
+            _LOG.warning(
+                "xpuplan cannot estimate %s (%s); using SkyPilot's default of %.0f s",
+                resources,
+                error,
+                SKYPILOT_DEFAULT_TIME_S,
+            )
+            return SKYPILOT_DEFAULT_TIME_S
 
     return estimate
 

@@ -14,6 +14,7 @@ are left as commented placeholders for the user.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ import yaml
 
 from xpuplan import __version__
 from xpuplan.catalog.catalog import Catalog
+from xpuplan.catalog.schema import one_line
 from xpuplan.errors import InputError
 from xpuplan.report.io import result_kind
 
@@ -47,6 +49,10 @@ class SkyPilotNames:
     tpus: Mapping[str, Mapping[str, Any]]
     source: str
     as_of: str
+    single_node_clouds: frozenset[str] = frozenset()
+    no_spot_clouds: frozenset[str] = frozenset()
+    instance_clouds: frozenset[str] = frozenset()
+    catalog_clouds: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
 
     def accelerator_name(
         self, accelerator_id: str, provider: str, instance: str | None = None
@@ -75,6 +81,12 @@ def skypilot_names() -> SkyPilotNames:
         tpus=data["tpus"],
         source=str(data["source"]),
         as_of=str(data["as_of"]),
+        single_node_clouds=frozenset(data.get("single_node_clouds") or ()),
+        no_spot_clouds=frozenset(data.get("no_spot_clouds") or ()),
+        instance_clouds=frozenset(data.get("instance_clouds") or ()),
+        catalog_clouds={
+            str(k): frozenset(v) for k, v in (data.get("catalog_clouds") or {}).items()
+        },
     )
 
 
@@ -95,6 +107,8 @@ def _per_node_chips(plan: Mapping[str, Any], catalog: Catalog | None) -> int:
     per_instance = max(chips // max(instances, 1), 1)
     if per_instance > 1 or catalog is None:
         return per_instance
+    if plan["provider"] in skypilot_names().instance_clouds:
+        return 1  # a 1-chip machine type (trn2.3xlarge): each instance is a node
     domain = 1
     for o in catalog.offerings:
         if (o.provider, o.region, o.instance) == (
@@ -118,12 +132,27 @@ def _infra(provider: str, region: str, catalog: Catalog | None) -> str:
 
 
 def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSpec | str:
-    """The SkyPilot resources of one plan, or the reason it cannot be written as one."""
+    """The SkyPilot resources of one plan, or the reason SkyPilot cannot launch it as planned
+    (a cloud or accelerator it does not know, a cloud whose catalog does not list the
+    accelerator, several nodes on a single-node cloud, spot where there is none, or a pricing
+    model SkyPilot cannot buy)."""
     names = skypilot_names()
     provider, accelerator_id = str(plan.get("provider")), str(plan.get("accelerator_id"))
-    use_spot = plan.get("pricing") == "spot"
+    pricing = plan.get("pricing")
+    use_spot = pricing == "spot"
     if provider not in names.clouds:
         return f"provider {provider!r} is not a SkyPilot cloud"
+    region = str(plan.get("region"))
+    if one_line(region) != region:
+        return f"region {region!r} holds a control character or line break"
+    if pricing == "capacity_block":
+        return (
+            "capacity-block pricing: SkyPilot would launch it on demand at another price "
+            "(reserve the block and name it under aws.specific_reservations in SkyPilot's "
+            "config)"
+        )
+    if use_spot and provider in names.no_spot_clouds:
+        return f"SkyPilot has no spot instances on {provider}"
     try:
         chips = int(plan["chips"])
         infra = _infra(provider, str(plan["region"]), catalog)
@@ -136,8 +165,13 @@ def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSp
         per_node = _per_node_chips(plan, catalog)
     except (KeyError, TypeError, ValueError) as error:
         raise InputError(f"PLAN.json: a plan lacks a usable {error} field") from None
+    listed = names.catalog_clouds.get(name)
+    if listed is not None and provider not in listed:
+        return f"SkyPilot's catalog has no {name} on {provider}"
     if chips % per_node:
         return f"{chips} chips do not split into nodes of {per_node}"
+    if chips // per_node > 1 and provider in names.single_node_clouds:
+        return f"SkyPilot runs single-node clusters only on {provider} (needs {chips // per_node})"
     return NodeSpec(infra, f"{name}:{per_node}", chips // per_node, use_spot)
 
 
@@ -333,4 +367,7 @@ def _render(
         "#   pip install -r requirements.txt",
         *(_SERVE_RUN if serving else _TRAIN_RUN),
     ]
-    return "\n".join(lines) + "\n" + body + "\n".join(placeholders) + "\n"
+    # The task itself is YAML from the emitter; comments carry text from PLAN.json, so each is
+    # kept on its own line (a line break in a region name cannot start a `run:` field).
+    comments = [one_line(line) for line in lines]
+    return "\n".join(comments) + "\n" + body + "\n".join(placeholders) + "\n"

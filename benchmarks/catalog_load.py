@@ -1,0 +1,64 @@
+"""Catalog load speed: a large user override file (default 200,000 offering rows).
+
+Run: ``python benchmarks/catalog_load.py [--rows 200000] [--plan]``.
+Writes the synthetic file to a temporary folder, then prints the wall time of
+``load_catalog(extra_files=[file])`` and, with ``--plan``, of a ``plan_training`` over it.
+Goals (issue 11): load in < 5 s and plan in < 10 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from xpuplan.catalog.load import load_catalog
+from xpuplan.plan import plan_training
+
+_ACCELERATORS = ("nvidia-h100-sxm", "nvidia-a100-80gb-sxm", "amd-mi300x", "nvidia-l40s")
+
+
+def synthetic_rows(rows: int) -> list[dict[str, object]]:
+    """``rows`` offerings of 8-chip instances in 100 made-up regions of aws."""
+    return [
+        {
+            "provider": "aws",
+            "region": f"bench-{i % 100}",
+            "instance": f"bench-{i}.48xlarge",
+            "accelerator_id": _ACCELERATORS[i % len(_ACCELERATORS)],
+            "chips_per_instance": 8,
+            "usd_per_hour": {"on_demand": 20.0 + (i % 997) / 10.0, "spot": 9.0 + (i % 89)},
+            "source": "synthetic benchmark row",
+            "as_of": "2026-12-01",
+        }
+        for i in range(rows)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--plan", action="store_true", help="also plan over the catalog")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.yaml"
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        path.write_text(yaml.dump({"offerings": synthetic_rows(args.rows)}, Dumper=dumper))
+        size_mb = path.stat().st_size / 1e6
+        start = time.perf_counter()
+        catalog = load_catalog(extra_files=[path])
+        load_s = time.perf_counter() - start
+        offerings = len(catalog.offerings)
+        print(f"rows={args.rows} file_mb={size_mb:.1f} load_s={load_s:.2f} offerings={offerings}")
+        if args.plan:
+            start = time.perf_counter()
+            result = plan_training("llama-3.1-8b", "1T", catalog=catalog, top=3)
+            plan_s = time.perf_counter() - start
+            print(f"plan_s={plan_s:.2f} plans={len(result.plans)}")
+
+
+if __name__ == "__main__":
+    main()
