@@ -289,6 +289,11 @@ def plan_serving(
     for name, count in (("--input", input_tokens), ("--output", output_tokens)):
         if count < 1 or int(count) != count:
             raise InputError(f"{name}: {count!r} must be a positive whole number of tokens")
+    if input_tokens + output_tokens > spec.max_seq_len:
+        raise InputError(
+            f"--input {input_tokens} + --output {output_tokens} tokens: more than "
+            f"{spec.name}'s context of {spec.max_seq_len:,} tokens"
+        )
     if not (peak_to_mean >= 1 and math.isfinite(peak_to_mean)):
         raise InputError(f"--peak-to-mean: {peak_to_mean!r} must be at least 1")
     if max_vendor_share is not None and not 0 < max_vendor_share <= 1:

@@ -55,7 +55,7 @@ def parse_count(text: str | float | int, field: str) -> float:
         )
         if not match:
             raise InputError(
-                f"{field}: cannot read {text!r}; use a number with an optional suffix "
+                f"{field}: cannot read {str(text)[:60]!r}; use a number with an optional suffix "
                 "k, M, B, T or P (e.g. 15T, 2.5e12)"
             )
         value = float(match.group(1)) * _SUFFIX[match.group(2).lower()]
@@ -65,19 +65,18 @@ def parse_count(text: str | float | int, field: str) -> float:
 
 
 def parse_duration_s(text: str | float | int, field: str) -> float:
-    """Parse ``60d``, ``12h``, ``90min``, ``2w`` or plain seconds into seconds."""
+    """Parse ``60d``, ``12h``, ``90min``, ``2w`` or ``3600s`` into seconds. Text needs its
+    unit (a bare ``30`` could mean days as well as seconds); a number is seconds."""
     if isinstance(text, int | float):
         value = float(text)
     else:
-        match = re.fullmatch(
-            r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(s|min|m|h|d|w)?\s*", text
-        )
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(s|min|m|h|d|w)\s*", text)
         if not match:
             raise InputError(
-                f"{field}: cannot read {text!r}; use a number with a unit s, min, h, d or w "
-                "(e.g. 60d, 12h)"
+                f"{field}: cannot read {str(text)[:60]!r}; use a number with a unit s, min, h, "
+                "d or w (e.g. 60d, 12h, 3600s)"
             )
-        value = float(match.group(1)) * _DURATION_S[match.group(2) or "s"]
+        value = float(match.group(1)) * _DURATION_S[match.group(2)]
     if not math.isfinite(value) or value <= 0:
         raise InputError(f"{field}: {text!r} must be a positive finite duration")
     return value

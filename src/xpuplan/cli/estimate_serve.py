@@ -17,6 +17,7 @@ from xpuplan.cli.common import (
     print_json,
 )
 from xpuplan.errors import InputError
+from xpuplan.models.presets import resolve_model
 from xpuplan.perf.serving import estimate_serving_priced
 from xpuplan.report import terminal
 
@@ -82,9 +83,15 @@ def serve(
     check_positive("--ttft-p99-ms", ttft_p99_ms, "number of milliseconds")
     check_positive("--tpot-p99-ms", tpot_p99_ms, "number of milliseconds")
     pricing_model = cast(PricingModel, pricing)  # checked above
+    spec = resolve_model(model)
+    if input_len + output_len > spec.max_seq_len:
+        raise InputError(
+            f"--input {input_len} + --output {output_len} tokens: more than {spec.name}'s "
+            f"context of {spec.max_seq_len:,} tokens"
+        )
     priced = estimate_serving_priced(
         load_cli_catalog(catalog),
-        model,
+        spec,
         accelerator,
         provider=provider,
         instance=offering,

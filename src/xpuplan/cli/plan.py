@@ -18,6 +18,7 @@ from xpuplan.cli.common import (
     check_choice,
     console,
     load_cli_catalog,
+    parse_usd,
     print_json,
 )
 from xpuplan.cli.export import ReportOption, check_report_path, save_report
@@ -109,7 +110,8 @@ def train(
         str | None, typer.Option("--deadline", help="Latest finish, e.g. 60d (default 90d).")
     ] = None,
     budget_usd: Annotated[
-        float | None, typer.Option("--budget-usd", help="Most the run may cost, USD.")
+        str | None,
+        typer.Option("--budget-usd", help="Most the run may cost, USD, e.g. 5e7 or 50M."),
     ] = None,
     regions: RegionsOption = None,
     providers: ProvidersOption = None,
@@ -145,7 +147,7 @@ def train(
             global_batch_tokens=global_batch_tokens,
             precision=precision,
             deadline=deadline,
-            budget_usd=budget_usd,
+            budget_usd=parse_usd(budget_usd, "--budget-usd"),
             filters=_filter(pricing, regions, providers, vendors, exclude_vendors, accelerators),
             max_chips=max_chips,
             objective=objective,

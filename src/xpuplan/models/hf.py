@@ -18,6 +18,7 @@ huggingface/transformers; the comments name the config key that decides it.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -527,3 +528,77 @@ def load_hf_config(path: str | Path) -> ModelSpec:
     config, file = read_config_file(path)
     name = file.parent.name if file.name == "config.json" and file.parent.name else file.stem
     return spec_from_hf_config(config, name=name or "model", path=str(file), source=str(file))
+
+
+# A Hugging Face Hub model id: "org/name" (letters, digits, '-', '_', '.'; 96 characters at most
+# each side, as the Hub allows).
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
+MAX_MODEL_NAME_CHARS = 1024  # longer than any preset, path component (255) or Hub id
+
+
+def is_hub_id(text: str) -> bool:
+    """Whether ``text`` is spelt like a Hugging Face Hub model id (``meta-llama/Llama-3.1-8B``)."""
+    return bool(_HUB_ID.fullmatch(text)) and ".." not in text
+
+
+def hub_cache_dir(env: Mapping[str, str]) -> Path:
+    """The Hugging Face Hub cache folder: HF_HUB_CACHE, else HF_HOME/hub, else
+    ~/.cache/huggingface/hub (the ``huggingface_hub`` library's own rule)."""
+    if env.get("HF_HUB_CACHE"):
+        return Path(env["HF_HUB_CACHE"]).expanduser()
+    home = env.get("HF_HOME") or str(
+        Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface"
+    )
+    return Path(home).expanduser() / "hub"
+
+
+def cached_hub_config(repo_id: str, env: Mapping[str, str]) -> Path | None:
+    """The ``config.json`` of ``repo_id`` in the local Hub cache (the snapshot ``refs/main``
+    points at, else any snapshot holding one), or None."""
+    repo = hub_cache_dir(env) / f"models--{repo_id.replace('/', '--')}"
+    snapshots = repo / "snapshots"
+    try:
+        ref = (repo / "refs" / "main").read_text(encoding="utf-8").strip()
+    except OSError:
+        ref = ""
+    candidates = [snapshots / ref / "config.json"] if ref else []
+    try:
+        candidates += sorted(snapshots.glob("*/config.json"))
+    except OSError:
+        return None
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def hub_config(repo_id: str, env: Mapping[str, str]) -> Path:
+    """A local path to ``repo_id``'s ``config.json``: from the Hub cache, else downloaded with
+    ``huggingface_hub`` (when installed and HF_HUB_OFFLINE is not set). Raises
+    :class:`ModelConfigError` saying what to do when neither works."""
+    cached = cached_hub_config(repo_id, env)
+    if cached is not None:
+        return cached
+    where = f"Hugging Face model {repo_id!r}"
+    if env.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        raise ModelConfigError(
+            f"{where}: not in the local cache ({hub_cache_dir(env)}) and HF_HUB_OFFLINE is set; "
+            "download it once online, or give the path to its config.json"
+        )
+    try:
+        from huggingface_hub import hf_hub_download  # optional dependency
+    except ImportError:
+        raise ModelConfigError(
+            f"{where}: not in the local cache ({hub_cache_dir(env)}) and huggingface_hub is "
+            "not installed; pip install huggingface_hub, or give the path to its config.json"
+        ) from None
+    try:
+        return Path(hf_hub_download(repo_id, "config.json"))
+    except Exception as error:  # the library's errors: network, gated repo, not found
+        raise ModelConfigError(
+            f"{where}: cannot download config.json ({type(error).__name__}: "
+            f"{one_line_text(str(error))[:200]}); log in for gated models "
+            "(huggingface-cli login) or give the path to its config.json"
+        ) from None
+
+
+def one_line_text(text: str) -> str:
+    """``text`` with runs of whitespace (line breaks included) as single spaces."""
+    return " ".join(text.split())

@@ -8,7 +8,9 @@ keys that define the architecture, read by :func:`~xpuplan.models.hf.spec_from_h
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -16,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from xpuplan.errors import ModelConfigError, UnknownNameError
-from xpuplan.models.hf import load_hf_config, spec_from_hf_config
+from xpuplan.models.hf import (
+    MAX_MODEL_NAME_CHARS,
+    hub_config,
+    is_hub_id,
+    load_hf_config,
+    one_line_text,
+    spec_from_hf_config,
+)
 from xpuplan.models.spec import ModelSpec
 
 __all__ = ["get_preset", "list_presets", "preset_key", "preset_record", "resolve_model"]
@@ -74,15 +83,31 @@ def preset_key(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def resolve_model(name_or_path: str) -> ModelSpec:
-    """A preset name, or a path to a config.json or a folder holding one."""
+def resolve_model(name_or_path: str, env: Mapping[str, str] | None = None) -> ModelSpec:
+    """A preset name, a path to a config.json or a folder holding one, or a Hugging Face Hub
+    id (``meta-llama/Llama-3.1-8B``: its config.json from the local Hub cache, else downloaded
+    with ``huggingface_hub`` when installed; ``env`` defaults to the process environment)."""
     if name_or_path in _records():
         return get_preset(name_or_path)
     keys = {preset_key(n): n for n in _records()}
     if preset_key(name_or_path) in keys:
         return get_preset(keys[preset_key(name_or_path)])
+    if not name_or_path.strip() or len(name_or_path) > MAX_MODEL_NAME_CHARS:
+        raise ModelConfigError(
+            f"model {one_line_text(name_or_path)[:60]!r}: must be a preset name, a path or a Hugging "
+            f"Face id of 1 to {MAX_MODEL_NAME_CHARS} characters (got {len(name_or_path)})"
+        )
     path = Path(name_or_path)
-    if path.exists() or name_or_path.endswith(".json") or "/" in name_or_path:
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as error:  # a component over the file system's name limit
+        raise ModelConfigError(
+            f"model path {one_line_text(name_or_path)[:60]!r}...: cannot be read ({error.__class__.__name__}: "
+            f"{getattr(error, 'strerror', None) or error})"
+        ) from None
+    if not exists and is_hub_id(name_or_path) and not name_or_path.endswith(".json"):
+        return load_hf_config(hub_config(name_or_path, os.environ if env is None else env))
+    if exists or name_or_path.endswith(".json") or "/" in name_or_path:
         return load_hf_config(path)
     raise UnknownNameError(
         "model", name_or_path, _records(), "xpuplan model list, or give a path to config.json"

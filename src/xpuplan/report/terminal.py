@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from xpuplan.report.format import fmt_fixed, fmt_si
+from xpuplan.report.format import fmt_fixed, fmt_number, fmt_si
 from xpuplan.search.training import format_duration, format_usd
 
 if TYPE_CHECKING:
@@ -252,13 +253,15 @@ def print_training_plan(console: Console, result: TrainingPlanResult, explain: b
     w = result.workload
     c = result.constraints
     console.print(
-        f"[bold]{w['model']}[/]: {w['tokens']:.3g} tokens, seq {w['seq_len']}, global batch "
+        Text(str(w["model"]), style="bold"),
+        f": {fmt_number(w['tokens'])} tokens, seq {w['seq_len']}, global batch "
         f"{w['global_batch_tokens']:,} tokens, {w['precision']}; objective {result.objective}; "
         f"deadline {format_duration(c['deadline_s'])}"
         + (" (default)" if c["deadline_is_default"] else "")
         + (f", budget {format_usd(c['budget_usd'])}" if c["budget_usd"] else "")
         + f"; {c['pricing']} prices",
         highlight=False,
+        sep="",
     )
     console.print(_training_plans_table("Top plans (best region per instance type)", result.plans))
     front = result.pareto
@@ -285,9 +288,11 @@ def print_comparison(console: Console, result: TrainingComparison, explain: bool
     """``compare``: each option's best plan, then time/cost/energy/CO2 relative to option 1."""
     w = result.workload
     console.print(
-        f"[bold]{w['model']}[/]: {w['tokens']:.3g} tokens, seq {w['seq_len']}, global batch "
+        Text(str(w["model"]), style="bold"),
+        f": {fmt_number(w['tokens'])} tokens, seq {w['seq_len']}, global batch "
         f"{w['global_batch_tokens']:,} tokens, {w['precision']}",
         highlight=False,
+        sep="",
     )
     console.print(_training_plans_table("Options (best layout of each)", result.plans))
     table = Table(title=f"Relative to option 1 ({result.options[0]})", title_justify="left")
@@ -344,11 +349,13 @@ def print_serving_plan(console: Console, result: ServingPlanResult) -> None:
     """``plan serve``: the cheapest fleet, the best single-type fleet and what the mix saves."""
     w = result.workload
     console.print(
-        f"[bold]{w['model']}[/]: {w['rate_rps']:g} req/s x peak/mean {w['peak_to_mean']:g} = "
+        Text(str(w["model"]), style="bold"),
+        f": {w['rate_rps']:g} req/s x peak/mean {w['peak_to_mean']:g} = "
         f"{result.required_rps:g} req/s to provision; {w['input_tokens']} in / "
         f"{w['output_tokens']} out tokens; p99 TTFT <= {w['ttft_p99_ms']:g} ms, "
         f"p99 TPOT <= {w['tpot_p99_ms']:g} ms",
         highlight=False,
+        sep="",
     )
     console.print(_fleet_table("Cheapest fleet", result.fleet))
     console.print(_fleet_summary("fleet", result.fleet), highlight=False)
@@ -483,9 +490,9 @@ def print_serving_estimate(console: Console, priced: PricedServingEstimate) -> N
 # --- validation ---------------------------------------------------------------------------------
 
 
-def _error_cell(error: float) -> str:
+def _error_cell(error: float) -> Text:
     colour = "green" if abs(error) <= 0.10 else ("yellow" if abs(error) <= 0.25 else "red")
-    return f"[{colour}]{error:+.1%}[/{colour}]"
+    return Text(f"{error:+.1%}", style=colour)
 
 
 def print_validation(console: Console, report: ValidationReport) -> None:
