@@ -78,7 +78,7 @@ def test_hub_download_failure_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
     fake = types.ModuleType("huggingface_hub")
     fake.hf_hub_download = hf_hub_download  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "huggingface_hub", fake)
-    with pytest.raises(ModelConfigError, match="cannot download config.json .*401") as info:
+    with pytest.raises(ModelConfigError, match=r"cannot download config\.json .*401") as info:
         resolve_model("org/gated", env={"HF_HOME": str(tmp_path)})
     assert "\n" not in str(info.value)
 

@@ -19,9 +19,9 @@ from xpuplan.errors import InputError, did_you_mean
 from xpuplan.units import parse_count
 
 __all__ = [
+    "MAX_FLAG_INT",
     "CatalogOption",
     "JsonOption",
-    "MAX_FLAG_INT",
     "check_argv_numbers",
     "check_choice",
     "check_positive",

@@ -583,7 +583,7 @@ def hub_config(repo_id: str, env: Mapping[str, str]) -> Path:
             "download it once online, or give the path to its config.json"
         )
     try:
-        from huggingface_hub import hf_hub_download  # optional dependency
+        from huggingface_hub import hf_hub_download  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         raise ModelConfigError(
             f"{where}: not in the local cache ({hub_cache_dir(env)}) and huggingface_hub is "

@@ -94,16 +94,17 @@ def resolve_model(name_or_path: str, env: Mapping[str, str] | None = None) -> Mo
         return get_preset(keys[preset_key(name_or_path)])
     if not name_or_path.strip() or len(name_or_path) > MAX_MODEL_NAME_CHARS:
         raise ModelConfigError(
-            f"model {one_line_text(name_or_path)[:60]!r}: must be a preset name, a path or a Hugging "
-            f"Face id of 1 to {MAX_MODEL_NAME_CHARS} characters (got {len(name_or_path)})"
+            f"model {one_line_text(name_or_path)[:60]!r}: must be a preset name, a path or a "
+            f"Hugging Face id of 1 to {MAX_MODEL_NAME_CHARS} characters "
+            f"(got {len(name_or_path)})"
         )
     path = Path(name_or_path)
     try:
         exists = path.exists()
     except (OSError, ValueError) as error:  # a component over the file system's name limit
         raise ModelConfigError(
-            f"model path {one_line_text(name_or_path)[:60]!r}...: cannot be read ({error.__class__.__name__}: "
-            f"{getattr(error, 'strerror', None) or error})"
+            f"model path {one_line_text(name_or_path)[:60]!r}...: cannot be read "
+            f"({type(error).__name__}: {getattr(error, 'strerror', None) or error})"
         ) from None
     if not exists and is_hub_id(name_or_path) and not name_or_path.endswith(".json"):
         return load_hf_config(hub_config(name_or_path, os.environ if env is None else env))
