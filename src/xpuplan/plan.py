@@ -323,10 +323,8 @@ def plan_serving(
 
 # ---------------------------------------------------------------------------------- compare
 
-_OPTION = re.compile(
-    r"^\s*(?P<provider>[a-z0-9][a-z0-9\-]*):(?P<instance>[^\s@]+)(?:@(?P<region>\S+))?"
-    r"(?:\s+x(?P<count>\d+))?(?P<rest>(?:\s+\S+=\S+)*)\s*$"
-)
+_OPTION = re.compile(r"^\s*(?P<provider>[a-z0-9][a-z0-9\-]*):(?P<body>.+?)\s*$", re.S)
+_MODIFIER = re.compile(r"x(?P<count>\d+)|(?P<key>[a-z_]+)=(?P<value>\S+)")
 _LAYOUT_KEYS = {"tp", "pp", "cp", "ep", "mb", "micro_batch", "zero", "zero_stage", "recompute"}
 
 
@@ -352,30 +350,45 @@ def parse_option(text: str) -> TrainingOption:
     searched).
     """
     m = _OPTION.match(text)
-    if not m:
+    # Modifiers (xN, key=value) are read from the right; what precedes them is the instance,
+    # spaces allowed ("runpod:H100 SXM (Community Cloud)@EU-RO-1 x2"), then an optional @region.
+    words = m.group("body").split() if m else []
+    modifiers: list[re.Match[str]] = []
+    while len(words) > 1 and (found := _MODIFIER.fullmatch(words[-1])):
+        modifiers.insert(0, found)
+        words.pop()
+    instance, _, region = " ".join(words).rpartition("@") if words else ("", "", "")
+    if not instance:
+        instance, region = region, ""
+    if not m or not instance or not text.isprintable():
         raise InputError(
             f"--option: cannot read {text!r}; write PROVIDER:INSTANCE[@REGION] [xN] "
             "[pricing=..] [tp=..] [pp=..] (e.g. 'aws:p5.48xlarge x8')"
         )
     pricing = None
     layout: list[tuple[str, str]] = []
-    for pair in (m.group("rest") or "").split():
-        key, value = pair.split("=", 1)
+    counts = [mod.group("count") for mod in modifiers if mod.group("count")]
+    for mod in modifiers:
+        key, value = mod.group("key"), mod.group("value")
+        if key is None:
+            continue
         if key == "pricing":
             pricing = value
         elif key in _LAYOUT_KEYS:
             layout.append((key, value))
         else:
             raise UnknownNameError("option key", key, sorted(_LAYOUT_KEYS | {"pricing"}))
-    count = int(m.group("count") or 1)
+    if len(counts) > 1:
+        raise InputError(f"--option {text!r}: give the instance count (xN) once")
+    count = int(counts[0]) if counts else 1
     if count < 1:
         raise InputError(f"--option {text!r}: the instance count must be at least 1")
     return TrainingOption(
         text=text.strip(),
         provider=m.group("provider"),
-        instance=m.group("instance"),
+        instance=instance,
         instances=count,
-        region=m.group("region"),
+        region=region or None,
         pricing=pricing,
         layout=tuple(layout),
     )
