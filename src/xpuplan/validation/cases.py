@@ -9,6 +9,8 @@ does not say. Unknown extra keys are kept (files from other sources may carry mo
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,11 @@ __all__ = [
     "MoEDescription",
     "ModelDescription",
     "ParallelismInfo",
+    "RejectedCase",
     "SourceInfo",
     "ValidationCase",
     "load_cases",
+    "read_cases",
 ]
 
 
@@ -153,37 +157,100 @@ def _one_line(error: ValidationError) -> str:
     return f"{loc}: {first['msg']}{extra}"
 
 
-def load_cases(path: str | Path) -> list[ValidationCase]:
-    """Read and validate every case of a validation YAML file.
+@dataclass(frozen=True)
+class RejectedCase:
+    """A case of a validation file that breaks the schema: skipped, with the reason."""
 
-    Raises :class:`ValidationFileError` naming the file (and the case id) on any problem.
-    """
-    file = Path(path)
+    id: str
+    kind: str
+    family: str
+    accelerator_id: str
+    reason: str
+
+
+def _read_file(file: Path) -> list[Any]:
     try:
         raw: Any = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as error:
         raise ValidationFileError(
             f"{file}: cannot read validation file ({error.strerror})"
         ) from None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ValidationFileError(f"{file}: not valid YAML{where}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cases"), list):
         raise ValidationFileError(f"{file}: expected a mapping with a 'cases' list at the top")
+    return list(raw["cases"])
+
+
+def _text(block: Any, key: str) -> str:
+    value = block.get(key) if isinstance(block, dict) else None
+    return value if isinstance(value, str) else "?"
+
+
+def _case_problem(item: Any, seen: set[str]) -> tuple[ValidationCase | None, str]:
+    """The validated case, or None and the reason it breaks the schema."""
+    if not isinstance(item, dict):
+        return None, f"expected a mapping, got {type(item).__name__}"
+    hardware = item.get("hardware")
+    if isinstance(hardware, dict) and "count" in hardware and hardware["count"] is None:
+        return None, "hardware.count: not given (null); predicting needs the chip count"
+    try:
+        case = ValidationCase.model_validate(item)
+    except ValidationError as error:
+        return None, _one_line(error)
+    bad = [k for k, v in case.metrics.items() if v is not None and not math.isfinite(v)]
+    if bad:
+        return None, f"metrics.{bad[0]}: {case.metrics[bad[0]]} is not a finite number"
+    if case.id in seen:
+        return None, "duplicate case id"
+    return case, ""
+
+
+def read_cases(path: str | Path) -> tuple[list[ValidationCase], list[RejectedCase]]:
+    """Every case of a validation file that follows the schema, and every one that does not
+    (with its reason), so one bad case does not stop the rest from being predicted.
+
+    A file that cannot be read or lacks a top-level ``cases`` list raises
+    :class:`ValidationFileError`.
+    """
+    file = Path(path)
     cases: list[ValidationCase] = []
+    rejected: list[RejectedCase] = []
     seen: set[str] = set()
-    for index, item in enumerate(raw["cases"]):
+    for index, item in enumerate(_read_file(file)):
+        case, reason = _case_problem(item, seen)
+        if case is not None:
+            seen.add(case.id)
+            cases.append(case)
+            continue
         case_id = item.get("id") if isinstance(item, dict) else None
-        label = f"case {case_id!r}" if case_id else f"case #{index + 1}"
-        if not isinstance(item, dict):
-            raise ValidationFileError(f"{file}: {label}: expected a mapping")
-        try:
-            case = ValidationCase.model_validate(item)
-        except ValidationError as error:
-            raise ValidationFileError(f"{file}: {label}: {_one_line(error)}") from None
-        if case.id in seen:
-            raise ValidationFileError(f"{file}: {label}: duplicate case id")
-        seen.add(case.id)
-        cases.append(case)
+        label = str(case_id) if isinstance(case_id, str | int) and case_id != "" else ""
+        rejected.append(
+            RejectedCase(
+                id=label or f"{file.name}#{index + 1}",
+                kind=_text(item, "kind"),
+                family=_text(item.get("hardware") if isinstance(item, dict) else None, "family"),
+                accelerator_id=_text(
+                    item.get("hardware") if isinstance(item, dict) else None, "accelerator_id"
+                ),
+                reason=f"invalid case: {reason}",
+            )
+        )
+    return cases, rejected
+
+
+def load_cases(path: str | Path) -> list[ValidationCase]:
+    """Read and validate every case of a validation YAML file.
+
+    Raises :class:`ValidationFileError` naming the file (and the case id) on any problem; see
+    :func:`read_cases` to skip bad cases instead.
+    """
+    file = Path(path)
+    cases, rejected = read_cases(file)
+    if rejected:
+        first = rejected[0]
+        label = f"case {first.id!r}" if "#" not in first.id else f"case #{first.id.split('#')[-1]}"
+        raise ValidationFileError(f"{file}: {label}: {first.reason.removeprefix('invalid case: ')}")
     return cases

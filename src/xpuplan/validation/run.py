@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from xpuplan.catalog.catalog import Catalog
-from xpuplan.validation.cases import CaseSkipped, ValidationCase, load_cases
+from xpuplan.errors import XpuplanError
+from xpuplan.validation.cases import CaseSkipped, ValidationCase, read_cases
 
 __all__ = [
     "PRIMARY_METRICS",
@@ -242,6 +243,8 @@ def _predict_one(case: ValidationCase, catalog: Catalog) -> CaseResult:
         predicted = predictor(case, catalog)
     except CaseSkipped as skip:
         return result("skipped", skip.reason)
+    except XpuplanError as error:  # the case names something the catalog or models lack
+        return result("skipped", f"cannot predict: {error}")
     metrics = _compare(case, predicted)
     if not metrics:
         return result("skipped", "no measured metric that the predictor produces")
@@ -272,11 +275,25 @@ def validate_files(
     kinds: Iterable[str] | None = None,
     progress: Callable[[ValidationCase], None] | None = None,
 ) -> ValidationReport:
-    """Load every file (schema errors raise ValidationFileError) and validate all its cases."""
+    """Load every file and validate its cases. A case that breaks the schema is reported as
+    skipped with its reason and the others are predicted; a file that cannot be read at all
+    raises ValidationFileError."""
     cases: list[ValidationCase] = []
+    rejected: list[CaseResult] = []
+    wanted = set(kinds) if kinds is not None else None
     for path in paths:
-        cases.extend(load_cases(path))
-    return validate_cases(cases, catalog, kinds=kinds, progress=progress)
+        valid, bad = read_cases(path)
+        cases.extend(valid)
+        rejected.extend(
+            CaseResult(r.id, r.kind, r.family, r.accelerator_id, "skipped", r.reason)
+            for r in bad
+            if wanted is None or r.kind in wanted or r.kind == "?"
+        )
+    report = validate_cases(cases, catalog, kinds=kinds, progress=progress)
+    if not rejected:
+        return report
+    results = (*report.cases, *rejected)
+    return ValidationReport(cases=results, summary=summarize(results))
 
 
 def bundled_public_file() -> Path:
