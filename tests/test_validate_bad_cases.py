@@ -52,7 +52,7 @@ def test_bad_cases_are_skipped_with_reasons(tmp_path: Path) -> None:
         assert reason in reasons[case_id], reasons[case_id]
     assert "expected a mapping" in reasons["cases.yaml#7"]
     # The strict reader still stops at the first one (for code that wants a clean file).
-    with pytest.raises(ValidationFileError, match="case 'count-null': hardware.count"):
+    with pytest.raises(ValidationFileError, match=r"case 'count-null': hardware\.count"):
         load_cases(_file(tmp_path))
 
 
