@@ -106,7 +106,7 @@ def test_check_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     assert run(["catalog", "check", str(path)]) == 2
     err = capsys.readouterr().err
-    for expected in ("'accelerator_id' = 'nvidia-h10'", "'usd_per_hour'", "'source'", "'as_of'"):
+    for expected in ("'accelerator_id' = 'nvidia-h10'", "'usd_per_hour", "'source'", "'as_of'"):
         assert expected in err
     assert "4 problem(s)" in err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -187,8 +188,8 @@ regions:
         (
             "nvidia-h100-sxm",
             -3.0,
-            r"offerings\[0\] .*field 'usd_per_hour' = \{'on_demand': -3.0\}: price for on_demand "
-            r"must be > 0",
+            r"offerings\[0\] .*field 'usd_per_hour.on_demand' = -3.0: Input should be greater "
+            r"than 0 \(price of one instance per hour",
         ),
     ],
 )
@@ -255,3 +256,17 @@ def test_load_is_pure_and_repeatable() -> None:
 def test_check_accepts_a_valid_file(tmp_path: Path) -> None:
     path = _write(tmp_path, OFFERING_ROW.format(accelerator="nvidia-h100-sxm", price=40.0))
     assert check_catalog_file(path) == []
+
+
+def test_json_override_file_takes_the_same_rules(tmp_path: Path) -> None:
+    # JSON is the fast path for large files; it is checked by the same schema as YAML.
+    row = {"provider": "aws", "region": "us-east-1", "instance": "big.48xlarge",
+           "accelerator_id": "nvidia-h100-sxm", "chips_per_instance": 8,
+           "usd_per_hour": {"on_demand": 50.0}, "source": "json row", "as_of": "2026-12-01"}  # fmt: skip
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"offerings": [row]}))
+    catalog = load_catalog(extra_files=[path])
+    assert any(o.instance == "big.48xlarge" for o in catalog.offerings)
+    path.write_text(json.dumps({"offerings": [{**row, "region": "us\nrun: x"}]}))
+    with pytest.raises(CatalogError, match="printable on one line"):
+        load_catalog(extra_files=[path])

@@ -15,8 +15,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
-    model_validator,
 )
 
 __all__ = [
@@ -170,10 +168,11 @@ class Offering(_Row):
     instance: Text
     accelerator_id: Text
     chips_per_instance: int = Field(ge=1, le=100_000)
-    usd_per_hour: dict[PricingModel, float] = Field(
-        default_factory=dict, description="price of one instance per hour, by pricing model"
+    usd_per_hour: dict[PricingModel, Annotated[float, Field(gt=0, lt=1e6)]] = Field(
+        default_factory=dict,
+        description="price of one instance per hour, by pricing model (USD, > 0 and < 1e6)",
     )
-    allowed_chip_counts: tuple[int, ...] | None = Field(
+    allowed_chip_counts: tuple[Annotated[int, Field(ge=1)], ...] | None = Field(
         default=None,
         description="only these total chip counts may be rented (TPU slice sizes); None means "
         "any multiple of chips_per_instance",
@@ -191,20 +190,6 @@ class Offering(_Row):
         default_factory=dict,
         description="date of each price when it differs from the row's as_of (the oldest one)",
     )
-
-    @field_validator("usd_per_hour")
-    @classmethod
-    def _positive_prices(cls, value: dict[PricingModel, float]) -> dict[PricingModel, float]:
-        for model, price in value.items():
-            if not price > 0 or price > 1e6:
-                raise ValueError(f"price for {model} must be > 0 and < 1e6 USD/hour, got {price}")
-        return value
-
-    @model_validator(mode="after")
-    def _counts_consistent(self) -> Offering:
-        if self.allowed_chip_counts is not None and any(n <= 0 for n in self.allowed_chip_counts):
-            raise ValueError("allowed_chip_counts must be positive")
-        return self
 
     def usd_per_chip_hour(self, pricing: PricingModel = "on_demand") -> float | None:
         price = self.usd_per_hour.get(pricing)
