@@ -61,7 +61,8 @@ def main() -> None:
         load_s = time.perf_counter() - start
         offerings = len(catalog.offerings)
         print(
-            f"format={args.format} rows={args.rows} file_mb={size_mb:.1f} load_s={load_s:.2f} offerings={offerings}"
+            f"format={args.format} rows={args.rows} file_mb={size_mb:.1f} "
+            f"load_s={load_s:.2f} offerings={offerings}"
         )
         if args.plan:
             start = time.perf_counter()

@@ -262,7 +262,8 @@ def test_json_override_file_takes_the_same_rules(tmp_path: Path) -> None:
     # JSON is the fast path for large files; it is checked by the same schema as YAML.
     row = {"provider": "aws", "region": "us-east-1", "instance": "big.48xlarge",
            "accelerator_id": "nvidia-h100-sxm", "chips_per_instance": 8,
-           "usd_per_hour": {"on_demand": 50.0}, "source": "json row", "as_of": "2026-12-01"}  # fmt: skip
+           "usd_per_hour": {"on_demand": 50.0}, "source": "json row",
+           "as_of": "2026-12-01"}  # fmt: skip
     path = tmp_path / "mine.json"
     path.write_text(json.dumps({"offerings": [row]}))
     catalog = load_catalog(extra_files=[path])
