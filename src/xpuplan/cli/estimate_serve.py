@@ -79,6 +79,9 @@ def serve(
     if input_len < 1 or output_len < 1:
         raise InputError(f"--input {input_len} / --output {output_len}: must be >= 1 token")
     check_positive("--count", count, "number of chips")
+    for flag, value in (("--tp", tp), ("--pp", pp), ("--ep", ep), ("--batch", batch)):
+        check_positive(flag, value, "whole number")
+    check_positive("--rate", rate, "number of requests/s")
     check_choice("--pricing", pricing, PRICING_MODELS)
     check_positive("--ttft-p99-ms", ttft_p99_ms, "number of milliseconds")
     check_positive("--tpot-p99-ms", tpot_p99_ms, "number of milliseconds")

@@ -62,6 +62,9 @@ def train(
     check_positive("--count", count, "number of chips")
     check_positive("--seq-len", seq_len, "number of tokens")
     check_positive("--global-batch", global_batch, "number of sequences")
+    for flag, value in (("--tp", tp), ("--pp", pp), ("--dp", dp), ("--cp", cp), ("--ep", ep),
+                        ("--micro-batch", micro_batch), ("--vpp", vpp)):  # fmt: skip
+        check_positive(flag, value, "whole number")
     if recompute is not None:
         check_choice("--recompute", recompute, tuple(RECOMPUTE_CODES))
     check_choice("--precision", precision, ("bf16", "fp8"))
