@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
@@ -21,20 +23,63 @@ from xpuplan.units import parse_count
 __all__ = [
     "MAX_FLAG_INT",
     "CatalogOption",
+    "FittingConsole",
     "JsonOption",
     "check_argv_numbers",
     "check_choice",
     "check_positive",
     "console",
     "err_console",
+    "fit_table",
     "load_cli_catalog",
     "parse_usd",
     "print_json",
+    "skypilot_accelerators",
+    "skypilot_regions",
 ]
+
+# Columns a narrow terminal hides, most expendable first; the others always stay (rich wraps
+# them if they still do not fit).
+_HIDE_FIRST = ("as of", "notes", "source", "stack", "scale-up", "PUE", "gCO2/kWh", "CO2",
+               "energy", "MFU", "pricing", "layout", "interconnect")  # fmt: skip
+
+
+def fit_table(console: Console, table: Table) -> Table:
+    """``table`` with its least important columns removed until every cell fits the console's
+    width unshortened (the caption names what was hidden), instead of rich truncating every
+    column to "runpo…"."""
+    width = console.width
+    hidden: list[str] = []
+
+    def too_wide() -> bool:
+        unbounded = console.options.update(width=10**6, max_width=10**6)
+        return Measurement.get(console, unbounded, table).maximum > width
+
+    while too_wide():
+        headers = [str(c.header) for c in table.columns]
+        ranked = [h for h in _HIDE_FIRST if h in headers[2:]]
+        if not ranked:
+            break
+        index = headers.index(ranked[0])
+        hidden.append(headers[index])
+        del table.columns[index]
+    if hidden:
+        note = f"hidden at {width} columns: {', '.join(hidden)} (widen the terminal or use --json)"
+        table.caption = f"{table.caption}; {note}" if table.caption else note
+    return table
+
+
+class FittingConsole(Console):
+    """A console whose tables drop their least important columns to fit its width."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        fitted = [fit_table(self, o) if isinstance(o, Table) else o for o in objects]
+        super().print(*fitted, **kwargs)
+
 
 # Markup and emoji codes off: names from catalogs, config files and flags ("eu[/bold]-1",
 # ":fire:") print as written; styled text is built from rich Text objects instead.
-console = Console(markup=False, emoji=False)
+console = FittingConsole(markup=False, emoji=False)
 err_console = Console(stderr=True, markup=False, emoji=False)
 
 CatalogOption = Annotated[
@@ -98,6 +143,48 @@ def parse_usd(text: str | None, flag: str) -> float | None:
     if text is None:
         return None
     return parse_count(text.strip().removeprefix("$").replace(",", ""), flag)
+
+
+def skypilot_accelerators(tokens: Sequence[str]) -> tuple[str, ...]:
+    """Accelerator filters with SkyPilot's names read as xpuplan ids: ``H100`` (or ``H100:8``)
+    is every chip SkyPilot calls H100, ``tpu-v5p-128`` is ``google-tpu-v5p``. Other tokens
+    pass through unchanged (unknown ones are reported by the search with a suggestion)."""
+    from xpuplan.export.skypilot import skypilot_names
+
+    names = skypilot_names()
+    by_name: dict[str, list[str]] = {}
+    for accelerator_id, row in names.accelerators.items():
+        spellings = {row["name"], *(row.get("by_provider") or {}).values()}
+        spellings |= set((row.get("by_instance") or {}).values())
+        for spelling in spellings:
+            by_name.setdefault(str(spelling).lower(), []).append(accelerator_id)
+    out: list[str] = []
+    for token in tokens:
+        name = token.partition(":")[0].strip().lower()
+        tpu = [i for i, t in names.tpus.items() if re.fullmatch(f"{t['prefix']}(-\\d+)?", name)]
+        found = by_name.get(name, []) or tpu
+        out.extend(sorted(found) if found and token not in names.accelerators else [token])
+    return tuple(dict.fromkeys(out))
+
+
+def skypilot_regions(tokens: Sequence[str]) -> tuple[str, ...]:
+    """Region filters with SkyPilot's ``infra`` spelling read as xpuplan's: ``aws/us-east-1``
+    is ``aws:us-east-1``; ``runpod/RO/EU-RO-1`` (a zone cloud) is ``runpod:EU-RO-1``; a GCP or
+    AWS zone (``gcp/us-central1/us-central1-a``) means its region."""
+    from xpuplan.export.skypilot import skypilot_names
+
+    names = skypilot_names()
+    out: list[str] = []
+    for token in tokens:
+        parts = token.split("/")
+        cloud = parts[0].lower()
+        if len(parts) < 2 or cloud not in names.clouds | {"coreweave", "hyperstack"}:
+            out.append(token)
+        elif cloud in names.zone_clouds and len(parts) == 3:
+            out.append(f"{cloud}:{parts[2]}")
+        else:
+            out.append(f"{cloud}:{parts[1]}")
+    return tuple(out)
 
 
 def load_cli_catalog(files: list[Path] | None) -> Catalog:

@@ -20,6 +20,8 @@ from xpuplan.cli.common import (
     load_cli_catalog,
     parse_usd,
     print_json,
+    skypilot_accelerators,
+    skypilot_regions,
 )
 from xpuplan.cli.export import ReportOption, check_report_path, save_report
 from xpuplan.energy import PowerModel
@@ -42,7 +44,7 @@ RegionsOption = Annotated[
     typer.Option(
         "--regions",
         help="eu (EU/EEA), us, ISO country codes (DE) or region codes (us-east-1, "
-        "gcp:europe-west4); comma-separated or repeated.",
+        "gcp:europe-west4, or SkyPilot's aws/us-east-1); comma-separated or repeated.",
     ),
 ]
 ProvidersOption = Annotated[
@@ -55,7 +57,10 @@ ExcludeVendorsOption = Annotated[
     list[str] | None, typer.Option("--exclude-vendors", help="Never these chip vendors.")
 ]
 AcceleratorsOption = Annotated[
-    list[str] | None, typer.Option("--accelerators", help="Only these accelerator ids.")
+    list[str] | None,
+    typer.Option(
+        "--accelerators", help="Only these accelerator ids, or SkyPilot names (H100, tpu-v5p)."
+    ),
 ]
 PricingOption = Annotated[
     str,
@@ -84,11 +89,11 @@ def _filter(
     check_choice("--pricing", pricing, PRICING_MODELS)
     return OfferingFilter(
         pricing=pricing,
-        regions=split_list(regions),
+        regions=skypilot_regions(split_list(regions)),
         providers=split_list(providers),
         vendors=split_list(vendors),
         exclude_vendors=split_list(exclude_vendors),
-        accelerators=split_list(accelerators),
+        accelerators=skypilot_accelerators(split_list(accelerators)),
     )
 
 

@@ -1,0 +1,77 @@
+"""Meeting users where they are: SkyPilot's spellings of chips and regions, and tables that
+fit an 80-column terminal by hiding their least important columns (named in the caption)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from rich.table import Table
+
+from xpuplan.cli import run
+from xpuplan.cli.common import FittingConsole, skypilot_accelerators, skypilot_regions
+
+
+@pytest.mark.parametrize(
+    ("tokens", "ids"),
+    [
+        (["H100"], ("nvidia-h100-nvl", "nvidia-h100-pcie", "nvidia-h100-sxm")),
+        (["H100-SXM:8"], ("nvidia-h100-sxm",)),
+        (["tpu-v5p-128", "tpu-v6e"], ("google-tpu-v5p", "google-tpu-v6e")),
+        (["MI300X", "Trainium2"], ("amd-mi300x", "aws-trainium2")),
+        (["nvidia-b200", "h10"], ("nvidia-b200", "h10")),  # ids and unknowns pass through
+    ],
+)
+def test_skypilot_accelerator_names(tokens: list[str], ids: tuple[str, ...]) -> None:
+    assert skypilot_accelerators(tokens) == ids
+
+
+def test_skypilot_infra_regions() -> None:
+    assert skypilot_regions(["aws/us-east-1", "gcp/us-central1/us-central1-a", "runpod/RO/EU-RO-1",
+                             "eu", "DE", "gcp:europe-west4"]) == (  # fmt: skip
+        "aws:us-east-1", "gcp:us-central1", "runpod:EU-RO-1", "eu", "DE", "gcp:europe-west4"
+    )  # fmt: skip
+
+
+def test_plan_with_skypilot_spellings(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["plan", "train", "--model", "llama-3.2-1b", "--tokens", "10B", "--top", "2",
+            "--accelerators", "H100", "--regions", "aws/us-east-1", "--json"]  # fmt: skip
+    assert run(argv) == 0
+    import json
+
+    plans = json.loads(capsys.readouterr().out)["plans"]
+    assert {(p["provider"], p["region"]) for p in plans} == {("aws", "us-east-1")}
+    assert {p["accelerator_id"] for p in plans} <= {"nvidia-h100-sxm", "nvidia-h100-pcie"}
+
+
+def _table() -> Table:
+    table = Table(title="plans")
+    for name in ("#", "offering", "region", "chips", "layout", "time", "cost", "MFU", "energy",
+                 "CO2"):  # fmt: skip
+        table.add_column(name)
+    table.add_row("1", "runpod:H100 SXM (Community Cloud) x1", "EU-RO-1", "8 h100-sxm",
+                  "tp8 pp1 dp1", "2.21d", "$79.58", "36%", "39.8 kWh", "12.3 kg")  # fmt: skip
+    return table
+
+
+@pytest.mark.parametrize("width", [80, 100, 250])
+def test_tables_fit_the_terminal_by_hiding_columns(width: int) -> None:
+    out = io.StringIO()
+    FittingConsole(file=out, width=width).print(_table())
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "…" not in text  # nothing shortened: the essentials are whole
+    for essential in ("runpod:H100", "EU-RO-1", "2.21d", "$79.58"):
+        assert essential in text
+    if width == 250:
+        assert "CO2" in text and "hidden" not in text
+    else:
+        assert f"hidden at {width} columns: CO2" in text.replace("\n", " ")
+
+
+def test_plain_rich_console_would_have_truncated() -> None:
+    # The contrast the fitting avoids: rich shortens every column at 80 characters.
+    out = io.StringIO()
+    Console(file=out, width=80).print(_table())
+    assert "…" in out.getvalue()
