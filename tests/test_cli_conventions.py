@@ -28,10 +28,11 @@ def test_skypilot_accelerator_names(tokens: list[str], ids: tuple[str, ...]) -> 
 
 
 def test_skypilot_infra_regions() -> None:
-    assert skypilot_regions(["aws/us-east-1", "gcp/us-central1/us-central1-a", "runpod/RO/EU-RO-1",
-                             "eu", "DE", "gcp:europe-west4"]) == (  # fmt: skip
-        "aws:us-east-1", "gcp:us-central1", "runpod:EU-RO-1", "eu", "DE", "gcp:europe-west4"
-    )  # fmt: skip
+    given = ["aws/us-east-1", "gcp/us-central1/us-central1-a", "runpod/RO/EU-RO-1", "eu", "DE",
+             "gcp:europe-west4"]  # fmt: skip
+    expected = ("aws:us-east-1", "gcp:us-central1", "runpod:EU-RO-1", "eu", "DE",
+                "gcp:europe-west4")  # fmt: skip
+    assert skypilot_regions(given) == expected
 
 
 def test_plan_with_skypilot_spellings(capsys: pytest.CaptureFixture[str]) -> None:
