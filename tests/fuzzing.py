@@ -181,7 +181,8 @@ def _mutate_argv(draw: st.DrawFn, argv: list[str]) -> list[str]:
         elif action == 3 and has_value:
             argv[i : i + 2] = [_DROPPED, _DROPPED]  # removed below
         else:
-            argv.insert(i, draw(st.sampled_from(["--json", "--nope", "-h", "--explain"])))
+            extra = ["--json", "--nope", "-h", "--explain", "--format=csv", "--format=md"]
+            argv.insert(i, draw(st.sampled_from(extra)))
             flags = [j for j, a in enumerate(argv) if a.startswith("--")]
     return [a for a in argv if a is not _DROPPED]
 
@@ -215,7 +216,9 @@ def check_run(case: FuzzCase, folder: Path, runner: Callable[[list[str]], int] =
         echoed = {a for a in argv if _NON_FINITE.search(a)}
         if not echoed and (case.file_text is None or not _NON_FINITE.search(case.file_text)):
             assert not _NON_FINITE.search(stdout), (argv, _NON_FINITE.search(stdout))
-        if "--json" in argv and "-h" not in argv and "--help" not in argv:
+        formats = [a for a in argv if a.startswith("--format=")]
+        plain_json = not formats or formats[-1] == "--format=json"
+        if "--json" in argv and plain_json and "-h" not in argv and "--help" not in argv:
             json.loads(stdout)
     else:
         for path in outputs:

@@ -96,3 +96,22 @@ def test_exit_codes_bad_input_and_infeasible() -> None:
     )
     assert none.returncode == 3 and none.stdout == ""
     assert len(none.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["plan train", "plan serve", "catalog offerings", "validate"])
+def test_format_csv_and_md(name: str) -> None:
+    import csv
+    import io
+
+    done = run_cli([*COMMANDS[name], "--format", "csv"])
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert rows and all(len(r) == len(rows[0]) for r in rows)
+    assert not any(v.lower() in ("nan", "inf", "-inf") for r in rows for v in r.values())
+    md = run_cli([*COMMANDS[name], "--format=md"])
+    lines = md.stdout.splitlines()
+    assert md.returncode == 0 and lines[1].startswith("| --- |")
+    assert len(lines) == len(rows) + 2
+    assert all(line.count(" | ") == lines[0].count(" | ") for line in lines[2:])
+    same = run_cli([*COMMANDS[name], "--format", "json"])
+    assert json.loads(same.stdout) == json.loads(run_cli([*COMMANDS[name], "--json"]).stdout)

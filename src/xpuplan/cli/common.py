@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
@@ -17,11 +19,13 @@ from rich.table import Table
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
+from xpuplan.catalog.schema import one_line
 from xpuplan.errors import InputError, did_you_mean
 from xpuplan.units import parse_count
 
 __all__ = [
     "MAX_FLAG_INT",
+    "FORMATS",
     "CatalogOption",
     "FittingConsole",
     "JsonOption",
@@ -33,7 +37,9 @@ __all__ = [
     "fit_table",
     "load_cli_catalog",
     "parse_usd",
+    "take_format",
     "print_json",
+    "render_rows",
     "skypilot_accelerators",
     "skypilot_regions",
 ]
@@ -202,7 +208,107 @@ def _finite(value: Any) -> Any:
     return value
 
 
+FORMATS = ("table", "json", "csv", "md")
+# The output format of this process's command, set by :func:`take_format` from ``--format``.
+_OUTPUT = {"format": "table"}
+
+
+def take_format(argv: Sequence[str]) -> list[str]:
+    """``argv`` without ``--format FMT`` (or ``--format=FMT``), which every command takes:
+    ``json`` is ``--json``; ``csv`` and ``md`` also run the command with ``--json`` and print
+    its main rows (plans, fleet entries, cases, catalog rows) as CSV or a Markdown table;
+    ``table`` is the default."""
+    out: list[str] = []
+    chosen = "table"
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--format" or arg.startswith("--format="):
+            if "=" in arg:
+                value = arg.partition("=")[2]
+            elif i + 1 < len(args):
+                value = args[i + 1]
+                i += 1
+            else:
+                raise InputError("--format: give one of " + ", ".join(FORMATS))
+            check_choice("--format", value, FORMATS)
+            chosen = value
+        elif arg == "--":
+            out.extend(args[i:])
+            break
+        else:
+            out.append(arg)
+        i += 1
+    _OUTPUT["format"] = chosen
+    if chosen != "table" and "--json" not in out:
+        out.append("--json")
+    return out
+
+
+def _main_rows(payload: Any) -> list[Any]:
+    """The rows a table of ``payload`` shows: the payload itself when it is a list, else its
+    plans, fleet entries or cases (the first found), else the payload as one row."""
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict):
+        fleet = payload.get("fleet")
+        if isinstance(fleet, dict) and isinstance(fleet.get("entries"), list):
+            return list(fleet["entries"])
+        for key in ("plans", "cases", "problems"):
+            if isinstance(payload.get(key), list):
+                return list(payload[key])
+    return [payload]
+
+
+def _flat(row: Any, prefix: str = "") -> dict[str, Any]:
+    """A row as one level of ``a.b`` keys; lists of scalars joined with spaces."""
+    if not isinstance(row, dict):
+        return {prefix or "value": row}
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{name}."))
+        elif isinstance(value, list):
+            scalars = all(not isinstance(v, dict | list) for v in value)
+            out[name] = " ".join(str(v) for v in value) if scalars else json.dumps(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def render_rows(payload: Any, fmt: str) -> str:
+    """``payload``'s main rows as CSV (RFC 4180, via the csv module) or a Markdown table."""
+    rows = [_flat(r) for r in _main_rows(_finite(payload))]
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_cell(r.get(c)) for c in columns] for r in rows])
+        return buffer.getvalue().rstrip("\n")
+
+    def md(text: str) -> str:
+        return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+
+    lines = ["| " + " | ".join(md(c) for c in columns) + " |"]
+    lines.append("|" + "|".join(" --- " for _ in columns) + "|")
+    lines += ["| " + " | ".join(md(_cell(r.get(c))) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def print_json(payload: Any) -> None:
-    """Print ``payload`` as JSON; NaN and infinity never reach output (they become null)."""
+    """Print ``payload`` as JSON (or, under ``--format csv|md``, its rows as CSV or Markdown);
+    NaN and infinity never reach output (they become null, or empty cells)."""
+    if _OUTPUT["format"] in ("csv", "md"):
+        typer.echo(render_rows(payload, _OUTPUT["format"]))
+        return
     text = json.dumps(_finite(payload), indent=2, default=str, allow_nan=False)
     typer.echo(text)
