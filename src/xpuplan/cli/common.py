@@ -24,8 +24,8 @@ from xpuplan.errors import InputError, did_you_mean
 from xpuplan.units import parse_count
 
 __all__ = [
-    "MAX_FLAG_INT",
     "FORMATS",
+    "MAX_FLAG_INT",
     "CatalogOption",
     "FittingConsole",
     "JsonOption",
@@ -37,11 +37,11 @@ __all__ = [
     "fit_table",
     "load_cli_catalog",
     "parse_usd",
-    "take_format",
     "print_json",
     "render_rows",
     "skypilot_accelerators",
     "skypilot_regions",
+    "take_format",
 ]
 
 # Columns a narrow terminal hides, most expendable first; the others always stay (rich wraps
