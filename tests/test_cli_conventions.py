@@ -4,6 +4,7 @@ fit an 80-column terminal by hiding their least important columns (named in the 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -76,3 +77,34 @@ def test_plain_rich_console_would_have_truncated() -> None:
     out = io.StringIO()
     Console(file=out, width=80).print(_table())
     assert "…" in out.getvalue()
+
+
+def test_request_file_is_the_same_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    request = tmp_path / "request.yaml"
+    request.write_text(
+        "model: llama-3.2-1b\ntokens: 10B\ndeadline: 30d\nbudget_usd: 1M\n"
+        "regions: [eu, us]\ntop: 3\njson: true\nexplain: false\n"
+    )
+    assert run(["plan", "train", "-f", str(request)]) == 0
+    from_file = json.loads(capsys.readouterr().out)
+    flags = ["plan", "train", "--model", "llama-3.2-1b", "--tokens", "10B", "--deadline", "30d",
+             "--budget-usd", "1M", "--regions", "eu", "--regions", "us", "--top", "3",
+             "--json"]  # fmt: skip
+    assert run(flags) == 0
+    assert json.loads(capsys.readouterr().out) == from_file
+    # A flag after the file wins; a misspelt key fails as the flag would; values are checked
+    # by the same rules.
+    assert run(["plan", "train", "--request", str(request), "--top", "1"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["plans"]) == 1
+    request.write_text("model: llama-3.2-1b\ntokenz: 10B\n")
+    assert run(["plan", "train", "-f", str(request)]) == 2
+    assert "--tokenz" in capsys.readouterr().err
+    request.write_text("model: llama-3.2-1b\ntokens: 10B\ndeadline: 30\n")
+    assert run(["plan", "train", "-f", str(request)]) == 2
+    assert "--deadline: cannot read '30'" in capsys.readouterr().err
+    request.write_text("- not a mapping\n")
+    assert run(["plan", "train", "-f", str(request)]) == 2
+    assert run(["plan", "train", "-f", str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot read the request file" in capsys.readouterr().err

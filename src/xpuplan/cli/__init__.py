@@ -22,7 +22,12 @@ from xpuplan.cli import export as _export
 from xpuplan.cli import model as _model
 from xpuplan.cli import plan as _plan
 from xpuplan.cli import validate as _validate
-from xpuplan.cli.common import check_argv_numbers, err_console, take_format
+from xpuplan.cli.common import (
+    check_argv_numbers,
+    err_console,
+    expand_request_files,
+    take_format,
+)
 from xpuplan.errors import InfeasibleError, XpuplanError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "app", "main", "run"]
@@ -88,8 +93,9 @@ def run(argv: Sequence[str]) -> int:
     """Run the CLI on ``argv`` and return the exit code (0 ok, 2 bad input or interrupted,
     3 no plan meets the constraints)."""
     try:
-        check_argv_numbers(argv)
-        app(args=take_format(argv), prog_name="xpuplan")
+        args = expand_request_files(argv)
+        check_argv_numbers(args)
+        app(args=take_format(args), prog_name="xpuplan")
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)

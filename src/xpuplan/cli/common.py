@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
@@ -34,6 +35,7 @@ __all__ = [
     "check_positive",
     "console",
     "err_console",
+    "expand_request_files",
     "fit_table",
     "load_cli_catalog",
     "parse_usd",
@@ -206,6 +208,69 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
+
+
+def _request_flags(path: str) -> list[str]:
+    """The flags a request file stands for: each key is a flag's name (``tokens`` or
+    ``--tokens``, ``budget_usd`` or ``budget-usd``), each value its value; a list repeats the
+    flag, ``true`` sets a switch, ``false`` and ``null`` leave it out."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"-f {path!r}: cannot read the request file ({error})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"-f {path!r}: not valid YAML{where}") from None
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise InputError(f"-f {path!r}: expected a mapping of flag names to values")
+    flags: list[str] = []
+    for key, value in data.items():
+        name = "--" + str(key).removeprefix("--").replace("_", "-")
+        if not re.fullmatch(r"--[a-z0-9][a-z0-9-]*", name):
+            raise InputError(f"-f {path!r}: {one_line(str(key))!r} is not a flag name")
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if item is None or item is False:
+                continue
+            if item is True:
+                flags.append(name)
+            elif isinstance(item, dict | list):
+                raise InputError(f"-f {path!r}: {key}: expected a number or text, got {item!r}")
+            else:
+                flags += [name, str(item)]
+    return flags
+
+
+def expand_request_files(argv: Sequence[str]) -> list[str]:
+    """``argv`` with each ``-f FILE`` / ``--request FILE`` replaced by the flags the YAML
+    request file holds, so a request is checked exactly as the same flags would be. Flags
+    given after it on the command line win (the last value of a flag counts)."""
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("-f", "--request") or arg.startswith("--request="):
+            if "=" in arg:
+                path = arg.partition("=")[2]
+            elif i + 1 < len(args):
+                path = args[i + 1]
+                i += 1
+            else:
+                raise InputError(f"{arg}: give the path of a request YAML file")
+            out += _request_flags(path)
+        elif arg == "--":
+            out.extend(args[i:])
+            break
+        else:
+            out.append(arg)
+        i += 1
+    return out
 
 
 FORMATS = ("table", "json", "csv", "md")
