@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xpuplan.catalog.catalog import Catalog
+from xpuplan.catalog.load import load_catalog
 from xpuplan.energy import PowerModel
 from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
 from xpuplan.models.spec import ModelSpec
@@ -170,7 +171,7 @@ def plan_training(
     model: ModelSpec | str,
     tokens: float | str,
     *,
-    catalog: Catalog,
+    catalog: Catalog | None = None,
     seq_len: int | None = None,
     global_batch_tokens: float | str | None = None,
     precision: str = "bf16",
@@ -190,6 +191,7 @@ def plan_training(
     Raises :class:`~xpuplan.errors.InfeasibleError` naming the constraint that removed the
     last candidates, and :class:`~xpuplan.errors.InputError` for bad values.
     """
+    catalog = catalog if catalog is not None else load_catalog()  # the bundled one
     spec = _resolve(model)
     flt = filters or OfferingFilter()
     _check_common(objective, top, max_chips)
@@ -256,7 +258,7 @@ def plan_training(
 def plan_serving(
     model: ModelSpec | str,
     *,
-    catalog: Catalog,
+    catalog: Catalog | None = None,
     rate_rps: float,
     input_tokens: int,
     output_tokens: int,
@@ -277,6 +279,7 @@ def plan_serving(
     holds the cheapest single-type fleet and both fleets' cost per million tokens at the mean
     rate.
     """
+    catalog = catalog if catalog is not None else load_catalog()  # the bundled one
     spec = _resolve(model)
     flt = filters or OfferingFilter()
     for name, value in (
@@ -470,7 +473,7 @@ def compare_options(
     tokens: float | str,
     options: Sequence[str | TrainingOption],
     *,
-    catalog: Catalog,
+    catalog: Catalog | None = None,
     seq_len: int | None = None,
     global_batch_tokens: float | str | None = None,
     precision: str = "bf16",
@@ -483,6 +486,7 @@ def compare_options(
     ``relative_pct`` gives, per option, (value / first option's value - 1) x 100 for wall time,
     cost, energy and CO2 (None where either value is unknown).
     """
+    catalog = catalog if catalog is not None else load_catalog()  # the bundled one
     if len(options) < 1:
         raise InputError("--option: give at least one option to compare")
     spec = _resolve(model)

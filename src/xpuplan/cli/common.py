@@ -22,6 +22,7 @@ from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
 from xpuplan.catalog.schema import one_line
 from xpuplan.errors import InputError, did_you_mean
+from xpuplan.report.notebook import flat_row, main_rows
 from xpuplan.units import parse_count
 
 __all__ = [
@@ -311,38 +312,6 @@ def take_format(argv: Sequence[str]) -> list[str]:
     return out
 
 
-def _main_rows(payload: Any) -> list[Any]:
-    """The rows a table of ``payload`` shows: the payload itself when it is a list, else its
-    plans, fleet entries or cases (the first found), else the payload as one row."""
-    if isinstance(payload, list):
-        return payload
-    if isinstance(payload, dict):
-        fleet = payload.get("fleet")
-        if isinstance(fleet, dict) and isinstance(fleet.get("entries"), list):
-            return list(fleet["entries"])
-        for key in ("plans", "cases", "problems"):
-            if isinstance(payload.get(key), list):
-                return list(payload[key])
-    return [payload]
-
-
-def _flat(row: Any, prefix: str = "") -> dict[str, Any]:
-    """A row as one level of ``a.b`` keys; lists of scalars joined with spaces."""
-    if not isinstance(row, dict):
-        return {prefix or "value": row}
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{name}."))
-        elif isinstance(value, list):
-            scalars = all(not isinstance(v, dict | list) for v in value)
-            out[name] = " ".join(str(v) for v in value) if scalars else json.dumps(value)
-        else:
-            out[name] = value
-    return out
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -351,7 +320,7 @@ def _cell(value: Any) -> str:
 
 def render_rows(payload: Any, fmt: str) -> str:
     """``payload``'s main rows as CSV (RFC 4180, via the csv module) or a Markdown table."""
-    rows = [_flat(r) for r in _main_rows(_finite(payload))]
+    rows = [flat_row(r) for r in main_rows(_finite(payload))]
     columns = list(dict.fromkeys(k for r in rows for k in r))
     if fmt == "csv":
         buffer = io.StringIO()

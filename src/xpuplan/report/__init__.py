@@ -34,8 +34,17 @@ _LEADS = {
 }
 
 
-def render_html(result: Mapping[str, Any]) -> str:
-    """The report of a planner result as one self-contained HTML document."""
+def _as_mapping(result: Any) -> Any:
+    """A result object (``plan_training(...)``, ``plan_serving(...)``, ``compare_options(...)``)
+    as its ``to_dict()``; a mapping (``--json`` output) as it is."""
+    to_dict = getattr(result, "to_dict", None)
+    return to_dict() if callable(to_dict) and not isinstance(result, Mapping) else result
+
+
+def render_html(result: Mapping[str, Any] | Any) -> str:
+    """The report of a planner result (a result object or its ``to_dict()``/``--json``
+    mapping) as one self-contained HTML document."""
+    result = _as_mapping(result)
     kind = result_kind(result)
     title, sections = _BUILDERS[kind](result)
     footer = (
@@ -45,6 +54,7 @@ def render_html(result: Mapping[str, Any]) -> str:
     return page(title, _LEADS[kind], sections, footer)
 
 
-def write_report(result: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Render ``result`` and write it to ``path`` atomically; returns the path written."""
+def write_report(result: Mapping[str, Any] | Any, path: str | os.PathLike[str]) -> Path:
+    """Render ``result`` (an object or a mapping) and write it to ``path`` atomically;
+    returns the path written."""
     return write_text_atomic(path, render_html(result), field="--report")

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from xpuplan.report.notebook import NotebookMixin
+
 __all__ = [
     "FleetEntry",
     "FleetPlan",
@@ -163,7 +165,7 @@ class SearchStats:
 
 
 @dataclass(frozen=True)
-class TrainingPlanResult:
+class TrainingPlanResult(NotebookMixin):
     """What ``plan_training`` returns: ranked plans, the cost/time front, lock-in premiums."""
 
     workload: dict[str, Any]
@@ -194,7 +196,7 @@ class TrainingPlanResult:
 
 
 @dataclass(frozen=True)
-class TrainingComparison:
+class TrainingComparison(NotebookMixin):
     """Two or more concrete options on the same training run; ratios are relative to the first."""
 
     workload: dict[str, Any]
@@ -301,7 +303,7 @@ class FleetPlan:
 
 
 @dataclass(frozen=True)
-class ServingPlanResult:
+class ServingPlanResult(NotebookMixin):
     """What ``plan_serving`` returns: the cheapest (maybe mixed) fleet and the best single type."""
 
     workload: dict[str, Any]
