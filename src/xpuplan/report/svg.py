@@ -8,6 +8,8 @@ coordinates are finite by construction (inputs are filtered to finite values fir
 
 from __future__ import annotations
 
+import colorsys
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -21,6 +23,7 @@ __all__ = [
     "Segment",
     "StackedRow",
     "bar_chart",
+    "chart_colours",
     "color_for",
     "plottable",
     "scatter_chart",
@@ -44,15 +47,48 @@ _VENDOR_COLORS = {
 _WIDTH = 760
 _FONT_PX = 12
 _PLOT_LIMIT = 1e100
+LOG_SPAN = 10.0  # an axis whose values span more than this factor is drawn logarithmic
 _CHAR_PX = 7.2  # generous mean advance of a 12 px sans-serif character, for label collision checks
 
 
+def _extra_colour(index: int) -> str:
+    """The ``index``-th colour past the palette: hues spread by the golden angle (each new one
+    far from the last), mid lightness, as #rrggbb."""
+    hue = (index * 137.508) % 360 / 360
+    r, g, b = colorsys.hls_to_rgb(hue, 0.45, 0.65)
+    return f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+
+
+@functools.lru_cache(maxsize=256)
+def chart_colours(keys: tuple[str, ...]) -> dict[str, str]:
+    """A distinct colour for each of ``keys`` (one chart's series): vendors keep their fixed
+    colours, the others take the palette colours no series of the chart uses yet, then
+    further hues; no two series share one."""
+    colours = {k: _VENDOR_COLORS[k] for k in keys if k in _VENDOR_COLORS}
+    free = [c for c in _PALETTE if c not in colours.values()]
+    extra = 0
+    for key in keys:
+        if key in colours:
+            continue
+        if free:
+            colours[key] = free.pop(0)
+            continue
+        while (colour := _extra_colour(extra)) in colours.values():
+            extra += 1
+        colours[key] = colour
+        extra += 1
+    return colours
+
+
 def color_for(key: str, order: Sequence[str] = ()) -> str:
-    """The fixed colour of a vendor, else a palette colour by position of ``key`` in ``order``."""
+    """The colour of series ``key`` among the series ``order`` of one chart (see
+    :func:`chart_colours`); a vendor's fixed colour, or a palette colour, outside one."""
+    keys = tuple(dict.fromkeys(order))
+    if key in keys:
+        return chart_colours(keys)[key]
     if key in _VENDOR_COLORS:
         return _VENDOR_COLORS[key]
-    index = order.index(key) if key in order else sum(map(ord, key))
-    return _PALETTE[index % len(_PALETTE)]
+    return _PALETTE[sum(map(ord, key)) % len(_PALETTE)]
 
 
 def plottable(value: float) -> bool:
@@ -231,24 +267,46 @@ def scatter_chart(
     x_unit: float = 1.0,
     y_unit: float = 1.0,
     max_labels: int = 14,
+    x_marks: Sequence[tuple[float, str]] = (),
+    y_marks: Sequence[tuple[float, str]] = (),
 ) -> str:
     """Cost-time scatter: one circle per point, the Pareto front as a step line, labels on the
-    chosen point and the front (as many as fit without overlapping). An axis turns
-    logarithmic when its values spread over more than a factor of 20."""
+    chosen point and the front (as many as fit without overlapping), and dashed reference
+    lines at ``x_marks`` and ``y_marks`` (a deadline, a budget). An axis turns logarithmic
+    when its values (marks included) spread over more than a factor of 10."""
     usable = [p for p in points if plottable(p.x) and plottable(p.y)]
     if not usable:
         return ""
+    x_marks = [(v, t) for v, t in x_marks if plottable(v) and v > 0]
+    y_marks = [(v, t) for v, t in y_marks if plottable(v) and v > 0]
     order = sorted({p.group for p in usable})
     left, right = 86.0, _WIDTH - 20.0
     body, legend_bottom = _legend(order, left, order)
     top, bottom = legend_bottom + 10, legend_bottom + 300
-    xs, ys = [p.x for p in usable], [p.y for p in usable]
-    log_x = min(xs) > 0 and max(xs) / min(xs) > 20
-    log_y = min(ys) > 0 and max(ys) / min(ys) > 20
+    xs = [p.x for p in usable] + [v for v, _ in x_marks]
+    ys = [p.y for p in usable] + [v for v, _ in y_marks]
+    log_x = min(xs) > 0 and max(xs) / min(xs) > LOG_SPAN
+    log_y = min(ys) > 0 and max(ys) / min(ys) > LOG_SPAN
     sx = Scale.fit(xs, left, right, log=log_x, unit=x_unit)
     sy = Scale.fit(ys, bottom, top, log=log_y, unit=y_unit)
     body += _axis_y(sy, left, right, y_format, y_label + (" (log)" if log_y else ""))
     body += _axis_x(sx, bottom, x_format, x_label + (" (log)" if log_x else ""))
+    for value, text in x_marks:
+        x = sx.px(value)
+        body.append(
+            f'<line class="limit" x1="{_n(x)}" y1="{_n(top)}" x2="{_n(x)}" y2="{_n(bottom)}" '
+            'stroke="#B00020" stroke-dasharray="6 4"/>'
+        )
+        body.append(_text(x - 4, top + 12, f"{text} {x_format(value)}", class_="limit-label",
+                          text_anchor="end"))  # fmt: skip
+    for value, text in y_marks:
+        y = sy.px(value)
+        body.append(
+            f'<line class="limit" x1="{_n(left)}" y1="{_n(y)}" x2="{_n(right)}" y2="{_n(y)}" '
+            'stroke="#B00020" stroke-dasharray="6 4"/>'
+        )
+        body.append(_text(right - 4, y - 4, f"{text} {y_format(value)}", class_="limit-label",
+                          text_anchor="end"))  # fmt: skip
     front = sorted((p for p in usable if p.on_front), key=lambda p: (p.x, p.y))
     if len(front) > 1:
         steps = [f"{_n(sx.px(front[0].x))},{_n(sy.px(front[0].y))}"]

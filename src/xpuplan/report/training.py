@@ -90,7 +90,12 @@ def _plans_table(plans: Sequence[Plan], name: str) -> str:
     return table(headers, rows, name=name, highlight_first=True) + (note if starred else "")
 
 
-def _scatter(plans: Sequence[Plan], front_keys: set[tuple[str, ...]], chosen: Plan) -> str:
+def _scatter(
+    plans: Sequence[Plan],
+    front_keys: set[tuple[str, ...]],
+    chosen: Plan,
+    constraints: Mapping[str, Any] | None = None,
+) -> str:
     points: dict[tuple[str, ...], Point] = {}
     chosen_key = plan_key(chosen)
     for p in plans:
@@ -117,7 +122,14 @@ def _scatter(plans: Sequence[Plan], front_keys: set[tuple[str, ...]], chosen: Pl
         x_format=fmt_duration_s,
         y_format=fmt_usd,
         x_unit=time_unit_s(longest),
+        x_marks=_limit((constraints or {}).get("deadline_s"), "deadline"),
+        y_marks=_limit((constraints or {}).get("budget_usd"), "budget"),
     )
+
+
+def _limit(value: Any, text: str) -> list[tuple[float, str]]:
+    number = as_float(value)
+    return [] if number is None else [(number, text)]
 
 
 def _lock_in_chart(entries: Sequence[Plan], group_kind: str, objective: str) -> str:
@@ -181,7 +193,9 @@ def train_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
     ]
     front_keys = {plan_key(p) for p in pareto}
     lock_in_plans = [as_map(e.get("plan")) for e in as_list(result.get("lock_in"))]
-    chart = _scatter([*plans, *pareto, *lock_in_plans], front_keys, chosen)
+    chart = _scatter(
+        [*plans, *pareto, *lock_in_plans], front_keys, chosen, as_map(result.get("constraints"))
+    )
     if chart:
         sections.append(
             Section(
