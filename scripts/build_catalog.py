@@ -136,14 +136,31 @@ CAPACITY_BLOCK_SOURCE = (
 # Published cluster sizes, by (provider, instance prefix): the largest total one buyer can
 # rent as one cluster, per the provider's own product page.
 CLUSTER_LIMITS: tuple[tuple[str, str, int, str], ...] = (
-    ("aws", "p5", 20_000, "aws.amazon.com/ec2/instance-types/p5: EC2 UltraClusters of up to "
-     "20,000 H100/H200 GPUs"),
-    ("aws", "p4d", 4_000, "aws.amazon.com/ec2/instance-types/p4: EC2 UltraClusters of 4,000+ "
-     "A100 GPUs (the published figure, used as the limit)"),
-    ("aws", "trn1", 30_000, "aws.amazon.com/ec2/instance-types/trn1: EC2 UltraClusters of up "
-     "to 30,000 Trainium chips"),
-    ("oracle", "BM.GPU.GB", 131_072, "OCI Zettascale announcement 2024-09: superclusters of "
-     "up to 131,072 Blackwell GPUs"),
+    (
+        "aws",
+        "p5",
+        20_000,
+        "aws.amazon.com/ec2/instance-types/p5: EC2 UltraClusters of up to 20,000 H100/H200 GPUs",
+    ),
+    (
+        "aws",
+        "p4d",
+        4_000,
+        "aws.amazon.com/ec2/instance-types/p4: EC2 UltraClusters of 4,000+ "
+        "A100 GPUs (the published figure, used as the limit)",
+    ),
+    (
+        "aws",
+        "trn1",
+        30_000,
+        "aws.amazon.com/ec2/instance-types/trn1: EC2 UltraClusters of up to 30,000 Trainium chips",
+    ),
+    (
+        "oracle",
+        "BM.GPU.GB",
+        131_072,
+        "OCI Zettascale announcement 2024-09: superclusters of up to 131,072 Blackwell GPUs",
+    ),
 )
 # Without a published figure: conservative defaults (hyperscaler / neocloud), always noted.
 DEFAULT_HYPERSCALER_MAX_CHIPS = 4_096
@@ -176,15 +193,26 @@ INDUSTRY_PUE_SOURCE = (
 # Grid intensity of a country, for sites whose exact grid zone is not published (low
 # confidence; the country's average generation mix).
 COUNTRY_GRID: dict[str, tuple[float, str]] = {
-    "US": (392.78, "Cloud Carbon Footprint default for an unknown AWS region (US-weighted "
-           "average of its US grid factors); country-level proxy"),
-    "CA": (170.0, "Ember 2023 via Our World in Data carbon-intensity-electricity: Canada "
-           "170 gCO2e/kWh; country-level proxy"),
+    "US": (
+        392.78,
+        "Cloud Carbon Footprint default for an unknown AWS region (US-weighted "
+        "average of its US grid factors); country-level proxy",
+    ),
+    "CA": (
+        170.0,
+        "Ember 2023 via Our World in Data carbon-intensity-electricity: Canada "
+        "170 gCO2e/kWh; country-level proxy",
+    ),
     "NO": (7.62, "Cloud Carbon Footprint Azure factor for Norway; country-level proxy"),
-    "RO": (215.68, "lowcarbonpower.org Romania 2023 (Ember data): 215.68 gCO2e/kWh; "
-           "country-level proxy"),
-    "AT": (111.0, "Ember 2023 via Our World in Data carbon-intensity-electricity: Austria "
-           "111 gCO2e/kWh; country-level proxy"),
+    "RO": (
+        215.68,
+        "lowcarbonpower.org Romania 2023 (Ember data): 215.68 gCO2e/kWh; country-level proxy",
+    ),
+    "AT": (
+        111.0,
+        "Ember 2023 via Our World in Data carbon-intensity-electricity: Austria "
+        "111 gCO2e/kWh; country-level proxy",
+    ),
 }
 
 
@@ -228,8 +256,11 @@ def _fill_capacity(
                     f"default: {DEFAULT_TPU_SLICES} slices of {largest} chips over DCN (no "
                     "published multi-slice limit read); raise with --max-chips"
                 )
-            multiples = [largest * k for k in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128,
-                                               192, 256, 384) if largest * k <= limit]
+            multiples = [
+                largest * k
+                for k in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384)
+                if largest * k <= limit
+            ]
             row["allowed_chip_counts"] = list(TPU_SLICES[acc]) + multiples
             row["max_chips"] = max(row["allowed_chip_counts"])
             row["max_chips_source"] = source

@@ -27,9 +27,18 @@ from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import PRECISIONS as TRAINING_PRECISIONS
 from xpuplan.perf.training import DEFAULT_BATCH_TOKENS, DEFAULT_SEQ_LEN
-from xpuplan.search.filters import OfferingFilter, SelectedOffering, select_offerings
+from xpuplan.search.filters import (
+    OfferingFilter,
+    SelectedOffering,
+    _region_matcher,
+    _vendor_keys,
+    allowed_models,
+    select_offerings,
+)
 from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutGrid
+from xpuplan.search.pricing import SpotModel
 from xpuplan.search.results import (
+    LockInEntry,
     ServingPlanResult,
     TrainingComparison,
     TrainingPlan,
@@ -183,6 +192,7 @@ def plan_training(
     power: PowerModel | None = None,
     evaluator: TrainingEvaluator | None = None,
     progress: Progress | None = None,
+    spot: SpotModel | None = None,
 ) -> TrainingPlanResult:
     """The best ways to train ``model`` on ``tokens`` tokens across the catalog.
 
@@ -208,6 +218,8 @@ def plan_training(
         top=top,
         power=power or PowerModel(),
         pricing=flt.pricing,
+        pricing_models=allowed_models(flt),
+        spot=spot or SpotModel(),
     )
     selected = _supporting(catalog, select_offerings(catalog, flt), precision)
     groups = group_hardware(catalog, selected, max_chips)
@@ -233,6 +245,14 @@ def plan_training(
             f"deadline {format_duration(deadline_s)} is the default; pass a deadline to change it"
         )
     notes.append(search.power.description)
+    if "spot" in search.pricing_models:
+        notes.append(search.spot.description)
+    lock_in = tuple(
+        sorted(
+            (*lock_in, *_absent_groups(catalog, flt, selected, lock_in, precision)),
+            key=lambda e: (e.group_kind != "vendor", e.plan is None),
+        )
+    )
     if objective == "co2" and plans[0].co2_kg is None:
         notes.append(
             "no plan has a known CO2 (missing TDP, PUE or grid intensity); plans were ranked "
@@ -248,6 +268,82 @@ def plan_training(
         stats=stats,
         notes=tuple(notes),
     )
+
+
+def _absent_groups(
+    catalog: Catalog,
+    flt: OfferingFilter,
+    selected: Sequence[SelectedOffering],
+    present: Sequence[LockInEntry],
+    precision: str,
+) -> list[LockInEntry]:
+    """A lock-in row with the exact reason for every catalog vendor and stack with no plan."""
+    shown = {(e.group_kind, e.group) for e in present}
+    out: list[LockInEntry] = []
+    for kind in ("vendor", "software_stack"):
+        names: dict[str, list[str]] = {}
+        for acc in catalog.accelerators:
+            name = acc.vendor if kind == "vendor" else acc.software_stack
+            names.setdefault(name, []).append(acc.id)
+        for name, acc_ids in names.items():
+            if (kind, name) in shown:
+                continue
+            reason = _absent_reason(catalog, flt, name, acc_ids, precision)
+            out.append(LockInEntry(group_kind=kind, group=name, reason=reason))
+    return out
+
+
+def _absent_reason(
+    catalog: Catalog, flt: OfferingFilter, name: str, acc_ids: list[str], precision: str
+) -> str:
+    """Why no offering of ``name``'s accelerators reached the search."""
+    rows = [o for o in catalog.offerings if o.accelerator_id in acc_ids]
+    accs = [catalog.accelerator(a) for a in acc_ids]
+    if not rows:
+        return (
+            f"no {name} offering in the catalog (accelerators {', '.join(acc_ids)} have no "
+            "rentable row); add one with --catalog FILE"
+        )
+    trainers = {a.id for a in accs if "train" in a.workloads}
+    if not trainers & {o.accelerator_id for o in rows}:
+        offered = ", ".join(sorted({o.accelerator_id for o in rows}))
+        return f"the {name} accelerators offered ({offered}) are inference-only"
+    peak = {a.id for a in accs if a.id in trainers and a.peak_tflops(precision) is not None}
+    if not peak & {o.accelerator_id for o in rows}:
+        return f"no {name} accelerator offered has a {precision} peak in the catalog; use bf16"
+    rows = [o for o in rows if o.accelerator_id in peak]
+    models = allowed_models(flt)
+    if flt.vendors or flt.exclude_vendors:
+        wanted = {v.lower() for v in flt.vendors}
+        unwanted = {v.lower() for v in flt.exclude_vendors}
+        keys = set().union(*(_vendor_keys(a.vendor, a.vendor_family) for a in accs))
+        if (wanted and not keys & wanted) or keys & unwanted:
+            return "excluded by --vendors/--exclude-vendors"
+    priced = [o for o in rows if any(m in o.usd_per_hour for m in models)]
+    if not priced:
+        have = sorted({m for o in rows for m in o.usd_per_hour})
+        return (
+            f"no {flt.pricing} price for any {name} offering"
+            + (
+                f" (priced as {', '.join(have)}; try --pricing best"
+                if have
+                else " (no price at all"
+            )
+            + (" --allow-spot)" if have == ["spot"] else ")")
+        )
+    if flt.providers and not [o for o in priced if o.provider in flt.providers]:
+        return f"no {name} offering from --providers {','.join(flt.providers)}"
+    if flt.accelerators and not [o for o in priced if o.accelerator_id in flt.accelerators]:
+        return f"not among --accelerators {','.join(flt.accelerators)}"
+    if flt.regions:
+        allowed = _region_matcher(catalog, flt.regions)
+        if not [o for o in priced if (o.provider, o.region) in allowed]:
+            where = sorted({f"{o.provider}:{o.region}" for o in priced})
+            return (
+                f"no {name} offering in --regions {','.join(flt.regions)} (offered in "
+                f"{', '.join(where[:6])}{' ...' if len(where) > 6 else ''})"
+            )
+    return f"no {name} offering passed the filters"
 
 
 # ---------------------------------------------------------------------------------- serving

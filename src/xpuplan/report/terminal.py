@@ -176,7 +176,7 @@ def _training_plans_table(title: str, plans: Sequence[TrainingPlan]) -> Table:
             f"{p.chips} {_short_accelerator(p.accelerator_id)}",
             _layout_text(p.layout),
             format_duration(p.wall_time_s),
-            format_usd(p.cost_usd),
+            f"{format_usd(p.cost_usd)}\n{p.pricing}",
             f"{p.mfu:.0%}",
             _energy_text(p),
             _co2_text(p),
@@ -218,17 +218,23 @@ def _lock_in_table(result: TrainingPlanResult) -> Table:
     table = Table(
         title="Lock-in premium: best plan per vendor and per software stack", title_justify="left"
     )
-    for name in ("group", "name", "plan", "time", "cost", "premium"):
+    for name in ("group", "name", "plan or reason", "pricing", "time", "cost", "premium"):
         table.add_column(name, justify="right" if name == "premium" else "left")
     for e in result.lock_in:
+        if e.plan is None:
+            table.add_row(
+                e.group_kind, e.group, f"no plan: {e.reason or 'unknown'}", "-", "-", "-", "-"
+            )
+            continue
         table.add_row(
             e.group_kind,
             e.group,
             f"{e.plan.chips} {_short_accelerator(e.plan.accelerator_id)} "
             f"({e.plan.provider} {e.plan.region})",
+            e.plan.pricing,
             format_duration(e.plan.wall_time_s),
             format_usd(e.plan.cost_usd),
-            _signed_pct(e.premium_pct),
+            _signed_pct(e.premium_pct) if e.premium_pct is not None else "-",
         )
     return table
 
@@ -257,7 +263,11 @@ def print_training_plan(console: Console, result: TrainingPlanResult, explain: b
         f"deadline {format_duration(c['deadline_s'])}"
         + (" (default)" if c["deadline_is_default"] else "")
         + (f", budget {format_usd(c['budget_usd'])}" if c["budget_usd"] else "")
-        + f"; {c['pricing']} prices",
+        + (
+            "; best pricing per offering" + (" (spot allowed)" if c.get("allow_spot") else "")
+            if c["pricing"] == "best"
+            else f"; {c['pricing']} prices"
+        ),
         highlight=False,
     )
     console.print(_training_plans_table("Top plans (best region per instance type)", result.plans))

@@ -180,7 +180,9 @@ def train_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
         ),
     ]
     front_keys = {plan_key(p) for p in pareto}
-    lock_in_plans = [as_map(e.get("plan")) for e in as_list(result.get("lock_in"))]
+    lock_in_plans = [
+        as_map(e.get("plan")) for e in as_list(result.get("lock_in")) if as_map(e).get("plan")
+    ]
     chart = _scatter([*plans, *pareto, *lock_in_plans], front_keys, chosen)
     if chart:
         sections.append(
@@ -195,7 +197,19 @@ def train_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
     lock_in = as_list(result.get("lock_in"))
     vendor_chart = _lock_in_chart(lock_in, "vendor", objective)
     stack_chart = _lock_in_chart(lock_in, "software_stack", objective)
-    if vendor_chart or stack_chart:
+    rows = [
+        (
+            str(as_map(e).get("group_kind", "")),
+            str(as_map(e).get("group", "")),
+            plan_label(as_map(as_map(e).get("plan")))
+            + f" ({as_map(as_map(e).get('plan')).get('pricing', '')})"
+            if as_map(e).get("plan")
+            else f"no plan: {as_map(e).get('reason') or 'unknown'}",
+        )
+        for e in lock_in
+    ]
+    every = table(("group", "name", "best plan or reason"), rows, name="lock-in-all")
+    if vendor_chart or stack_chart or rows:
         sections.append(
             Section(
                 "lock-in",
@@ -203,7 +217,8 @@ def train_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
                 '<p class="note">The premium is what staying with one vendor (or software '
                 "stack) costs over the best plan overall.</p>"
                 + (f"<figure>{vendor_chart}</figure>" if vendor_chart else "")
-                + (f"<figure>{stack_chart}</figure>" if stack_chart else ""),
+                + (f"<figure>{stack_chart}</figure>" if stack_chart else "")
+                + every,
             )
         )
     shown = plans[:BREAKDOWN_PLANS]

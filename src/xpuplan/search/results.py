@@ -128,9 +128,10 @@ class LockInEntry:
 
     group_kind: str  # "vendor" | "software_stack"
     group: str
-    plan: TrainingPlan
-    objective_value: float
-    premium_pct: float  # (value - best overall value) / best overall value x 100, >= 0
+    plan: TrainingPlan | None = None
+    objective_value: float | None = None
+    premium_pct: float | None = None  # (value - best value) / best value x 100, >= 0
+    reason: str | None = None  # why there is no plan, and what would change it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,7 +139,8 @@ class LockInEntry:
             "group": self.group,
             "objective_value": finite_or_none(self.objective_value),
             "premium_pct": finite_or_none(self.premium_pct),
-            "plan": self.plan.to_dict(),
+            "plan": None if self.plan is None else self.plan.to_dict(),
+            "reason": self.reason,
         }
 
 
