@@ -30,19 +30,21 @@ from xpuplan.perf.training import DEFAULT_BATCH_TOKENS, DEFAULT_SEQ_LEN
 from xpuplan.search.filters import (
     OfferingFilter,
     SelectedOffering,
-    _region_matcher,
-    _vendor_keys,
     allowed_models,
+    region_matcher,
     select_offerings,
+    vendor_keys,
 )
 from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutGrid
 from xpuplan.search.pricing import SpotModel
 from xpuplan.search.results import (
+    FleetPlan,
     LockInEntry,
     ServingPlanResult,
     TrainingComparison,
     TrainingPlan,
     TrainingPlanResult,
+    VendorFleet,
 )
 from xpuplan.search.serving import ServingEvaluator, ServingWorkload, search_serving
 from xpuplan.search.space import group_hardware
@@ -316,7 +318,7 @@ def _absent_reason(
     if flt.vendors or flt.exclude_vendors:
         wanted = {v.lower() for v in flt.vendors}
         unwanted = {v.lower() for v in flt.exclude_vendors}
-        keys = set().union(*(_vendor_keys(a.vendor, a.vendor_family) for a in accs))
+        keys = set().union(*(vendor_keys(a.vendor, a.vendor_family) for a in accs))
         if (wanted and not keys & wanted) or keys & unwanted:
             return "excluded by --vendors/--exclude-vendors"
     priced = [o for o in rows if any(m in o.usd_per_hour for m in models)]
@@ -336,7 +338,7 @@ def _absent_reason(
     if flt.accelerators and not [o for o in priced if o.accelerator_id in flt.accelerators]:
         return f"not among --accelerators {','.join(flt.accelerators)}"
     if flt.regions:
-        allowed = _region_matcher(catalog, flt.regions)
+        allowed = region_matcher(catalog, flt.regions)
         if not [o for o in priced if (o.provider, o.region) in allowed]:
             where = sorted({f"{o.provider}:{o.region}" for o in priced})
             return (
@@ -400,16 +402,89 @@ def plan_serving(
         precision=precision,
     )
     selected = select_offerings(catalog, flt)
-    return search_serving(
+    estimator = evaluator or _serving_evaluator()
+    result = search_serving(
         work,
         catalog,
         selected,
         flt,
         max_vendor_share,
         power or PowerModel(),
-        evaluator or _serving_evaluator(),
+        estimator,
         progress,
     )
+    vendors = _serving_vendors(catalog, flt, work, result, power or PowerModel(), estimator)
+    return dataclasses.replace(result, vendors=vendors)
+
+
+def _serving_vendors(
+    catalog: Catalog,
+    flt: OfferingFilter,
+    work: ServingWorkload,
+    result: ServingPlanResult,
+    power: PowerModel,
+    evaluator: ServingEvaluator,
+) -> tuple[VendorFleet, ...]:
+    """Every catalog vendor and stack: its cheapest single-type fleet, or why it has none.
+
+    One restricted search per distinct set of accelerators (a vendor and its stack usually
+    share one); a vendor whose offerings the filters remove gets the filter's reason.
+    """
+    best = result.fleet.usd_per_hour
+    cache: dict[frozenset[str], FleetPlan | str] = {}
+    out: list[VendorFleet] = []
+    for kind in ("vendor", "software_stack"):
+        names: dict[str, list[str]] = {}
+        for acc in catalog.accelerators:
+            name = acc.vendor if kind == "vendor" else acc.software_stack
+            names.setdefault(name, []).append(acc.id)
+        for name, ids in names.items():
+            wanted = [a for a in ids if not flt.accelerators or a in flt.accelerators]
+            key = frozenset(wanted)
+            if key not in cache:
+                cache[key] = _serving_for(catalog, flt, work, power, evaluator, wanted, name)
+            found = cache[key]
+            if isinstance(found, str):
+                out.append(VendorFleet(kind, name, reason=found.replace("{name}", name)))
+            else:
+                premium = (found.usd_per_hour - best) / best * 100.0 if best > 0 else 0.0
+                out.append(VendorFleet(kind, name, fleet=found, premium_pct=max(premium, 0.0)))
+    out.sort(key=lambda v: (v.group_kind != "vendor", v.fleet is None))
+    return tuple(out)
+
+
+def _serving_for(
+    catalog: Catalog,
+    flt: OfferingFilter,
+    work: ServingWorkload,
+    power: PowerModel,
+    evaluator: ServingEvaluator,
+    acc_ids: list[str],
+    name: str,
+) -> FleetPlan | str:
+    """The cheapest single-type fleet on ``acc_ids``, or the reason there is none."""
+    if not acc_ids:
+        return f"not among --accelerators {','.join(flt.accelerators)}"
+    offered = {o.accelerator_id for o in catalog.offerings}
+    if not offered & set(acc_ids):
+        return (
+            f"no {{name}} offering in the catalog (accelerators {', '.join(acc_ids)} have no "
+            "rentable row); add one with --catalog FILE"
+        )
+    only = dataclasses.replace(flt, accelerators=tuple(acc_ids), vendors=(), exclude_vendors=())
+    if flt.vendors or flt.exclude_vendors:
+        accs = [catalog.accelerator(a) for a in acc_ids]
+        keys = set().union(*(vendor_keys(a.vendor, a.vendor_family) for a in accs))
+        wanted = {v.lower() for v in flt.vendors}
+        if (wanted and not keys & wanted) or keys & {v.lower() for v in flt.exclude_vendors}:
+            return "excluded by --vendors/--exclude-vendors"
+    try:
+        selected = select_offerings(catalog, only)
+        found = search_serving(work, catalog, selected, only, None, power, evaluator, None)
+    except InfeasibleError as error:
+        return f"{{name}}: {error}"
+    del name
+    return found.single_type
 
 
 # ---------------------------------------------------------------------------------- compare

@@ -374,6 +374,28 @@ def print_serving_plan(console: Console, result: ServingPlanResult) -> None:
             "over the cheapest unconstrained fleet",
             highlight=False,
         )
+    if result.vendors:
+        table = Table(
+            title="Every vendor and software stack: cheapest single-type fleet or reason",
+            title_justify="left",
+        )
+        for name in ("group", "name", "fleet or reason", "pricing", "$/h", "premium"):
+            table.add_column(name, justify="right" if name in ("$/h", "premium") else "left")
+        for v in result.vendors:
+            if v.fleet is None or not v.fleet.entries:
+                table.add_row(v.group_kind, v.group, f"no fleet: {v.reason}", "-", "-", "-")
+                continue
+            e = v.fleet.entries[0]
+            table.add_row(
+                v.group_kind,
+                v.group,
+                f"{v.fleet.chips} {_short_accelerator(e.accelerator_id)} "
+                f"({e.provider}:{e.instance} {e.region})",
+                e.pricing,
+                f"${v.fleet.usd_per_hour:,.2f}",
+                _signed_pct(v.premium_pct),
+            )
+        console.print(table)
     cheaper = "less" if result.savings_pct >= 0 else "more"
     console.print(
         f"the fleet costs {abs(result.savings_pct):.1f}% {cheaper} than the best single type "

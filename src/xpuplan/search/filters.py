@@ -26,8 +26,10 @@ __all__ = [
     "OfferingFilter",
     "SelectedOffering",
     "allowed_models",
+    "region_matcher",
     "select_offerings",
     "split_list",
+    "vendor_keys",
 ]
 
 # ``--pricing best`` (the default): per offering, the cheapest way to rent it that the user
@@ -98,11 +100,11 @@ def _standing_price(offering: Offering, models: tuple[str, ...]) -> tuple[str, f
     return best, prices[best]  # type: ignore[index]
 
 
-def _vendor_keys(vendor: str, family: str) -> set[str]:
+def vendor_keys(vendor: str, family: str) -> set[str]:
     return {vendor.lower(), family.lower()}
 
 
-def _region_matcher(catalog: Catalog, selectors: tuple[str, ...]) -> set[tuple[str, str]]:
+def region_matcher(catalog: Catalog, selectors: tuple[str, ...]) -> set[tuple[str, str]]:
     """The (provider, region code) pairs the selectors allow, validated against the catalog."""
     offered = {(o.provider, o.region) for o in catalog.offerings}
     allowed: set[tuple[str, str]] = set()
@@ -160,13 +162,13 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
             raise UnknownNameError("provider", p, sorted(providers), "xpuplan catalog offerings")
     vendor_names = set()
     for acc in catalog.accelerators:
-        vendor_names |= _vendor_keys(acc.vendor, acc.vendor_family)
+        vendor_names |= vendor_keys(acc.vendor, acc.vendor_family)
     for v in (*flt.vendors, *flt.exclude_vendors):
         if v.lower() not in vendor_names:
             raise UnknownNameError("vendor", v, sorted(vendor_names))
     for a in flt.accelerators:
         catalog.accelerator(a)  # raises with a suggestion when unknown
-    allowed_regions = _region_matcher(catalog, flt.regions) if flt.regions else None
+    allowed_regions = region_matcher(catalog, flt.regions) if flt.regions else None
 
     stages: list[tuple[str, list[Offering]]] = []
     rows = [o for o in catalog.offerings if catalog.has_accelerator(o.accelerator_id)]
@@ -183,7 +185,7 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
 
         def vendor_ok(o: Offering) -> bool:
             acc = catalog.accelerator(o.accelerator_id)
-            keys = _vendor_keys(acc.vendor, acc.vendor_family)
+            keys = vendor_keys(acc.vendor, acc.vendor_family)
             return (not wanted or bool(keys & wanted)) and not keys & unwanted
 
         rows = [o for o in rows if vendor_ok(o)]

@@ -21,6 +21,7 @@ __all__ = [
     "TrainingComparison",
     "TrainingPlan",
     "TrainingPlanResult",
+    "VendorFleet",
     "finite_or_none",
 ]
 
@@ -303,6 +304,26 @@ class FleetPlan:
 
 
 @dataclass(frozen=True)
+class VendorFleet:
+    """The best single-type fleet of one vendor (or stack), or why it has none."""
+
+    group_kind: str  # "vendor" | "software_stack"
+    group: str
+    fleet: FleetPlan | None = None
+    premium_pct: float | None = None  # over the cheapest fleet overall
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group_kind": self.group_kind,
+            "group": self.group,
+            "fleet": None if self.fleet is None else self.fleet.to_dict(),
+            "premium_pct": finite_or_none(self.premium_pct),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class ServingPlanResult:
     """What ``plan_serving`` returns: the cheapest (maybe mixed) fleet and the best single type."""
 
@@ -316,6 +337,7 @@ class ServingPlanResult:
     candidate_types: int
     unconstrained: FleetPlan | None = None  # cheapest fleet without the vendor-share limit
     notes: tuple[str, ...] = ()
+    vendors: tuple[VendorFleet, ...] = ()  # every catalog vendor and stack: fleet or reason
 
     @property
     def share_limit_premium_pct(self) -> float | None:
@@ -338,5 +360,6 @@ class ServingPlanResult:
             "share_limit_premium_pct": self.share_limit_premium_pct,
             "candidates_evaluated": self.candidates_evaluated,
             "candidate_types": self.candidate_types,
+            "vendors": [v.to_dict() for v in self.vendors],
             "notes": list(self.notes),
         }
