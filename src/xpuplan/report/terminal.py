@@ -10,6 +10,7 @@ here too: they draw only on a terminal and never under ``--json``.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xpuplan.catalog.skypilot import SkypilotImport
 from xpuplan.report.format import fmt_fixed, fmt_si
 from xpuplan.search.training import format_duration, format_usd
 
@@ -692,3 +694,32 @@ def print_model(console: Console, s: Mapping[str, Any]) -> None:
     for note in s["notes"]:
         table.add_row("note", note)
     console.print(table)
+
+
+def print_skypilot_import(console: Console, result: SkypilotImport, out: str) -> None:
+    """``catalog import-skypilot``: what was written and the largest price differences."""
+    console.print(
+        f"{len(result.offerings)} offerings from {', '.join(result.files)} written to {out}; "
+        f"{len(result.changes)} prices differ from the bundled catalog",
+        highlight=False,
+        markup=False,
+    )
+    ranked = sorted(result.changes, key=lambda c: -abs(math.log(c.ratio)) if c.ratio else 0.0)
+    table = Table(title="Largest differences (bundled / SkyPilot)", title_justify="left")
+    for name in ("offering", "region", "pricing", "bundled $/h", "SkyPilot $/h", "ratio"):
+        table.add_column(name, justify="right" if "$" in name or name == "ratio" else "left")
+    for c in ranked[:15]:
+        table.add_row(
+            f"{c.provider}:{c.instance}",
+            c.region,
+            c.pricing,
+            "-" if c.bundled_usd_per_hour is None else f"{c.bundled_usd_per_hour:,.4g}",
+            f"{c.imported_usd_per_hour:,.4g}",
+            "new" if c.ratio is None else f"{c.ratio:.2f}x",
+        )
+    console.print(table)
+    console.print(
+        f"use it: xpuplan plan train ... --catalog {out}  (or XPUPLAN_CATALOG={out})",
+        highlight=False,
+        markup=False,
+    )
