@@ -366,3 +366,21 @@ def test_cli_import_skypilot_writes_a_usable_override(tmp_path: Path) -> None:
     assert "SkyPilot" in row.source
     missing = _cli("catalog", "import-skypilot", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "not a directory" in missing.stderr
+
+
+def test_cli_compare_vendors_all_lists_every_vendor() -> None:
+    done = _cli(
+        "compare", "--model", "llama-3.1-8b", "--tokens", "1T", "--vendors", "all", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    named = {o.removeprefix("vendor ") for o in data["options"]}
+    named |= {m["option"].removeprefix("vendor ") for m in data["missing"]}
+    assert set(BIG_VENDORS) <= named
+    costs = [p["cost_usd"] for p in data["plans"]]
+    assert costs == sorted(costs) and data["relative_pct"][0]["cost_usd"] == 0.0
+    both = _cli(
+        "compare", "--model", "llama-3.1-8b", "--tokens", "1T", "--vendors", "all",
+        "--option", "aws:p5.48xlarge x8",
+    )  # fmt: skip
+    assert both.returncode == 2 and "--vendors and --option" in both.stderr

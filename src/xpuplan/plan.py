@@ -66,6 +66,7 @@ __all__ = [
     "LARGE_MODEL_GLOBAL_BATCH_TOKENS",
     "TrainingOption",
     "compare_options",
+    "compare_vendors",
     "default_global_batch_tokens",
     "parse_option",
     "plan_serving",
@@ -591,7 +592,8 @@ def _pick_offering(
                 f"{option.provider}:{option.instance} is offered in {', '.join(regions)}",
             )
         rows = in_region
-    priced = [o for o in rows if pricing in o.usd_per_hour]
+    models = allowed_models(OfferingFilter(pricing=pricing))
+    priced = [o for o in rows if any(m in o.usd_per_hour for m in models)]
     if not priced:
         have = sorted({p for o in rows for p in o.usd_per_hour})
         raise InfeasibleError(
@@ -607,7 +609,7 @@ def _pick_offering(
     def key(o: Any) -> tuple[float, float]:
         region = catalog.region(o.provider, o.region)
         grid = region.grid_gco2_per_kwh if region and region.grid_gco2_per_kwh else math.inf
-        return (o.usd_per_hour[pricing], grid)
+        return (min(o.usd_per_hour[m] for m in models if m in o.usd_per_hour), grid)
 
     best = min(priced, key=key)
     flt = OfferingFilter(
@@ -627,7 +629,7 @@ def compare_options(
     seq_len: int | None = None,
     global_batch_tokens: float | str | None = None,
     precision: str = "bf16",
-    pricing: str = "on_demand",
+    pricing: str = "best",
     power: PowerModel | None = None,
     evaluator: TrainingEvaluator | None = None,
 ) -> TrainingComparison:
@@ -669,6 +671,7 @@ def compare_options(
             power=power or PowerModel(),
             layout_grid=_grid_for(option),
             pricing=option_pricing,
+            pricing_models=allowed_models(OfferingFilter(pricing=option_pricing)),
         )
         try:
             best, _, _, _ = search_training(work, catalog, selected, groups, search, estimator)
@@ -692,4 +695,105 @@ def compare_options(
         plans=tuple(plans),
         relative_pct=tuple(relative),
         notes=tuple(notes),
+    )
+
+
+def compare_vendors(
+    model: ModelSpec | str,
+    tokens: float | str,
+    vendors: Sequence[str] = ("all",),
+    *,
+    catalog: Catalog,
+    seq_len: int | None = None,
+    global_batch_tokens: float | str | None = None,
+    precision: str = "bf16",
+    deadline: float | str | None = None,
+    max_chips: int | None = None,
+    filters: OfferingFilter | None = None,
+    power: PowerModel | None = None,
+    evaluator: TrainingEvaluator | None = None,
+    spot: SpotModel | None = None,
+) -> TrainingComparison:
+    """Each vendor's best plan for the same run, side by side (``compare --vendors all``).
+
+    ``vendors`` names vendors (``nvidia``, ``google`` ...) or is ``("all",)``: every vendor in
+    the catalog. Vendors without a plan are listed in ``missing`` with the exact reason;
+    ratios are relative to the cheapest vendor.
+    """
+    known = {acc.vendor for acc in catalog.accelerators}
+    wanted = [v.strip() for v in vendors if v.strip()]
+    if not wanted or any(v.lower() == "all" for v in wanted):
+        names = sorted(known)
+    else:
+        lookup = {}
+        for acc in catalog.accelerators:
+            for key in vendor_keys(acc.vendor, acc.vendor_family):
+                lookup[key] = acc.vendor
+        names = []
+        for v in wanted:
+            if v.lower() not in lookup:
+                raise UnknownNameError("vendor", v, sorted([*lookup, "all"]))
+            names.append(lookup[v.lower()])
+        names = list(dict.fromkeys(names))
+    flt = dataclasses.replace(filters or OfferingFilter(), vendors=(), exclude_vendors=())
+    kwargs: dict[str, Any] = {
+        "catalog": catalog,
+        "seq_len": seq_len,
+        "global_batch_tokens": global_batch_tokens,
+        "precision": precision,
+        "deadline": deadline,
+        "max_chips": max_chips,
+        "top": 1,
+        "power": power,
+        "evaluator": evaluator,
+        "spot": spot,
+    }
+    entries: dict[str, tuple[TrainingPlan | None, str | None]] = {}
+    try:
+        result = plan_training(model, tokens, filters=flt, **kwargs)
+        for e in result.lock_in:
+            if e.group_kind == "vendor":
+                entries[e.group] = (e.plan, e.reason)
+        notes = list(result.notes)
+        work = result.workload
+    except InfeasibleError:
+        # No vendor at all meets the constraints: ask each one alone for its own reason.
+        notes = []
+        work = None
+        for name in names:
+            try:
+                alone = plan_training(
+                    model, tokens, filters=dataclasses.replace(flt, vendors=(name,)), **kwargs
+                )
+                entries[name] = (alone.plans[0], None)
+                work = alone.workload
+            except InfeasibleError as error:
+                entries[name] = (None, str(error))
+            except InputError as error:
+                entries[name] = (None, str(error))
+    chosen = [(n, *entries.get(n, (None, f"no {n} offering passed the filters"))) for n in names]
+    with_plan = sorted((c for c in chosen if c[1] is not None), key=lambda c: c[1].cost_usd)
+    missing = tuple((f"vendor {n}", r or "no plan") for n, p, r in chosen if p is None)
+    if not with_plan:
+        raise InfeasibleError("no vendor has a plan: " + "; ".join(f"{o}: {r}" for o, r in missing))
+    plans = tuple(p for _, p, _ in with_plan if p is not None)
+    base = plans[0]
+    relative: list[dict[str, float | None]] = []
+    for plan in plans:
+        row: dict[str, float | None] = {}
+        for name in ("wall_time_s", "cost_usd", "energy_kwh", "co2_kg"):
+            a = getattr(base, name)
+            b = getattr(plan, name)
+            row[name] = None if a is None or b is None or a == 0 else (b / a - 1.0) * 100.0
+        relative.append(row)
+    if work is None:
+        spec = _resolve(model)
+        work = _workload(spec, tokens, seq_len, global_batch_tokens, precision).to_dict()
+    return TrainingComparison(
+        workload=work,
+        options=tuple(f"vendor {n}" for n, _, _ in with_plan),
+        plans=plans,
+        relative_pct=tuple(relative),
+        notes=tuple(notes),
+        missing=missing,
     )

@@ -312,6 +312,8 @@ def print_comparison(console: Console, result: TrainingComparison, explain: bool
             *(_signed_pct(rel[key]) for key in ("wall_time_s", "cost_usd", "energy_kwh", "co2_kg")),
         )
     console.print(table)
+    for option, reason in result.missing:
+        console.print(f"no plan for {option}: {reason}", highlight=False, markup=False)
     _print_plan_footnotes(console, result.notes, result.plans, result.plans)
     if explain:
         console.print(_sources_table(result.plans))

@@ -205,6 +205,7 @@ class TrainingComparison:
     plans: tuple[TrainingPlan, ...]
     relative_pct: tuple[dict[str, float | None], ...]  # per option vs option 1, in percent
     notes: tuple[str, ...] = ()
+    missing: tuple[tuple[str, str], ...] = ()  # (option, reason) of options with no plan
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -213,6 +214,7 @@ class TrainingComparison:
             "options": list(self.options),
             "plans": [p.to_dict() for p in self.plans],
             "relative_pct": [dict(r) for r in self.relative_pct],
+            "missing": [{"option": o, "reason": r} for o, r in self.missing],
             "notes": list(self.notes),
         }
 
