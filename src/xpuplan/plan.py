@@ -286,7 +286,7 @@ def _absent_groups(
     for kind in ("vendor", "software_stack"):
         names: dict[str, list[str]] = {}
         for acc in catalog.accelerators:
-            name = acc.vendor if kind == "vendor" else acc.software_stack
+            name: str = acc.vendor if kind == "vendor" else acc.software_stack
             names.setdefault(name, []).append(acc.id)
         for name, acc_ids in names.items():
             if (kind, name) in shown:
@@ -437,7 +437,7 @@ def _serving_vendors(
     for kind in ("vendor", "software_stack"):
         names: dict[str, list[str]] = {}
         for acc in catalog.accelerators:
-            name = acc.vendor if kind == "vendor" else acc.software_stack
+            name: str = acc.vendor if kind == "vendor" else acc.software_stack
             names.setdefault(name, []).append(acc.id)
         for name, ids in names.items():
             wanted = [a for a in ids if not flt.accelerators or a in flt.accelerators]
@@ -720,16 +720,16 @@ def compare_vendors(
     the catalog. Vendors without a plan are listed in ``missing`` with the exact reason;
     ratios are relative to the cheapest vendor.
     """
-    known = {acc.vendor for acc in catalog.accelerators}
+    known: set[str] = {acc.vendor for acc in catalog.accelerators}
     wanted = [v.strip() for v in vendors if v.strip()]
+    names: list[str] = []
     if not wanted or any(v.lower() == "all" for v in wanted):
         names = sorted(known)
     else:
-        lookup = {}
+        lookup: dict[str, str] = {}
         for acc in catalog.accelerators:
             for key in vendor_keys(acc.vendor, acc.vendor_family):
                 lookup[key] = acc.vendor
-        names = []
         for v in wanted:
             if v.lower() not in lookup:
                 raise UnknownNameError("vendor", v, sorted([*lookup, "all"]))
@@ -772,7 +772,10 @@ def compare_vendors(
             except InputError as error:
                 entries[name] = (None, str(error))
     chosen = [(n, *entries.get(n, (None, f"no {n} offering passed the filters"))) for n in names]
-    with_plan = sorted((c for c in chosen if c[1] is not None), key=lambda c: c[1].cost_usd)
+    with_plan = sorted(
+        (c for c in chosen if c[1] is not None),
+        key=lambda c: c[1].cost_usd if c[1] is not None else math.inf,
+    )
     missing = tuple((f"vendor {n}", r or "no plan") for n, p, r in chosen if p is None)
     if not with_plan:
         raise InfeasibleError("no vendor has a plan: " + "; ".join(f"{o}: {r}" for o, r in missing))

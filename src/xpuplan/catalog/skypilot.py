@@ -241,10 +241,7 @@ def import_skypilot(
             same_region = (region, instance) in by_key
             row = base.model_dump(mode="json", exclude_none=True)
             old_prices = dict(base.usd_per_hour) if same_region else {}
-            old_dates = {
-                m: str(base.price_as_of.get(m, base.as_of))  # type: ignore[call-overload]
-                for m in old_prices
-            }
+            old_dates = {m: str(base.price_as_of.get(m, base.as_of)) for m in old_prices}
             kept = {m: p for m, p in old_prices.items() if m not in new}
             row["region"] = region
             row["usd_per_hour"] = {**kept, **new}

@@ -96,8 +96,8 @@ def _standing_price(offering: Offering, models: tuple[str, ...]) -> tuple[str, f
     prices = offering.usd_per_hour
     continuous = [m for m in models if m in prices and (m in _CONTINUOUS or m == "spot")]
     pool = continuous or [m for m in models if m in prices]
-    best = min(pool, key=lambda m: (prices[m], m))  # type: ignore[index]
-    return best, prices[best]  # type: ignore[index]
+    best = min(pool, key=lambda m: (prices[m], m))
+    return best, prices[best]
 
 
 def vendor_keys(vendor: str, family: str) -> set[str]:

@@ -692,7 +692,7 @@ class _PlanBuilder:
         chips = int(rows.chips[i])
         if source.startswith("default") and o.max_chips and chips * 2 > o.max_chips:
             notes.append(f"{name}: capacity {source}")
-        price_date = o.price_as_of.get(model, o.as_of)  # type: ignore[call-overload]
+        price_date = o.price_as_of.get(model, o.as_of)
         today = self.search.today or dt.date.today()
         age = (today - price_date).days
         if age > self.search.stale_price_days:
