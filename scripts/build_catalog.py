@@ -276,6 +276,20 @@ def _fill_capacity(
                 "published scale-out network, so it is not used for multi-node training"
             )
             continue
+        if provider == "lambda" and instance.startswith("1x "):
+            row["max_chips"] = chips
+            row["max_chips_source"] = (
+                "single instance: Lambda's 1x rows are single-GPU instances without a cluster "
+                "network (its multi-node clusters are the 8x rows)"
+            )
+            continue
+        if provider == "runpod" and "(Community" in instance:
+            row["max_chips"] = 8
+            row["max_chips_source"] = (
+                "one node: RunPod Community Cloud rents GPUs on individual hosts without a "
+                "cluster network (Instant Clusters are a Secure Cloud product)"
+            )
+            continue
         for prov, prefix, limit, source in CLUSTER_LIMITS:
             if provider == prov and instance.startswith(prefix):
                 row["max_chips"] = limit

@@ -74,6 +74,7 @@ def _plans_table(plans: Sequence[Plan], name: str) -> str:
             layout_text(p.get("layout")),
             Cell.num(p.get("wall_time_s"), fmt_duration_s(p.get("wall_time_s"))),
             Cell.num(p.get("cost_usd"), fmt_usd(p.get("cost_usd"))),
+            str(p.get("pricing", DASH)),
             Cell.num(p.get("usd_per_hour"), fmt_usd(p.get("usd_per_hour"))),
             Cell.num(p.get("mfu"), fmt_pct(p.get("mfu"))),
             energy_cell(p),
@@ -83,9 +84,9 @@ def _plans_table(plans: Sequence[Plan], name: str) -> str:
     ]
     headers = [
         "#", "accelerator", "vendor", "stack", "provider", "region", "instance", "chips",
-        "layout", "wall time", "cost", "$/hour", "MFU", "energy kWh", "CO2 kg",
+        "layout", "wall time", "cost", "pricing", "$/hour", "MFU", "energy kWh", "CO2 kg",
     ]  # fmt: skip
-    starred = any(str(r[13].text).endswith("*") for r in rows if isinstance(r[13], Cell))
+    starred = any(str(r[14].text).endswith("*") for r in rows if isinstance(r[14], Cell))
     note = '<p class="note">* the chips\' own energy: no PUE for that region.</p>'
     return table(headers, rows, name=name, highlight_first=True) + (note if starred else "")
 
