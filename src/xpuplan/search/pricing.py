@@ -48,14 +48,16 @@ IntArray = NDArray[np.int64]
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12
 TERM_HOURS = {"commit_1y": 8_760.0, "commit_3y": 3 * 8_760.0}
 # Interruptions per instance per month: AWS's Spot Instance Advisor reports the "frequency of
-# interruption" in bands (<5%, 5-10%, 10-15%, 15-20%, >20% of instances per month); large GPU
-# and accelerator instances usually sit in the top band (sparecores.com 2024-04 survey of the
-# advisor). 0.2 is that band's lower edge, an assumption shown with every spot plan; GCP and
-# Azure publish no frequency. Override with --spot-interruptions-per-month.
+# interruption" in bands (<5%, 5-10%, 10-15%, 15-20%, >20% of instances per month; bands as
+# described by sparecores.com 2024-04); AWS states an average under 5% across all instance
+# types. 0.2 is the lower edge of the top band: a deliberately pessimistic assumption for
+# large, scarce accelerator instances, shown with every spot plan; GCP and Azure publish no
+# frequency. Override with --spot-interruptions-per-month.
 DEFAULT_SPOT_INTERRUPTIONS_PER_MONTH = 0.2
 DEFAULT_SPOT_SOURCE = (
     "assumed 0.2 interruptions per instance-month: lower edge of the top band (>20%) of the "
-    "AWS Spot Instance Advisor frequency of interruption, where accelerator instances usually sit"
+    "AWS Spot Instance Advisor frequency of interruption, a pessimistic choice for accelerator "
+    "instances"
 )
 # Checkpoint every hour and 10 minutes to detect, re-provision and reload: modelling defaults
 # shown with every spot plan (flags --checkpoint-interval and --restart-time).
