@@ -384,3 +384,13 @@ def test_cli_compare_vendors_all_lists_every_vendor() -> None:
         "--option", "aws:p5.48xlarge x8",
     )  # fmt: skip
     assert both.returncode == 2 and "--vendors and --option" in both.stderr
+
+
+def test_max_chips_adds_tpu_slices_over_dcn(bundled: Catalog) -> None:
+    selected = select_offerings(bundled, OfferingFilter(accelerators=("google-tpu-v5p",)))
+    default = group_hardware(bundled, selected, None)
+    assert all(max(g.allowed_chip_counts or (0,)) == 4 * 6144 for g in default)
+    assert all(g.scaleup_domain_chips == 6144 for g in default)
+    assert all(g.network_gbits_per_s_per_chip == 50 for g in default)  # DCN per chip
+    lifted = group_hardware(bundled, selected, 8 * 6144)
+    assert all(8 * 6144 in (g.allowed_chip_counts or ()) for g in lifted)
