@@ -394,3 +394,22 @@ def test_max_chips_adds_tpu_slices_over_dcn(bundled: Catalog) -> None:
     assert all(g.network_gbits_per_s_per_chip == 50 for g in default)  # DCN per chip
     lifted = group_hardware(bundled, selected, 8 * 6144)
     assert all(8 * 6144 in (g.allowed_chip_counts or ()) for g in lifted)
+
+
+def test_html_report_lists_reasons_and_pricing() -> None:
+    from xpuplan.report import render_html
+
+    result = plan_training(
+        MODEL,
+        TOKENS,
+        catalog=tiny_catalog(),
+        seq_len=2048,
+        max_chips=64,
+        filters=OfferingFilter(regions=("us",)),
+    ).to_dict()
+    amd = next(e for e in result["lock_in"] if e["group"] == "AMD")
+    amd["reason"] = "<b>no AMD</b> & co"  # user-facing text must be escaped
+    page = render_html(result)
+    assert "no plan: &lt;b&gt;no AMD&lt;/b&gt; &amp; co" in page
+    assert "<b>no AMD</b>" not in page
+    assert f">{result['plans'][0]['pricing']}<" in page
