@@ -123,6 +123,193 @@ SKIP_ROWS = {
 }
 
 
+# ------------------------------------------------------------------ capacity, PUE and grid
+# AWS EC2 Capacity Blocks for ML: at most 64 instances per block, 1 to 182 days (AWS EC2 User
+# Guide "Capacity Blocks for ML", summarised by dev.classmethod.jp 2026-02-08).
+CAPACITY_BLOCK_MAX_INSTANCES = 64
+CAPACITY_BLOCK_MAX_DAYS = 182
+CAPACITY_BLOCK_SOURCE = (
+    "AWS EC2 User Guide, Capacity Blocks for ML: up to 64 instances per block, 1-182 days "
+    "(read via dev.classmethod.jp/articles/ec2-capacity-blocks-for-ml-instance-cb-vs-"
+    "ultraserver-cb, 2026-02-08)"
+)
+# Published cluster sizes, by (provider, instance prefix): the largest total one buyer can
+# rent as one cluster, per the provider's own product page.
+CLUSTER_LIMITS: tuple[tuple[str, str, int, str], ...] = (
+    (
+        "aws",
+        "p5",
+        20_000,
+        "aws.amazon.com/ec2/instance-types/p5: EC2 UltraClusters of up to 20,000 H100/H200 GPUs",
+    ),
+    (
+        "aws",
+        "p4d",
+        4_000,
+        "aws.amazon.com/ec2/instance-types/p4: EC2 UltraClusters of 4,000+ "
+        "A100 GPUs (the published figure, used as the limit)",
+    ),
+    (
+        "aws",
+        "trn1",
+        30_000,
+        "aws.amazon.com/ec2/instance-types/trn1: EC2 UltraClusters of up to 30,000 Trainium chips",
+    ),
+    (
+        "oracle",
+        "BM.GPU.GB",
+        131_072,
+        "OCI Zettascale announcement 2024-09: superclusters of up to 131,072 Blackwell GPUs",
+    ),
+)
+# Without a published figure: conservative defaults (hyperscaler / neocloud), always noted.
+DEFAULT_HYPERSCALER_MAX_CHIPS = 4_096
+DEFAULT_NEOCLOUD_MAX_CHIPS = 1_024
+HYPERSCALERS = ("aws", "gcp", "azure", "oracle")
+# TPU multi-slice (data parallelism over the data-center network between slices; Google Cloud
+# "Cloud TPU Multislice overview"). Largest totals from Google's own statements; the DCN
+# bandwidth per chip is the accelerator row's scaleout_gbits_per_s_per_chip (sourced there).
+TPU_MULTISLICE: dict[str, tuple[int, str]] = {
+    "google-tpu-v5e": (
+        50_944,
+        "Google Cloud blog 2023-11 'largest distributed training job': 50,944 TPU v5e chips "
+        "(199 slices of 256) in one Multislice job",
+    ),
+    "google-tpu-v6e": (
+        100_000,
+        "Google Cloud Trillium GA blog 2024-12: over 100,000 Trillium chips in one Jupiter "
+        "network fabric",
+    ),
+}
+# TPU types without a published multi-slice total: at most this many of the largest slice.
+DEFAULT_TPU_SLICES = 4
+# PUE of providers that publish none: the industry average of the Uptime Institute Global
+# Data Center Survey 2024 (1.56, respondents' largest data center), labelled assumed.
+INDUSTRY_PUE = 1.56
+INDUSTRY_PUE_SOURCE = (
+    "assumed: industry average PUE 1.56, Uptime Institute Global Data Center Survey 2024 "
+    "(the provider publishes no PUE)"
+)
+# Grid intensity of a country, for sites whose exact grid zone is not published (low
+# confidence; the country's average generation mix).
+COUNTRY_GRID: dict[str, tuple[float, str]] = {
+    "US": (
+        392.78,
+        "Cloud Carbon Footprint default for an unknown AWS region (US-weighted "
+        "average of its US grid factors); country-level proxy",
+    ),
+    "CA": (
+        170.0,
+        "Ember 2023 via Our World in Data carbon-intensity-electricity: Canada "
+        "170 gCO2e/kWh; country-level proxy",
+    ),
+    "NO": (7.62, "Cloud Carbon Footprint Azure factor for Norway; country-level proxy"),
+    "RO": (
+        215.68,
+        "lowcarbonpower.org Romania 2023 (Ember data): 215.68 gCO2e/kWh; country-level proxy",
+    ),
+    "AT": (
+        111.0,
+        "Ember 2023 via Our World in Data carbon-intensity-electricity: Austria "
+        "111 gCO2e/kWh; country-level proxy",
+    ),
+}
+
+
+def _fill_energy(regions: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """Give every region a PUE and a grid intensity, saying where each comes from."""
+    for row in regions.values():
+        if row.get("pue") is None:
+            row["pue"] = INDUSTRY_PUE
+            row["pue_source"] = INDUSTRY_PUE_SOURCE
+            row["pue_assumed"] = True
+        if row.get("grid_gco2_per_kwh") is None:
+            if row.get("grid_proxy_gco2_per_kwh") is not None:
+                row["grid_gco2_per_kwh"] = row["grid_proxy_gco2_per_kwh"]
+                row["grid_source"] = (
+                    "proxy: Google's 2024 figure for a GCP region on the same grid zone "
+                    "(grid_proxy_gco2_per_kwh)"
+                )
+            elif row["country"] in COUNTRY_GRID:
+                value, source = COUNTRY_GRID[row["country"]]
+                row["grid_gco2_per_kwh"] = value
+                row["grid_source"] = source
+
+
+def _fill_capacity(
+    offerings: dict[tuple[str, str, str], dict[str, Any]], domains: dict[str, int]
+) -> None:
+    """Give every offering a maximum chip count with its source (see the tables above)."""
+    for row in offerings.values():
+        provider, instance, acc = row["provider"], row["instance"], row["accelerator_id"]
+        chips = row["chips_per_instance"]
+        if "capacity_block" in row.get("usd_per_hour", {}):
+            row["capacity_block_max_instances"] = CAPACITY_BLOCK_MAX_INSTANCES
+            row["capacity_block_max_days"] = CAPACITY_BLOCK_MAX_DAYS
+        if acc in TPU_SLICES:
+            largest = TPU_SLICES[acc][-1]
+            if acc in TPU_MULTISLICE:
+                limit, source = TPU_MULTISLICE[acc]
+            else:
+                limit = DEFAULT_TPU_SLICES * largest
+                source = (
+                    f"default: {DEFAULT_TPU_SLICES} slices of {largest} chips over DCN (no "
+                    "published multi-slice limit read); raise with --max-chips"
+                )
+            multiples = [
+                largest * k
+                for k in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384)
+                if largest * k <= limit
+            ]
+            row["allowed_chip_counts"] = list(TPU_SLICES[acc]) + multiples
+            row["max_chips"] = max(row["allowed_chip_counts"])
+            row["max_chips_source"] = source
+            row["scaleup_domain_chips"] = largest
+            continue
+        fixed_shape = provider in ("aws", "gcp", "azure")
+        node = min(domains.get(acc, 1), 8)
+        if fixed_shape and chips < node and row.get("network_gbits_per_s") is None:
+            row["max_chips"] = chips
+            row["scaleup_domain_chips"] = chips
+            row["max_chips_source"] = (
+                "single instance: this shape has fewer chips than a full node and no "
+                "published scale-out network, so it is not used for multi-node training"
+            )
+            continue
+        if provider == "lambda" and instance.startswith("1x "):
+            row["max_chips"] = chips
+            row["max_chips_source"] = (
+                "single instance: Lambda's 1x rows are single-GPU instances without a cluster "
+                "network (its multi-node clusters are the 8x rows)"
+            )
+            continue
+        if provider == "runpod" and "(Community" in instance:
+            row["max_chips"] = 8
+            row["max_chips_source"] = (
+                "one node: RunPod Community Cloud rents GPUs on individual hosts without a "
+                "cluster network (Instant Clusters are a Secure Cloud product)"
+            )
+            continue
+        for prov, prefix, limit, source in CLUSTER_LIMITS:
+            if provider == prov and instance.startswith(prefix):
+                row["max_chips"] = limit
+                row["max_chips_source"] = source
+                break
+        else:
+            if row.get("max_chips") is None:
+                default = (
+                    DEFAULT_HYPERSCALER_MAX_CHIPS
+                    if provider in HYPERSCALERS
+                    else DEFAULT_NEOCLOUD_MAX_CHIPS
+                )
+                row["max_chips"] = max(default, chips)
+                row["max_chips_source"] = (
+                    f"default: no published cluster size read for {provider}:{instance}; "
+                    f"conservative {default:,} chips (raise with --max-chips or a catalog "
+                    "override)"
+                )
+
+
 def _date(row: dict[str, Any], source_key: str, sources: dict[str, Any]) -> dt.date:
     if source_key in SOURCE_DATES:
         return SOURCE_DATES[source_key]
@@ -400,6 +587,8 @@ def main(argv: list[str]) -> int:
     offerings = _offerings(prices, domains)
     regions = _regions(regions_data)
     _apply_curated(offerings, regions, curated, domains)
+    _fill_capacity(offerings, domains)
+    _fill_energy(regions)
     header = (
         "# GENERATED by scripts/build_catalog.py from the team's reference data (compiled\n"
         "# 2026-11-22) and scripts/catalog_curated.yaml. Edit those, then re-run the script.\n"

@@ -16,6 +16,7 @@ def test_public_api_is_pinned() -> None:
         "LARGE_MODEL_GLOBAL_BATCH_TOKENS",
         "TrainingOption",
         "compare_options",
+        "compare_vendors",
         "default_global_batch_tokens",
         "parse_option",
         "plan_serving",

@@ -183,8 +183,8 @@ def test_plan_fields_are_consistent() -> None:
 def test_lock_in_premium_matches_vendor_restricted_search() -> None:
     catalog = tiny_catalog()
     result = plan_training(MODEL, TOKENS, catalog=catalog, seq_len=2048, max_chips=64)
-    vendors = {e.group: e for e in result.lock_in if e.group_kind == "vendor"}
-    assert min(e.premium_pct for e in vendors.values()) == 0.0
+    vendors = {e.group: e for e in result.lock_in if e.group_kind == "vendor" and e.plan}
+    assert min(e.premium_pct or 0.0 for e in vendors.values()) == 0.0
     for vendor, entry in vendors.items():
         only = plan_training(
             MODEL,
@@ -194,10 +194,11 @@ def test_lock_in_premium_matches_vendor_restricted_search() -> None:
             max_chips=64,
             filters=OfferingFilter(vendors=(vendor,)),
         )
+        assert entry.plan is not None
         assert entry.plan.cost_usd == pytest.approx(only.best.cost_usd)
         expected = (only.best.cost_usd / result.best.cost_usd - 1) * 100
         assert entry.premium_pct == pytest.approx(expected)
-    stacks = {e.group for e in result.lock_in if e.group_kind == "software_stack"}
+    stacks = {e.group for e in result.lock_in if e.group_kind == "software_stack" and e.plan}
     assert stacks <= {"CUDA", "ROCm", "XLA/TPU"}
 
 
@@ -278,7 +279,7 @@ def test_eu_regions_only_on_bundled_catalog() -> None:
         filters=OfferingFilter(regions=("eu",)),
         top=50,
     )
-    plans = [*result.plans, *result.pareto, *(e.plan for e in result.lock_in)]
+    plans = [*result.plans, *result.pareto, *(e.plan for e in result.lock_in if e.plan)]
     assert plans
     for p in plans:
         region = catalog.region(p.provider, p.region)

@@ -284,13 +284,17 @@ def test_real_training_report_in_chromium(browser: Browser, tmp_path: Path) -> N
     assert browser.problems() == []
     charts = {c["name"]: c for c in page["charts"]}
     # One point per distinct plan among the top plans, the front and the best per group.
-    plans = [*result["plans"], *result["pareto"], *(e["plan"] for e in result["lock_in"])]
+    plans = [
+        *result["plans"],
+        *result["pareto"],
+        *(e["plan"] for e in result["lock_in"] if e["plan"]),
+    ]
     distinct = {
         json.dumps([p[k] for k in ("provider", "region", "instance", "chips", "layout")])
         for p in plans
     }
     assert charts["pareto"]["marks"] == len(distinct)
-    vendors = {e["group"] for e in result["lock_in"] if e["group_kind"] == "vendor"}
+    vendors = {e["group"] for e in result["lock_in"] if e["group_kind"] == "vendor" and e["plan"]}
     assert charts["lock-in-vendor"]["marks"] == len(vendors)
     for chart in charts.values():
         assert chart["declared"] == chart["marks"] == chart["visible"], chart

@@ -92,7 +92,7 @@ def test_training_report_has_every_chart_and_table() -> None:
         "memory": 20,
         "step-time": 15,
     }
-    assert page.tables == ["plans", "pareto", "sources"]
+    assert page.tables == ["lock-in-all", "plans", "pareto", "sources"]
     text = " ".join(page.text)
     # Cheapest plan first: 32 x trn2.48xlarge at $46/h for 40 days = $1,413,120.
     assert "$1.41M" in text and "40 d" in text
@@ -186,7 +186,8 @@ def test_no_nan_or_inf_reaches_the_page(values: list[tuple[float, float]]) -> No
         plan["memory_gb_per_chip"]["weights"] = cost
         plan["step_time_breakdown_s"]["compute"] = time_s
     for entry in result["lock_in"]:
-        entry["objective_value"] = entry["plan"]["cost_usd"]
+        if entry["plan"]:
+            entry["objective_value"] = entry["plan"]["cost_usd"]
     document = render_html(result)
     for tag, name, value in _parse(document).attrs:
         if tag in ("circle", "rect", "line", "polyline", "text", "svg"):

@@ -145,6 +145,7 @@ def _lock_in(kind: str, group: str, plan: dict[str, Any], best_cost: float) -> d
         "objective_value": cost,
         "premium_pct": (cost - best_cost) / best_cost * 100,
         "plan": plan,
+        "reason": None,
     }
 
 

@@ -39,21 +39,25 @@ class PowerModel:
     """How busy chips draw power. ``idle_fraction=None`` means TDP all the time (upper bound)."""
 
     idle_fraction: float | None = None
+    pue: float | None = None  # the user's --pue: replaces every region's PUE when given
 
     def __post_init__(self) -> None:
         if self.idle_fraction is not None and not 0.0 <= self.idle_fraction <= 1.0:
             raise InputError(f"idle fraction: {self.idle_fraction} must be between 0 and 1")
+        if self.pue is not None and not 1.0 <= self.pue <= 3.0:
+            raise InputError(f"--pue: {self.pue!r} must be between 1.0 and 3.0")
 
     @property
     def description(self) -> str:
+        pue = "" if self.pue is None else f"; PUE {self.pue:g} everywhere (--pue)"
         if self.idle_fraction is None:
             return (
                 "chip power = TDP for the whole run (upper bound; Llama 3 model-card convention); "
-                "accelerators only, host power excluded"
+                "accelerators only, host power excluded" + pue
             )
         return (
             f"chip power = TDP x ({self.idle_fraction:g} + {1 - self.idle_fraction:g} x MFU); "
-            "accelerators only, host power excluded"
+            "accelerators only, host power excluded" + pue
         )
 
 
@@ -91,7 +95,8 @@ def run_energy(
     hours = np.asarray(wall_time_s, dtype=np.float64) / SECONDS_PER_HOUR
     power_w = chip_power_w(np.asarray(tdp_w, dtype=np.float64), utilization, model)
     it_kwh = np.asarray(chips, dtype=np.float64) * power_w * hours / KILO
-    facility_kwh = it_kwh * (np.asarray(pue, dtype=np.float64) - 1.0)
+    site_pue = np.asarray(pue, dtype=np.float64) if model.pue is None else model.pue
+    facility_kwh = it_kwh * (site_pue - 1.0)
     total_kwh = it_kwh + facility_kwh
     co2_kg = total_kwh * np.asarray(grid_gco2_per_kwh, dtype=np.float64) / KILO
     return EnergyBreakdown(

@@ -28,13 +28,24 @@ from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import PRECISIONS as TRAINING_PRECISIONS
 from xpuplan.perf.training import DEFAULT_BATCH_TOKENS, DEFAULT_SEQ_LEN
-from xpuplan.search.filters import OfferingFilter, SelectedOffering, select_offerings
+from xpuplan.search.filters import (
+    OfferingFilter,
+    SelectedOffering,
+    allowed_models,
+    region_matcher,
+    select_offerings,
+    vendor_keys,
+)
 from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutGrid
+from xpuplan.search.pricing import SpotModel
 from xpuplan.search.results import (
+    FleetPlan,
+    LockInEntry,
     ServingPlanResult,
     TrainingComparison,
     TrainingPlan,
     TrainingPlanResult,
+    VendorFleet,
 )
 from xpuplan.search.serving import ServingEvaluator, ServingWorkload, search_serving
 from xpuplan.search.space import group_hardware
@@ -56,6 +67,7 @@ __all__ = [
     "LARGE_MODEL_GLOBAL_BATCH_TOKENS",
     "TrainingOption",
     "compare_options",
+    "compare_vendors",
     "default_global_batch_tokens",
     "parse_option",
     "plan_serving",
@@ -184,6 +196,7 @@ def plan_training(
     power: PowerModel | None = None,
     evaluator: TrainingEvaluator | None = None,
     progress: Progress | None = None,
+    spot: SpotModel | None = None,
 ) -> TrainingPlanResult:
     """The best ways to train ``model`` on ``tokens`` tokens across the catalog.
 
@@ -210,6 +223,8 @@ def plan_training(
         top=top,
         power=power or PowerModel(),
         pricing=flt.pricing,
+        pricing_models=allowed_models(flt),
+        spot=spot or SpotModel(),
     )
     selected = _supporting(catalog, select_offerings(catalog, flt), precision)
     groups = group_hardware(catalog, selected, max_chips)
@@ -235,6 +250,14 @@ def plan_training(
             f"deadline {format_duration(deadline_s)} is the default; pass a deadline to change it"
         )
     notes.append(search.power.description)
+    if "spot" in search.pricing_models:
+        notes.append(search.spot.description)
+    lock_in = tuple(
+        sorted(
+            (*lock_in, *_absent_groups(catalog, flt, selected, lock_in, precision)),
+            key=lambda e: (e.group_kind != "vendor", e.plan is None),
+        )
+    )
     if objective == "co2" and plans[0].co2_kg is None:
         notes.append(
             "no plan has a known CO2 (missing TDP, PUE or grid intensity); plans were ranked "
@@ -250,6 +273,82 @@ def plan_training(
         stats=stats,
         notes=tuple(notes),
     )
+
+
+def _absent_groups(
+    catalog: Catalog,
+    flt: OfferingFilter,
+    selected: Sequence[SelectedOffering],
+    present: Sequence[LockInEntry],
+    precision: str,
+) -> list[LockInEntry]:
+    """A lock-in row with the exact reason for every catalog vendor and stack with no plan."""
+    shown = {(e.group_kind, e.group) for e in present}
+    out: list[LockInEntry] = []
+    for kind in ("vendor", "software_stack"):
+        names: dict[str, list[str]] = {}
+        for acc in catalog.accelerators:
+            name: str = acc.vendor if kind == "vendor" else acc.software_stack
+            names.setdefault(name, []).append(acc.id)
+        for name, acc_ids in names.items():
+            if (kind, name) in shown:
+                continue
+            reason = _absent_reason(catalog, flt, name, acc_ids, precision)
+            out.append(LockInEntry(group_kind=kind, group=name, reason=reason))
+    return out
+
+
+def _absent_reason(
+    catalog: Catalog, flt: OfferingFilter, name: str, acc_ids: list[str], precision: str
+) -> str:
+    """Why no offering of ``name``'s accelerators reached the search."""
+    rows = [o for o in catalog.offerings if o.accelerator_id in acc_ids]
+    accs = [catalog.accelerator(a) for a in acc_ids]
+    if not rows:
+        return (
+            f"no {name} offering in the catalog (accelerators {', '.join(acc_ids)} have no "
+            "rentable row); add one with --catalog FILE"
+        )
+    trainers = {a.id for a in accs if "train" in a.workloads}
+    if not trainers & {o.accelerator_id for o in rows}:
+        offered = ", ".join(sorted({o.accelerator_id for o in rows}))
+        return f"the {name} accelerators offered ({offered}) are inference-only"
+    peak = {a.id for a in accs if a.id in trainers and a.peak_tflops(precision) is not None}
+    if not peak & {o.accelerator_id for o in rows}:
+        return f"no {name} accelerator offered has a {precision} peak in the catalog; use bf16"
+    rows = [o for o in rows if o.accelerator_id in peak]
+    models = allowed_models(flt)
+    if flt.vendors or flt.exclude_vendors:
+        wanted = {v.lower() for v in flt.vendors}
+        unwanted = {v.lower() for v in flt.exclude_vendors}
+        keys = set().union(*(vendor_keys(a.vendor, a.vendor_family) for a in accs))
+        if (wanted and not keys & wanted) or keys & unwanted:
+            return "excluded by --vendors/--exclude-vendors"
+    priced = [o for o in rows if any(m in o.usd_per_hour for m in models)]
+    if not priced:
+        have = sorted({m for o in rows for m in o.usd_per_hour})
+        return (
+            f"no {flt.pricing} price for any {name} offering"
+            + (
+                f" (priced as {', '.join(have)}; try --pricing best"
+                if have
+                else " (no price at all"
+            )
+            + (" --allow-spot)" if have == ["spot"] else ")")
+        )
+    if flt.providers and not [o for o in priced if o.provider in flt.providers]:
+        return f"no {name} offering from --providers {','.join(flt.providers)}"
+    if flt.accelerators and not [o for o in priced if o.accelerator_id in flt.accelerators]:
+        return f"not among --accelerators {','.join(flt.accelerators)}"
+    if flt.regions:
+        allowed = region_matcher(catalog, flt.regions)
+        if not [o for o in priced if (o.provider, o.region) in allowed]:
+            where = sorted({f"{o.provider}:{o.region}" for o in priced})
+            return (
+                f"no {name} offering in --regions {','.join(flt.regions)} (offered in "
+                f"{', '.join(where[:6])}{' ...' if len(where) > 6 else ''})"
+            )
+    return f"no {name} offering passed the filters"
 
 
 # ---------------------------------------------------------------------------------- serving
@@ -312,16 +411,89 @@ def plan_serving(
         precision=precision,
     )
     selected = select_offerings(catalog, flt)
-    return search_serving(
+    estimator = evaluator or _serving_evaluator()
+    result = search_serving(
         work,
         catalog,
         selected,
         flt,
         max_vendor_share,
         power or PowerModel(),
-        evaluator or _serving_evaluator(),
+        estimator,
         progress,
     )
+    vendors = _serving_vendors(catalog, flt, work, result, power or PowerModel(), estimator)
+    return dataclasses.replace(result, vendors=vendors)
+
+
+def _serving_vendors(
+    catalog: Catalog,
+    flt: OfferingFilter,
+    work: ServingWorkload,
+    result: ServingPlanResult,
+    power: PowerModel,
+    evaluator: ServingEvaluator,
+) -> tuple[VendorFleet, ...]:
+    """Every catalog vendor and stack: its cheapest single-type fleet, or why it has none.
+
+    One restricted search per distinct set of accelerators (a vendor and its stack usually
+    share one); a vendor whose offerings the filters remove gets the filter's reason.
+    """
+    best = result.fleet.usd_per_hour
+    cache: dict[frozenset[str], FleetPlan | str] = {}
+    out: list[VendorFleet] = []
+    for kind in ("vendor", "software_stack"):
+        names: dict[str, list[str]] = {}
+        for acc in catalog.accelerators:
+            name: str = acc.vendor if kind == "vendor" else acc.software_stack
+            names.setdefault(name, []).append(acc.id)
+        for name, ids in names.items():
+            wanted = [a for a in ids if not flt.accelerators or a in flt.accelerators]
+            key = frozenset(wanted)
+            if key not in cache:
+                cache[key] = _serving_for(catalog, flt, work, power, evaluator, wanted, name)
+            found = cache[key]
+            if isinstance(found, str):
+                out.append(VendorFleet(kind, name, reason=found.replace("{name}", name)))
+            else:
+                premium = (found.usd_per_hour - best) / best * 100.0 if best > 0 else 0.0
+                out.append(VendorFleet(kind, name, fleet=found, premium_pct=max(premium, 0.0)))
+    out.sort(key=lambda v: (v.group_kind != "vendor", v.fleet is None))
+    return tuple(out)
+
+
+def _serving_for(
+    catalog: Catalog,
+    flt: OfferingFilter,
+    work: ServingWorkload,
+    power: PowerModel,
+    evaluator: ServingEvaluator,
+    acc_ids: list[str],
+    name: str,
+) -> FleetPlan | str:
+    """The cheapest single-type fleet on ``acc_ids``, or the reason there is none."""
+    if not acc_ids:
+        return f"not among --accelerators {','.join(flt.accelerators)}"
+    offered = {o.accelerator_id for o in catalog.offerings}
+    if not offered & set(acc_ids):
+        return (
+            f"no {{name}} offering in the catalog (accelerators {', '.join(acc_ids)} have no "
+            "rentable row); add one with --catalog FILE"
+        )
+    only = dataclasses.replace(flt, accelerators=tuple(acc_ids), vendors=(), exclude_vendors=())
+    if flt.vendors or flt.exclude_vendors:
+        accs = [catalog.accelerator(a) for a in acc_ids]
+        keys = set().union(*(vendor_keys(a.vendor, a.vendor_family) for a in accs))
+        wanted = {v.lower() for v in flt.vendors}
+        if (wanted and not keys & wanted) or keys & {v.lower() for v in flt.exclude_vendors}:
+            return "excluded by --vendors/--exclude-vendors"
+    try:
+        selected = select_offerings(catalog, only)
+        found = search_serving(work, catalog, selected, only, None, power, evaluator, None)
+    except InfeasibleError as error:
+        return f"{{name}}: {error}"
+    del name
+    return found.single_type
 
 
 # ---------------------------------------------------------------------------------- compare
@@ -441,7 +613,8 @@ def _pick_offering(
                 f"{option.provider}:{option.instance} is offered in {', '.join(regions)}",
             )
         rows = in_region
-    priced = [o for o in rows if pricing in o.usd_per_hour]
+    models = allowed_models(OfferingFilter(pricing=pricing))
+    priced = [o for o in rows if any(m in o.usd_per_hour for m in models)]
     if not priced:
         have = sorted({p for o in rows for p in o.usd_per_hour})
         raise InfeasibleError(
@@ -457,7 +630,7 @@ def _pick_offering(
     def key(o: Any) -> tuple[float, float]:
         region = catalog.region(o.provider, o.region)
         grid = region.grid_gco2_per_kwh if region and region.grid_gco2_per_kwh else math.inf
-        return (o.usd_per_hour[pricing], grid)
+        return (min(o.usd_per_hour[m] for m in models if m in o.usd_per_hour), grid)
 
     best = min(priced, key=key)
     flt = OfferingFilter(
@@ -477,7 +650,7 @@ def compare_options(
     seq_len: int | None = None,
     global_batch_tokens: float | str | None = None,
     precision: str = "bf16",
-    pricing: str = "on_demand",
+    pricing: str = "best",
     power: PowerModel | None = None,
     evaluator: TrainingEvaluator | None = None,
 ) -> TrainingComparison:
@@ -520,6 +693,7 @@ def compare_options(
             power=power or PowerModel(),
             layout_grid=_grid_for(option),
             pricing=option_pricing,
+            pricing_models=allowed_models(OfferingFilter(pricing=option_pricing)),
         )
         try:
             best, _, _, _ = search_training(work, catalog, selected, groups, search, estimator)
@@ -543,4 +717,108 @@ def compare_options(
         plans=tuple(plans),
         relative_pct=tuple(relative),
         notes=tuple(notes),
+    )
+
+
+def compare_vendors(
+    model: ModelSpec | str,
+    tokens: float | str,
+    vendors: Sequence[str] = ("all",),
+    *,
+    catalog: Catalog,
+    seq_len: int | None = None,
+    global_batch_tokens: float | str | None = None,
+    precision: str = "bf16",
+    deadline: float | str | None = None,
+    max_chips: int | None = None,
+    filters: OfferingFilter | None = None,
+    power: PowerModel | None = None,
+    evaluator: TrainingEvaluator | None = None,
+    spot: SpotModel | None = None,
+) -> TrainingComparison:
+    """Each vendor's best plan for the same run, side by side (``compare --vendors all``).
+
+    ``vendors`` names vendors (``nvidia``, ``google`` ...) or is ``("all",)``: every vendor in
+    the catalog. Vendors without a plan are listed in ``missing`` with the exact reason;
+    ratios are relative to the cheapest vendor.
+    """
+    known: set[str] = {acc.vendor for acc in catalog.accelerators}
+    wanted = [v.strip() for v in vendors if v.strip()]
+    names: list[str] = []
+    if not wanted or any(v.lower() == "all" for v in wanted):
+        names = sorted(known)
+    else:
+        lookup: dict[str, str] = {}
+        for acc in catalog.accelerators:
+            for key in vendor_keys(acc.vendor, acc.vendor_family):
+                lookup[key] = acc.vendor
+        for v in wanted:
+            if v.lower() not in lookup:
+                raise UnknownNameError("vendor", v, sorted([*lookup, "all"]))
+            names.append(lookup[v.lower()])
+        names = list(dict.fromkeys(names))
+    flt = dataclasses.replace(filters or OfferingFilter(), vendors=(), exclude_vendors=())
+    kwargs: dict[str, Any] = {
+        "catalog": catalog,
+        "seq_len": seq_len,
+        "global_batch_tokens": global_batch_tokens,
+        "precision": precision,
+        "deadline": deadline,
+        "max_chips": max_chips,
+        "top": 1,
+        "power": power,
+        "evaluator": evaluator,
+        "spot": spot,
+    }
+    entries: dict[str, tuple[TrainingPlan | None, str | None]] = {}
+    try:
+        result = plan_training(model, tokens, filters=flt, **kwargs)
+        for e in result.lock_in:
+            if e.group_kind == "vendor":
+                entries[e.group] = (e.plan, e.reason)
+        notes = list(result.notes)
+        work = result.workload
+    except InfeasibleError:
+        # No vendor at all meets the constraints: ask each one alone for its own reason.
+        notes = []
+        work = None
+        for name in names:
+            try:
+                alone = plan_training(
+                    model, tokens, filters=dataclasses.replace(flt, vendors=(name,)), **kwargs
+                )
+                entries[name] = (alone.plans[0], None)
+                work = alone.workload
+            except InfeasibleError as error:
+                entries[name] = (None, str(error))
+            except InputError as error:
+                entries[name] = (None, str(error))
+    chosen = [(n, *entries.get(n, (None, f"no {n} offering passed the filters"))) for n in names]
+    with_plan = sorted(
+        (c for c in chosen if c[1] is not None),
+        key=lambda c: c[1].cost_usd if c[1] is not None else math.inf,
+    )
+    missing = tuple((f"vendor {n}", r or "no plan") for n, p, r in chosen if p is None)
+    if not with_plan:
+        raise InfeasibleError("no vendor has a plan: " + "; ".join(f"{o}: {r}" for o, r in missing))
+    plans = tuple(p for _, p, _ in with_plan if p is not None)
+    base = plans[0]
+    relative: list[dict[str, float | None]] = []
+    for plan in plans:
+        row: dict[str, float | None] = {}
+        for name in ("wall_time_s", "cost_usd", "energy_kwh", "co2_kg"):
+            a = getattr(base, name)
+            b = getattr(plan, name)
+            row[name] = None if a is None or b is None or a == 0 else (b / a - 1.0) * 100.0
+        relative.append(row)
+    if work is None:
+        spec = _resolve(model)
+        work = _workload(spec, tokens, seq_len, global_batch_tokens, precision).to_dict()
+    return TrainingComparison(
+        workload=work,
+        options=tuple(f"vendor {n}" for n, _, _ in with_plan),
+        plans=plans,
+        relative_pct=tuple(relative),
+        notes=tuple(notes),
+        missing=missing,
     )

@@ -120,6 +120,12 @@ class Accelerator(_Row):
     scaleup_topology: Topology
     scaleout_gbits_per_s_per_chip: float | None = Field(default=None, gt=0, le=10_000)
     tdp_w: float | None = Field(default=None, gt=0, le=5_000)
+    tdp_source: str | None = Field(
+        default=None, description="where tdp_w comes from when it is not the row's source"
+    )
+    tdp_confidence: Literal["high", "medium", "low"] | None = Field(
+        default=None, description="how sure tdp_w is (vendor figure: high ... estimate: low)"
+    )
     cores_per_chip: int = Field(default=1, ge=1, le=64)
     software_stack: SoftwareStack = Field(
         description="primary stack: CUDA, ROCm, XLA/TPU, Neuron, SynapseAI, other"
@@ -180,6 +186,16 @@ class Offering(_Row):
     max_chips: int | None = Field(
         default=None, ge=1, description="largest rentable total, if known"
     )
+    max_chips_source: str | None = Field(
+        default=None,
+        description="where max_chips comes from; 'default: ...' marks a conservative default",
+    )
+    capacity_block_max_instances: int | None = Field(
+        default=None, ge=1, description="largest capacity block, in instances"
+    )
+    capacity_block_max_days: float | None = Field(
+        default=None, gt=0, le=3_650, description="longest capacity block, in days"
+    )
     scaleup_domain_chips: int | None = Field(
         default=None, ge=1, description="override of the accelerator's scale-up domain here"
     )
@@ -207,6 +223,15 @@ class Region(_Row):
     eea: bool
     grid_gco2_per_kwh: float | None = Field(default=None, ge=0, le=1_500)
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    pue_source: str | None = Field(
+        default=None, description="where pue comes from when it is not the row's source"
+    )
+    pue_assumed: bool = Field(
+        default=False, description="true when pue is an industry average, not the provider's"
+    )
+    grid_source: str | None = Field(
+        default=None, description="where grid_gco2_per_kwh comes from when not the row's source"
+    )
     grid_proxy_gco2_per_kwh: float | None = Field(
         default=None,
         ge=0,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
 from xpuplan.catalog.load import check_catalog_file
 from xpuplan.catalog.query import (
@@ -23,6 +24,7 @@ from xpuplan.catalog.query import (
     region_record,
 )
 from xpuplan.catalog.schema import PRICING_MODELS
+from xpuplan.catalog.skypilot import DEFAULT_SKYPILOT_DIR, import_skypilot
 from xpuplan.cli.common import (
     CatalogOption,
     JsonOption,
@@ -33,6 +35,7 @@ from xpuplan.cli.common import (
     print_json,
 )
 from xpuplan.report import terminal
+from xpuplan.report.io import write_text_atomic
 
 __all__ = ["app"]
 
@@ -185,3 +188,34 @@ def check(
         if not json_out:
             err_console.print(f"{len(problems)} problem(s) in {file}", markup=False)
         raise typer.Exit(code=2)
+
+
+@app.command("import-skypilot")
+def import_skypilot_command(
+    directory: Annotated[
+        Path,
+        typer.Argument(help="SkyPilot catalog folder (default ~/.sky/catalogs/v8)."),
+    ] = DEFAULT_SKYPILOT_DIR,
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Override file to write (use it with --catalog FILE)."),
+    ] = Path("xpuplan-skypilot.yaml"),
+    json_out: JsonOption = False,
+    catalog: CatalogOption = None,
+) -> None:
+    """Import prices from your SkyPilot catalog into a catalog override file.
+
+    Known instance types get SkyPilot's on-demand and spot prices (with its source and date);
+    pass the written file to any command with --catalog FILE, or list it in XPUPLAN_CATALOG.
+    """
+    result = import_skypilot(directory, load_cli_catalog(catalog))
+    text = yaml.safe_dump(result.to_override(), sort_keys=False, allow_unicode=True)
+    header = (
+        f"# Written by `xpuplan catalog import-skypilot {result.directory}`: SkyPilot prices\n"
+        "# overriding the bundled catalog. Use with --catalog THIS_FILE or XPUPLAN_CATALOG.\n"
+    )
+    write_text_atomic(out, header + text, field="--out")
+    if json_out:
+        print_json(result.to_dict() | {"out": str(out)})
+        return
+    terminal.print_skypilot_import(console, result, str(out))

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from xpuplan.catalog.schema import PRICING_MODELS
 from xpuplan.cli.common import (
     CatalogOption,
     JsonOption,
@@ -17,8 +16,10 @@ from xpuplan.cli.common import (
 )
 from xpuplan.cli.export import ReportOption, check_report_path, save_report
 from xpuplan.energy import PowerModel
-from xpuplan.plan import compare_options
+from xpuplan.errors import InputError
+from xpuplan.plan import compare_options, compare_vendors
 from xpuplan.report import terminal
+from xpuplan.search.filters import BEST, PRICING_CHOICES, OfferingFilter, split_list
 
 __all__ = ["compare"]
 
@@ -27,14 +28,37 @@ def compare(
     model: Annotated[str, typer.Option("--model", help="Model preset name or config.json.")],
     tokens: Annotated[str, typer.Option("--tokens", help="Training tokens, e.g. 1T.")],
     option: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--option",
             help="PROVIDER:INSTANCE\\[@REGION] \\[xN] \\[pricing=..] \\[tp=..] \\[pp=..] "
             "\\[mb=..] \\[zero=..] \\[recompute=..]; repeat for each option "
             "(e.g. 'aws:p5.48xlarge x8').",
         ),
-    ],
+    ] = None,
+    vendors: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vendors",
+            help="Instead of --option: each vendor's best plan side by side; 'all' or a "
+            "comma list (nvidia,google,...).",
+        ),
+    ] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="With --vendors: latest finish (90d).")
+    ] = None,
+    max_chips: Annotated[
+        int | None, typer.Option("--max-chips", help="With --vendors: most chips a plan uses.")
+    ] = None,
+    regions: Annotated[
+        list[str] | None, typer.Option("--regions", help="With --vendors: eu, us, DE, ...")
+    ] = None,
+    allow_spot: Annotated[
+        bool, typer.Option("--allow-spot", help="Let --pricing best use spot capacity.")
+    ] = False,
+    pue: Annotated[
+        float | None, typer.Option("--pue", help="PUE for every site instead of the catalog's.")
+    ] = None,
     seq_len: Annotated[
         int | None, typer.Option("--seq-len", help="Sequence length (default 4096).")
     ] = None,
@@ -43,8 +67,11 @@ def compare(
         typer.Option("--global-batch-tokens", help="Global batch in tokens (default 4M)."),
     ] = None,
     pricing: Annotated[
-        str, typer.Option("--pricing", help="Pricing model for options without pricing=.")
-    ] = "on_demand",
+        str,
+        typer.Option(
+            "--pricing", help="best (default) or one pricing model, for options without pricing=."
+        ),
+    ] = BEST,
     precision: Annotated[str, typer.Option("--precision", help="bf16 or fp8.")] = "bf16",
     power_idle_fraction: Annotated[
         float | None,
@@ -56,19 +83,41 @@ def compare(
     catalog: CatalogOption = None,
 ) -> None:
     """Compare concrete options (offering x count) on the same training run."""
-    check_choice("--pricing", pricing, PRICING_MODELS)
+    check_choice("--pricing", pricing, PRICING_CHOICES)
     check_report_path(report)
-    result = compare_options(
-        model,
-        tokens,
-        option,
-        catalog=load_cli_catalog(catalog),
-        seq_len=seq_len,
-        global_batch_tokens=global_batch_tokens,
-        precision=precision,
-        pricing=pricing,
-        power=PowerModel(idle_fraction=power_idle_fraction),
-    )
+    power = PowerModel(idle_fraction=power_idle_fraction, pue=pue)
+    if vendors and option:
+        raise InputError("--vendors and --option: give one of them, not both")
+    if vendors:
+        result = compare_vendors(
+            model,
+            tokens,
+            split_list(vendors),
+            catalog=load_cli_catalog(catalog),
+            seq_len=seq_len,
+            global_batch_tokens=global_batch_tokens,
+            precision=precision,
+            deadline=deadline,
+            max_chips=max_chips,
+            filters=OfferingFilter(
+                pricing=pricing, allow_spot=allow_spot, regions=split_list(regions)
+            ),
+            power=power,
+        )
+    else:
+        if not option:
+            raise InputError("--option: give at least one option, or --vendors all")
+        result = compare_options(
+            model,
+            tokens,
+            option,
+            catalog=load_cli_catalog(catalog),
+            seq_len=seq_len,
+            global_batch_tokens=global_batch_tokens,
+            precision=precision,
+            pricing=pricing,
+            power=power,
+        )
     if json_:
         print_json(result.to_dict())
     else:

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from xpuplan.catalog.schema import PRICING_MODELS
 from xpuplan.cli.common import (
     CatalogOption,
     JsonOption,
@@ -27,7 +26,14 @@ from xpuplan.cli.export import ReportOption, check_report_path, save_report
 from xpuplan.energy import PowerModel
 from xpuplan.plan import plan_serving, plan_training
 from xpuplan.report import terminal
-from xpuplan.search.filters import OfferingFilter, split_list
+from xpuplan.search.filters import BEST, PRICING_CHOICES, OfferingFilter, split_list
+from xpuplan.search.pricing import (
+    DEFAULT_CHECKPOINT_INTERVAL_S,
+    DEFAULT_RESTART_TIME_S,
+    DEFAULT_SPOT_INTERRUPTIONS_PER_MONTH,
+    SpotModel,
+)
+from xpuplan.units import parse_duration_s
 
 __all__ = ["app"]
 
@@ -64,7 +70,17 @@ AcceleratorsOption = Annotated[
 ]
 PricingOption = Annotated[
     str,
-    typer.Option("--pricing", help="on_demand, spot, commit_1y, commit_3y or capacity_block."),
+    typer.Option(
+        "--pricing",
+        help="best (default: per offering the cheapest of on_demand, capacity_block, "
+        "commit_1y, commit_3y, and spot with --allow-spot), or one model.",
+    ),
+]
+AllowSpotOption = Annotated[
+    bool, typer.Option("--allow-spot", help="Let --pricing best use spot capacity.")
+]
+PueOption = Annotated[
+    float | None, typer.Option("--pue", help="PUE for every site instead of the catalog's.")
 ]
 PrecisionOption = Annotated[
     str, typer.Option("--precision", help="Compute precision: bf16 or fp8.")
@@ -85,10 +101,12 @@ def _filter(
     vendors: list[str] | None,
     exclude_vendors: list[str] | None,
     accelerators: list[str] | None,
+    allow_spot: bool = False,
 ) -> OfferingFilter:
-    check_choice("--pricing", pricing, PRICING_MODELS)
+    check_choice("--pricing", pricing, PRICING_CHOICES)
     return OfferingFilter(
         pricing=pricing,
+        allow_spot=allow_spot,
         regions=skypilot_regions(split_list(regions)),
         providers=split_list(providers),
         vendors=split_list(vendors),
@@ -123,9 +141,27 @@ def train(
     vendors: VendorsOption = None,
     exclude_vendors: ExcludeVendorsOption = None,
     accelerators: AcceleratorsOption = None,
-    pricing: PricingOption = "on_demand",
+    pricing: PricingOption = BEST,
+    allow_spot: AllowSpotOption = False,
+    spot_interruptions: Annotated[
+        float,
+        typer.Option(
+            "--spot-interruptions-per-month",
+            help="Expected spot interruptions per instance per month.",
+        ),
+    ] = DEFAULT_SPOT_INTERRUPTIONS_PER_MONTH,
+    checkpoint_interval: Annotated[
+        str, typer.Option("--checkpoint-interval", help="Checkpoint interval on spot, e.g. 1h.")
+    ] = f"{DEFAULT_CHECKPOINT_INTERVAL_S:g}s",
+    restart_time: Annotated[
+        str, typer.Option("--restart-time", help="Time to restart after a preemption, e.g. 10min.")
+    ] = f"{DEFAULT_RESTART_TIME_S:g}s",
     max_chips: Annotated[
-        int | None, typer.Option("--max-chips", help="Most chips (quota) a plan may use.")
+        int | None,
+        typer.Option(
+            "--max-chips",
+            help="Most chips a plan may use; replaces each offering's catalog capacity limit.",
+        ),
     ] = None,
     objective: Annotated[
         str, typer.Option("--objective", help="Rank by cost, time or co2.")
@@ -133,6 +169,7 @@ def train(
     top: Annotated[int, typer.Option("--top", help="How many plans to list.")] = 10,
     precision: PrecisionOption = "bf16",
     power_idle_fraction: IdleOption = None,
+    pue: PueOption = None,
     json_: JsonOption = False,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show breakdowns and every source used.")
@@ -153,12 +190,21 @@ def train(
             precision=precision,
             deadline=deadline,
             budget_usd=parse_usd(budget_usd, "--budget-usd"),
-            filters=_filter(pricing, regions, providers, vendors, exclude_vendors, accelerators),
+            filters=_filter(
+                pricing, regions, providers, vendors, exclude_vendors, accelerators, allow_spot
+            ),
             max_chips=max_chips,
             objective=objective,
             top=top,
-            power=PowerModel(idle_fraction=power_idle_fraction),
+            power=PowerModel(idle_fraction=power_idle_fraction, pue=pue),
             progress=progress,
+            spot=SpotModel(
+                interruptions_per_instance_month=spot_interruptions,
+                checkpoint_interval_s=parse_duration_s(
+                    checkpoint_interval, "--checkpoint-interval"
+                ),
+                restart_time_s=parse_duration_s(restart_time, "--restart-time"),
+            ),
         )
     if json_:
         print_json(result.to_dict())
@@ -191,9 +237,11 @@ def serve(
     vendors: VendorsOption = None,
     exclude_vendors: ExcludeVendorsOption = None,
     accelerators: AcceleratorsOption = None,
-    pricing: PricingOption = "on_demand",
+    pricing: PricingOption = BEST,
+    allow_spot: AllowSpotOption = False,
     precision: PrecisionOption = "bf16",
     power_idle_fraction: IdleOption = None,
+    pue: PueOption = None,
     json_: JsonOption = False,
     report: ReportOption = None,
     catalog: CatalogOption = None,
@@ -212,9 +260,11 @@ def serve(
             tpot_p99_ms=tpot_p99_ms,
             peak_to_mean=peak_to_mean,
             max_vendor_share=max_vendor_share,
-            filters=_filter(pricing, regions, providers, vendors, exclude_vendors, accelerators),
+            filters=_filter(
+                pricing, regions, providers, vendors, exclude_vendors, accelerators, allow_spot
+            ),
             precision=precision,
-            power=PowerModel(idle_fraction=power_idle_fraction),
+            power=PowerModel(idle_fraction=power_idle_fraction, pue=pue),
             progress=progress,
         )
     if json_:

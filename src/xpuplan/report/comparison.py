@@ -122,8 +122,16 @@ def compare_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
     sections.append(
         Section("breakdown", "Where memory and time go", breakdown_charts(plans, names))
     )
+    missing = [
+        f"no plan for {as_map(m).get('option', '?')}: {as_map(m).get('reason', '')}"
+        for m in as_list(result.get("missing"))
+    ]
     notes = notes_list(
-        [*(result.get("notes") or ()), *(n for p in plans for n in p.get("notes") or ())]
+        [
+            *missing,
+            *(result.get("notes") or ()),
+            *(n for p in plans for n in p.get("notes") or ()),
+        ]
     )
     if notes:
         sections.append(Section("notes", "Notes", notes))

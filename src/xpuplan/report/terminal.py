@@ -10,6 +10,7 @@ here too: they draw only on a terminal and never under ``--json``.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from xpuplan.catalog.skypilot import SkypilotImport
 from xpuplan.report.format import fmt_fixed, fmt_number, fmt_si
 from xpuplan.search.training import format_duration, format_usd
 
@@ -177,7 +179,7 @@ def _training_plans_table(title: str, plans: Sequence[TrainingPlan]) -> Table:
             f"{p.chips} {_short_accelerator(p.accelerator_id)}",
             _layout_text(p.layout),
             format_duration(p.wall_time_s),
-            format_usd(p.cost_usd),
+            f"{format_usd(p.cost_usd)}\n{p.pricing}",
             f"{p.mfu:.0%}",
             _energy_text(p),
             _co2_text(p),
@@ -219,17 +221,23 @@ def _lock_in_table(result: TrainingPlanResult) -> Table:
     table = Table(
         title="Lock-in premium: best plan per vendor and per software stack", title_justify="left"
     )
-    for name in ("group", "name", "plan", "time", "cost", "premium"):
+    for name in ("group", "name", "plan or reason", "pricing", "time", "cost", "premium"):
         table.add_column(name, justify="right" if name == "premium" else "left")
     for e in result.lock_in:
+        if e.plan is None:
+            table.add_row(
+                e.group_kind, e.group, f"no plan: {e.reason or 'unknown'}", "-", "-", "-", "-"
+            )
+            continue
         table.add_row(
             e.group_kind,
             e.group,
             f"{e.plan.chips} {_short_accelerator(e.plan.accelerator_id)} "
             f"({e.plan.provider} {e.plan.region})",
+            e.plan.pricing,
             format_duration(e.plan.wall_time_s),
             format_usd(e.plan.cost_usd),
-            _signed_pct(e.premium_pct),
+            _signed_pct(e.premium_pct) if e.premium_pct is not None else "-",
         )
     return table
 
@@ -259,7 +267,11 @@ def print_training_plan(console: Console, result: TrainingPlanResult, explain: b
         f"deadline {format_duration(c['deadline_s'])}"
         + (" (default)" if c["deadline_is_default"] else "")
         + (f", budget {format_usd(c['budget_usd'])}" if c["budget_usd"] else "")
-        + f"; {c['pricing']} prices",
+        + (
+            "; best pricing per offering" + (" (spot allowed)" if c.get("allow_spot") else "")
+            if c["pricing"] == "best"
+            else f"; {c['pricing']} prices"
+        ),
         highlight=False,
         sep="",
     )
@@ -305,6 +317,8 @@ def print_comparison(console: Console, result: TrainingComparison, explain: bool
             *(_signed_pct(rel[key]) for key in ("wall_time_s", "cost_usd", "energy_kwh", "co2_kg")),
         )
     console.print(table)
+    for option, reason in result.missing:
+        console.print(f"no plan for {option}: {reason}", highlight=False, markup=False)
     _print_plan_footnotes(console, result.notes, result.plans, result.plans)
     if explain:
         console.print(_sources_table(result.plans))
@@ -371,6 +385,28 @@ def print_serving_plan(console: Console, result: ServingPlanResult) -> None:
             "over the cheapest unconstrained fleet",
             highlight=False,
         )
+    if result.vendors:
+        table = Table(
+            title="Every vendor and software stack: cheapest single-type fleet or reason",
+            title_justify="left",
+        )
+        for name in ("group", "name", "fleet or reason", "pricing", "$/h", "premium"):
+            table.add_column(name, justify="right" if name in ("$/h", "premium") else "left")
+        for v in result.vendors:
+            if v.fleet is None or not v.fleet.entries:
+                table.add_row(v.group_kind, v.group, f"no fleet: {v.reason}", "-", "-", "-")
+                continue
+            e = v.fleet.entries[0]
+            table.add_row(
+                v.group_kind,
+                v.group,
+                f"{v.fleet.chips} {_short_accelerator(e.accelerator_id)} "
+                f"({e.provider}:{e.instance} {e.region})",
+                e.pricing,
+                f"${v.fleet.usd_per_hour:,.2f}",
+                _signed_pct(v.premium_pct),
+            )
+        console.print(table)
     cheaper = "less" if result.savings_pct >= 0 else "more"
     console.print(
         f"the fleet costs {abs(result.savings_pct):.1f}% {cheaper} than the best single type "
@@ -667,3 +703,32 @@ def print_model(console: Console, s: Mapping[str, Any]) -> None:
     for note in s["notes"]:
         table.add_row("note", note)
     console.print(table)
+
+
+def print_skypilot_import(console: Console, result: SkypilotImport, out: str) -> None:
+    """``catalog import-skypilot``: what was written and the largest price differences."""
+    console.print(
+        f"{len(result.offerings)} offerings from {', '.join(result.files)} written to {out}; "
+        f"{len(result.changes)} prices differ from the bundled catalog",
+        highlight=False,
+        markup=False,
+    )
+    ranked = sorted(result.changes, key=lambda c: -abs(math.log(c.ratio)) if c.ratio else 0.0)
+    table = Table(title="Largest differences (bundled / SkyPilot)", title_justify="left")
+    for name in ("offering", "region", "pricing", "bundled $/h", "SkyPilot $/h", "ratio"):
+        table.add_column(name, justify="right" if "$" in name or name == "ratio" else "left")
+    for c in ranked[:15]:
+        table.add_row(
+            f"{c.provider}:{c.instance}",
+            c.region,
+            c.pricing,
+            "-" if c.bundled_usd_per_hour is None else f"{c.bundled_usd_per_hour:,.4g}",
+            f"{c.imported_usd_per_hour:,.4g}",
+            "new" if c.ratio is None else f"{c.ratio:.2f}x",
+        )
+    console.print(table)
+    console.print(
+        f"use it: xpuplan plan train ... --catalog {out}  (or XPUPLAN_CATALOG={out})",
+        highlight=False,
+        markup=False,
+    )

@@ -74,6 +74,7 @@ def _plans_table(plans: Sequence[Plan], name: str) -> str:
             layout_text(p.get("layout")),
             Cell.num(p.get("wall_time_s"), fmt_duration_s(p.get("wall_time_s"))),
             Cell.num(p.get("cost_usd"), fmt_usd(p.get("cost_usd"))),
+            str(p.get("pricing", DASH)),
             Cell.num(p.get("usd_per_hour"), fmt_usd(p.get("usd_per_hour"))),
             Cell.num(p.get("mfu"), fmt_pct(p.get("mfu"))),
             energy_cell(p),
@@ -83,9 +84,9 @@ def _plans_table(plans: Sequence[Plan], name: str) -> str:
     ]
     headers = [
         "#", "accelerator", "vendor", "stack", "provider", "region", "instance", "chips",
-        "layout", "wall time", "cost", "$/hour", "MFU", "energy kWh", "CO2 kg",
+        "layout", "wall time", "cost", "pricing", "$/hour", "MFU", "energy kWh", "CO2 kg",
     ]  # fmt: skip
-    starred = any(str(r[13].text).endswith("*") for r in rows if isinstance(r[13], Cell))
+    starred = any(str(r[14].text).endswith("*") for r in rows if isinstance(r[14], Cell))
     note = '<p class="note">* the chips\' own energy: no PUE for that region.</p>'
     return table(headers, rows, name=name, highlight_first=True) + (note if starred else "")
 
@@ -192,7 +193,9 @@ def train_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
         ),
     ]
     front_keys = {plan_key(p) for p in pareto}
-    lock_in_plans = [as_map(e.get("plan")) for e in as_list(result.get("lock_in"))]
+    lock_in_plans = [
+        as_map(e.get("plan")) for e in as_list(result.get("lock_in")) if as_map(e).get("plan")
+    ]
     chart = _scatter(
         [*plans, *pareto, *lock_in_plans], front_keys, chosen, as_map(result.get("constraints"))
     )
@@ -209,7 +212,19 @@ def train_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
     lock_in = as_list(result.get("lock_in"))
     vendor_chart = _lock_in_chart(lock_in, "vendor", objective)
     stack_chart = _lock_in_chart(lock_in, "software_stack", objective)
-    if vendor_chart or stack_chart:
+    rows = [
+        (
+            str(as_map(e).get("group_kind", "")),
+            str(as_map(e).get("group", "")),
+            plan_label(as_map(as_map(e).get("plan")))
+            + f" ({as_map(as_map(e).get('plan')).get('pricing', '')})"
+            if as_map(e).get("plan")
+            else f"no plan: {as_map(e).get('reason') or 'unknown'}",
+        )
+        for e in lock_in
+    ]
+    every = table(("group", "name", "best plan or reason"), rows, name="lock-in-all")
+    if vendor_chart or stack_chart or rows:
         sections.append(
             Section(
                 "lock-in",
@@ -217,7 +232,8 @@ def train_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
                 '<p class="note">The premium is what staying with one vendor (or software '
                 "stack) costs over the best plan overall.</p>"
                 + (f"<figure>{vendor_chart}</figure>" if vendor_chart else "")
-                + (f"<figure>{stack_chart}</figure>" if stack_chart else ""),
+                + (f"<figure>{stack_chart}</figure>" if stack_chart else "")
+                + every,
             )
         )
     shown = plans[:BREAKDOWN_PLANS]

@@ -20,7 +20,25 @@ from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.schema import PRICING_MODELS, Offering, Region
 from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
 
-__all__ = ["OfferingFilter", "SelectedOffering", "select_offerings", "split_list"]
+__all__ = [
+    "BEST",
+    "PRICING_CHOICES",
+    "OfferingFilter",
+    "SelectedOffering",
+    "allowed_models",
+    "region_matcher",
+    "select_offerings",
+    "split_list",
+    "vendor_keys",
+]
+
+# ``--pricing best`` (the default): per offering, the cheapest way to rent it that the user
+# allows. Spot joins only with ``allow_spot``: it can be taken away (see search.pricing).
+BEST = "best"
+PRICING_CHOICES: tuple[str, ...] = (BEST, *PRICING_MODELS)
+# Pricing models a continuously running fleet (serving) may use, cheapest wins; capacity
+# blocks end after at most a few months, so they serve only when nothing else is priced.
+_CONTINUOUS = ("on_demand", "commit_1y", "commit_3y")
 
 
 def split_list(values: Sequence[str] | None) -> tuple[str, ...]:
@@ -35,7 +53,8 @@ def split_list(values: Sequence[str] | None) -> tuple[str, ...]:
 class OfferingFilter:
     """User restrictions on offerings; empty tuples mean 'no restriction'."""
 
-    pricing: str = "on_demand"
+    pricing: str = BEST
+    allow_spot: bool = False
     regions: tuple[str, ...] = ()
     providers: tuple[str, ...] = ()
     vendors: tuple[str, ...] = ()
@@ -45,6 +64,7 @@ class OfferingFilter:
     def describe(self) -> dict[str, object]:
         return {
             "pricing": self.pricing,
+            "allow_spot": self.allow_spot,
             "regions": list(self.regions),
             "providers": list(self.providers),
             "vendors": list(self.vendors),
@@ -60,13 +80,31 @@ class SelectedOffering:
     offering: Offering
     usd_per_hour: float
     region: Region | None
+    pricing: str = "on_demand"  # the pricing model usd_per_hour is quoted in
 
 
-def _vendor_keys(vendor: str, family: str) -> set[str]:
+def allowed_models(flt: OfferingFilter) -> tuple[str, ...]:
+    """The pricing models a filter lets a plan use."""
+    if flt.pricing != BEST:
+        return (flt.pricing,)
+    models = ("on_demand", "capacity_block", "commit_1y", "commit_3y")
+    return (*models, "spot") if flt.allow_spot else models
+
+
+def _standing_price(offering: Offering, models: tuple[str, ...]) -> tuple[str, float]:
+    """The cheapest allowed price for open-ended use (serving), with its pricing model."""
+    prices = offering.usd_per_hour
+    continuous = [m for m in models if m in prices and (m in _CONTINUOUS or m == "spot")]
+    pool = continuous or [m for m in models if m in prices]
+    best = min(pool, key=lambda m: (prices[m], m))
+    return best, prices[best]
+
+
+def vendor_keys(vendor: str, family: str) -> set[str]:
     return {vendor.lower(), family.lower()}
 
 
-def _region_matcher(catalog: Catalog, selectors: tuple[str, ...]) -> set[tuple[str, str]]:
+def region_matcher(catalog: Catalog, selectors: tuple[str, ...]) -> set[tuple[str, str]]:
     """The (provider, region code) pairs the selectors allow, validated against the catalog."""
     offered = {(o.provider, o.region) for o in catalog.offerings}
     allowed: set[tuple[str, str]] = set()
@@ -115,27 +153,29 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
     Unknown names raise :class:`UnknownNameError`; a filter that removes the last offering
     raises :class:`InfeasibleError` naming it.
     """
-    if flt.pricing not in PRICING_MODELS:
-        raise UnknownNameError("pricing model", flt.pricing, PRICING_MODELS)
+    if flt.pricing not in PRICING_CHOICES:
+        raise UnknownNameError("pricing model", flt.pricing, PRICING_CHOICES)
+    models = allowed_models(flt)
     providers = {o.provider for o in catalog.offerings}
     for p in flt.providers:
         if p not in providers:
             raise UnknownNameError("provider", p, sorted(providers), "xpuplan catalog offerings")
     vendor_names = set()
     for acc in catalog.accelerators:
-        vendor_names |= _vendor_keys(acc.vendor, acc.vendor_family)
+        vendor_names |= vendor_keys(acc.vendor, acc.vendor_family)
     for v in (*flt.vendors, *flt.exclude_vendors):
         if v.lower() not in vendor_names:
             raise UnknownNameError("vendor", v, sorted(vendor_names))
     for a in flt.accelerators:
         catalog.accelerator(a)  # raises with a suggestion when unknown
-    allowed_regions = _region_matcher(catalog, flt.regions) if flt.regions else None
+    allowed_regions = region_matcher(catalog, flt.regions) if flt.regions else None
 
     stages: list[tuple[str, list[Offering]]] = []
     rows = [o for o in catalog.offerings if catalog.has_accelerator(o.accelerator_id)]
     stages.append(("catalog offerings", rows))
-    rows = [o for o in rows if flt.pricing in o.usd_per_hour]
-    stages.append((f"--pricing {flt.pricing}", rows))
+    rows = [o for o in rows if any(m in o.usd_per_hour for m in models)]
+    label = flt.pricing + (" with spot" if flt.allow_spot and flt.pricing == BEST else "")
+    stages.append((f"--pricing {label}", rows))
     if flt.providers:
         rows = [o for o in rows if o.provider in flt.providers]
         stages.append((f"--providers {','.join(flt.providers)}", rows))
@@ -145,7 +185,7 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
 
         def vendor_ok(o: Offering) -> bool:
             acc = catalog.accelerator(o.accelerator_id)
-            keys = _vendor_keys(acc.vendor, acc.vendor_family)
+            keys = vendor_keys(acc.vendor, acc.vendor_family)
             return (not wanted or bool(keys & wanted)) and not keys & unwanted
 
         rows = [o for o in rows if vendor_ok(o)]
@@ -167,11 +207,15 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
             )
     if not rows:
         raise InputError("the catalog has no offerings")
-    return tuple(
-        SelectedOffering(
-            offering=o,
-            usd_per_hour=o.usd_per_hour[flt.pricing],
-            region=catalog.region(o.provider, o.region),
+    out = []
+    for o in rows:
+        model, price = _standing_price(o, models)
+        out.append(
+            SelectedOffering(
+                offering=o,
+                usd_per_hour=price,
+                region=catalog.region(o.provider, o.region),
+                pricing=model,
+            )
         )
-        for o in rows
-    )
+    return tuple(out)

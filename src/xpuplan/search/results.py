@@ -23,6 +23,7 @@ __all__ = [
     "TrainingComparison",
     "TrainingPlan",
     "TrainingPlanResult",
+    "VendorFleet",
     "finite_or_none",
 ]
 
@@ -130,9 +131,10 @@ class LockInEntry:
 
     group_kind: str  # "vendor" | "software_stack"
     group: str
-    plan: TrainingPlan
-    objective_value: float
-    premium_pct: float  # (value - best overall value) / best overall value x 100, >= 0
+    plan: TrainingPlan | None = None
+    objective_value: float | None = None
+    premium_pct: float | None = None  # (value - best value) / best value x 100, >= 0
+    reason: str | None = None  # why there is no plan, and what would change it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,7 +142,8 @@ class LockInEntry:
             "group": self.group,
             "objective_value": finite_or_none(self.objective_value),
             "premium_pct": finite_or_none(self.premium_pct),
-            "plan": self.plan.to_dict(),
+            "plan": None if self.plan is None else self.plan.to_dict(),
+            "reason": self.reason,
         }
 
 
@@ -204,6 +207,7 @@ class TrainingComparison(NotebookMixin):
     plans: tuple[TrainingPlan, ...]
     relative_pct: tuple[dict[str, float | None], ...]  # per option vs option 1, in percent
     notes: tuple[str, ...] = ()
+    missing: tuple[tuple[str, str], ...] = ()  # (option, reason) of options with no plan
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -212,6 +216,7 @@ class TrainingComparison(NotebookMixin):
             "options": list(self.options),
             "plans": [p.to_dict() for p in self.plans],
             "relative_pct": [dict(r) for r in self.relative_pct],
+            "missing": [{"option": o, "reason": r} for o, r in self.missing],
             "notes": list(self.notes),
         }
 
@@ -303,6 +308,26 @@ class FleetPlan:
 
 
 @dataclass(frozen=True)
+class VendorFleet:
+    """The best single-type fleet of one vendor (or stack), or why it has none."""
+
+    group_kind: str  # "vendor" | "software_stack"
+    group: str
+    fleet: FleetPlan | None = None
+    premium_pct: float | None = None  # over the cheapest fleet overall
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group_kind": self.group_kind,
+            "group": self.group,
+            "fleet": None if self.fleet is None else self.fleet.to_dict(),
+            "premium_pct": finite_or_none(self.premium_pct),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class ServingPlanResult(NotebookMixin):
     """What ``plan_serving`` returns: the cheapest (maybe mixed) fleet and the best single type."""
 
@@ -316,6 +341,7 @@ class ServingPlanResult(NotebookMixin):
     candidate_types: int
     unconstrained: FleetPlan | None = None  # cheapest fleet without the vendor-share limit
     notes: tuple[str, ...] = ()
+    vendors: tuple[VendorFleet, ...] = ()  # every catalog vendor and stack: fleet or reason
 
     @property
     def share_limit_premium_pct(self) -> float | None:
@@ -338,5 +364,6 @@ class ServingPlanResult(NotebookMixin):
             "share_limit_premium_pct": self.share_limit_premium_pct,
             "candidates_evaluated": self.candidates_evaluated,
             "candidate_types": self.candidate_types,
+            "vendors": [v.to_dict() for v in self.vendors],
             "notes": list(self.notes),
         }

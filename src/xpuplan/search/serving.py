@@ -169,7 +169,7 @@ def _fleet_plan(
                 f"{o.provider}/{o.region}/{o.instance}",
                 o.source,
                 str(o.as_of),
-                (f"usd_per_hour.{pricing}", "chips_per_instance"),
+                (f"usd_per_hour.{sel.pricing}", "chips_per_instance"),
             ),
             *(
                 (
@@ -200,7 +200,7 @@ def _fleet_plan(
             replicas=n_units * int(units.replicas_per_unit[u]),
             instances=n_units * int(units.instances_per_unit[u]),
             usd_per_instance_hour=sel.usd_per_hour,
-            pricing=pricing,
+            pricing=sel.pricing,
             sources=sources,
         )
         entries.append(entry)

@@ -20,8 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xpuplan.catalog.catalog import Catalog
-from xpuplan.catalog.schema import Accelerator, Offering
+from xpuplan.catalog.schema import PRICING_MODELS, Accelerator, Offering
 from xpuplan.search.filters import SelectedOffering
+from xpuplan.units import SECONDS_PER_DAY
 
 __all__ = [
     "DEFAULT_MAX_CHIPS",
@@ -30,6 +31,8 @@ __all__ = [
     "build_offering_arrays",
     "chip_counts",
     "group_hardware",
+    "offering_limit",
+    "single_instance_only",
 ]
 
 # Largest cluster the search considers when neither the offering nor --max-chips caps it:
@@ -93,27 +96,52 @@ def _network(offering: Offering, accelerator: Accelerator) -> float | None:
     return accelerator.scaleout_gbits_per_s_per_chip
 
 
+def single_instance_only(offering: Offering) -> bool:
+    """True for shapes the catalog marks as never spanning instances (no scale-out network)."""
+    return (offering.max_chips_source or "").startswith("single instance")
+
+
+def offering_limit(offering: Offering, max_chips: int | None) -> int:
+    """Largest total this search may rent of ``offering``.
+
+    The offering's own ``max_chips`` (a published cluster size or a conservative default),
+    unless the user's ``--max-chips`` lifts or lowers it; a single-instance shape stays one
+    instance whatever the user asks.
+    """
+    if single_instance_only(offering):
+        own = offering.max_chips or offering.chips_per_instance
+        return own if max_chips is None else min(own, max_chips)
+    if max_chips is not None:
+        return max_chips
+    return offering.max_chips if offering.max_chips is not None else DEFAULT_MAX_CHIPS
+
+
 def group_hardware(
     catalog: Catalog, selected: Sequence[SelectedOffering], max_chips: int | None
 ) -> tuple[HardwareGroup, ...]:
     """Group the selected offerings by hardware; ``max_chips`` is the user's cap (or None)."""
-    cap = DEFAULT_MAX_CHIPS if max_chips is None else max_chips
     groups: dict[tuple[str, int, int, float | None, tuple[int, ...] | None, int], list[int]] = {}
     for i, sel in enumerate(selected):
         o = sel.offering
         acc = catalog.accelerator(o.accelerator_id)
-        limit = min(cap, o.max_chips) if o.max_chips is not None else cap
+        limit = offering_limit(o, max_chips)
         if _network(o, acc) is None:
             # No scale-out figure for this offering or its chip: traffic between instances
             # cannot be costed, so plans stay inside one instance or scale-up domain (add
             # `network_gbits_per_s` in a catalog override to plan multi-node runs on it).
             limit = min(limit, max(o.chips_per_instance, _domain(o, acc)))
+        allowed = o.allowed_chip_counts
+        if allowed and max_chips is not None and max_chips > max(allowed) and _network(o, acc):
+            # --max-chips lifts a slice list too: more copies of the largest slice over DCN.
+            largest = _domain(o, acc) if _domain(o, acc) in allowed else max(allowed)
+            extra = chip_counts(largest, None, max_chips)
+            allowed = tuple(sorted(set(allowed) | {int(c) for c in extra}))
         key = (
             o.accelerator_id,
             o.chips_per_instance,
             _domain(o, acc),
             _network(o, acc),
-            o.allowed_chip_counts,
+            allowed,
             limit,
         )
         groups.setdefault(key, []).append(i)
@@ -127,7 +155,7 @@ def group_hardware(
                 chips_per_instance=first.chips_per_instance,
                 scaleup_domain_chips=_domain(first, acc),
                 network_gbits_per_s_per_chip=_network(first, acc),
-                allowed_chip_counts=first.allowed_chip_counts,
+                allowed_chip_counts=key[4],
                 max_chips=key[5],
                 members=tuple(members),
             )
@@ -145,6 +173,9 @@ class OfferingArrays:
     pue: FloatArray
     tdp_w: FloatArray
     group: IntArray  # index of the hardware group
+    price_by_model: FloatArray  # (offerings, len(PRICING_MODELS)) per instance-hour, NaN: none
+    cb_max_instances: FloatArray  # capacity-block size limit, NaN: none
+    cb_max_s: FloatArray  # capacity-block duration limit, NaN: none
 
 
 def _nan_if_none(value: float | None) -> float:
@@ -170,4 +201,16 @@ def build_offering_arrays(
             [_nan_if_none(groups[group_of[i]].accelerator.tdp_w) for i in range(len(selected))]
         ),
         group=group_of,
+        price_by_model=np.array(
+            [[s.offering.usd_per_hour.get(m, math.nan) for m in PRICING_MODELS] for s in selected],
+            dtype=np.float64,
+        ).reshape(len(selected), len(PRICING_MODELS)),
+        cb_max_instances=np.array(
+            [_nan_if_none(s.offering.capacity_block_max_instances) for s in selected],
+            dtype=np.float64,
+        ),
+        cb_max_s=np.array(
+            [_nan_if_none(s.offering.capacity_block_max_days) * SECONDS_PER_DAY for s in selected],
+            dtype=np.float64,
+        ),
     )

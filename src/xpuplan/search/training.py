@@ -18,6 +18,7 @@ candidates):
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -28,12 +29,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xpuplan.catalog.catalog import Catalog
+from xpuplan.catalog.schema import PRICING_MODELS, Accelerator, Offering, Region
 from xpuplan.energy import PowerModel, run_energy
 from xpuplan.errors import InfeasibleError
 from xpuplan.models.spec import ModelSpec
 from xpuplan.search.filters import SelectedOffering
 from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutArrays, LayoutGrid, enumerate_layouts
 from xpuplan.search.pareto import pareto_front
+from xpuplan.search.pricing import TERM_HOURS, SpotModel, choose_pricing
 from xpuplan.search.results import (
     LockInEntry,
     SearchStats,
@@ -133,7 +136,11 @@ class TrainingSearch:
     top: int = 10
     power: PowerModel = field(default_factory=PowerModel)
     layout_grid: LayoutGrid = field(default_factory=LayoutGrid)
-    pricing: str = "on_demand"
+    pricing: str = "on_demand"  # what the user asked: a pricing model or "best"
+    pricing_models: tuple[str, ...] = ("on_demand",)  # the models a plan may use
+    spot: SpotModel = field(default_factory=SpotModel)
+    today: dt.date | None = None  # for price-age notes; None means the real date
+    stale_price_days: int = 180
 
 
 def format_duration(seconds: float) -> str:
@@ -222,6 +229,7 @@ class _Rows:
     energy_kwh: FloatArray
     it_energy_kwh: FloatArray
     co2_kg: FloatArray
+    pricing: IntArray  # index into PRICING_MODELS, -1 where no allowed price applies
 
 
 def _objective_order(objective: str, rows: _Rows, index: IntArray) -> IntArray:
@@ -337,9 +345,18 @@ def search_training(
     chips = layouts.chips[layout_row]
     instances = chips // arrays.chips_per_instance[offering]
     steps = np.ceil(workload.tokens / batch_tokens[layout_row])
-    wall = steps * step[layout_row]
-    usd_per_hour = instances * arrays.usd_per_hour[offering]
-    cost = usd_per_hour * wall / SECONDS_PER_HOUR
+    priced = choose_pricing(
+        allowed=search.pricing_models,
+        price_by_model=arrays.price_by_model[offering],
+        instances=instances.astype(np.float64),
+        wall_time_s=steps * step[layout_row],
+        cb_max_instances=arrays.cb_max_instances[offering],
+        cb_max_s=arrays.cb_max_s[offering],
+        spot=search.spot,
+    )
+    wall = priced.wall_time_s
+    usd_per_hour = priced.usd_per_hour
+    cost = priced.cost_usd
     energy = run_energy(
         chips=chips.astype(np.float64),
         wall_time_s=wall,
@@ -360,9 +377,10 @@ def search_training(
         energy_kwh=energy.energy_kwh,
         it_energy_kwh=energy.it_energy_kwh,
         co2_kg=energy.co2_kg,
+        pricing=priced.model,
     )
 
-    # 7. deadline and budget.
+    # 7. pricing limits, deadline and budget.
     def describe(i: int) -> str:
         o = selected[int(rows.offering[i])].offering
         return (
@@ -370,7 +388,16 @@ def search_training(
             f"x{int(rows.instances[i])} in {o.region})"
         )
 
-    alive = np.ones(offering.shape[0], dtype=bool)
+    alive = priced.model >= 0
+    if priced.removed_by_limits:
+        removed["pricing limits"] = priced.removed_by_limits
+    if not alive.any():
+        raise InfeasibleError(
+            f"--pricing {search.pricing}: every plan exceeds the limits of its only allowed "
+            "pricing model (capacity blocks: at most 64 instances and 182 days); allow another "
+            "pricing model or use fewer chips"
+        )
+    stages: dict[str, BoolArray] = {"priced": alive.copy()}
     if search.deadline_s is not None:
         ok = wall <= search.deadline_s
         removed["deadline"] = int((alive & ~ok).sum())
@@ -385,6 +412,7 @@ def search_training(
                 "deadline"
             )
         alive &= ok
+    stages["deadline"] = alive.copy()
     if search.budget_usd is not None:
         ok = cost <= search.budget_usd
         removed["budget"] = int((alive & ~ok).sum())
@@ -414,25 +442,35 @@ def search_training(
     values = _objective_values(search.objective, rows)
     best_value = float(values[ranked[0]])
     lock_in: list[LockInEntry] = []
+    group_of_row = arrays.group[rows.offering]
     for kind in ("vendor", "software_stack"):
         names = [
             g.accelerator.vendor if kind == "vendor" else g.accelerator.software_stack
             for g in groups
         ]
         name_code = _codes(names)
-        group_of_row = arrays.group[rows.offering[ranked]]
-        for i in _first_per_key(ranked, name_code[group_of_row]):
+        found = set()
+        for i in _first_per_key(ranked, name_code[group_of_row[ranked]]):
             value = float(values[i])
             premium = (value - best_value) / best_value * 100.0 if best_value > 0 else 0.0
+            name = names[int(group_of_row[i])]
+            found.add(name)
             lock_in.append(
                 LockInEntry(
                     group_kind=kind,
-                    group=names[int(arrays.group[rows.offering[i]])],
+                    group=name,
                     plan=build(int(i)),
                     objective_value=value,
                     premium_pct=premium,
                 )
             )
+        for name in dict.fromkeys(names):
+            if name in found:
+                continue
+            codes = np.flatnonzero(np.array(names) == name)
+            mine = np.isin(group_of_row, codes)
+            reason = _no_plan_reason(name, mine, stages, rows, search, describe, groups, codes)
+            lock_in.append(LockInEntry(group_kind=kind, group=name, reason=reason))
     stats = SearchStats(
         offerings=len(selected),
         hardware_groups=len(groups),
@@ -441,6 +479,45 @@ def search_training(
         removed_by={k: v for k, v in removed.items() if v},
     )
     return plans, pareto, tuple(lock_in), stats
+
+
+def _no_plan_reason(
+    name: str,
+    mine: BoolArray,
+    stages: Mapping[str, BoolArray],
+    rows: _Rows,
+    search: TrainingSearch,
+    describe: Callable[[int], str],
+    groups: Sequence[HardwareGroup],
+    codes: IntArray,
+) -> str:
+    """Why ``name`` (a vendor or stack) has no plan, and what would change it."""
+    largest = max(groups[int(g)].max_chips for g in codes)
+    if not mine.any():
+        return (
+            f"no layout fits in memory on the {name} offerings up to {largest:,} chips; "
+            "raise --max-chips or use a shorter --seq-len"
+        )
+    priced = mine & stages["priced"]
+    if not priced.any():
+        return (
+            f"every {name} plan exceeds the limits of its allowed pricing models (capacity "
+            "blocks: 64 instances, 182 days); allow other pricing models (--pricing best)"
+        )
+    if search.deadline_s is not None and not (mine & stages["deadline"]).any():
+        i = int(np.argmin(np.where(priced, rows.wall_time_s, np.inf)))
+        return (
+            f"fastest {name} plan takes {format_duration(float(rows.wall_time_s[i]))} > "
+            f"deadline {format_duration(search.deadline_s)} on {describe(i)}; a later "
+            "--deadline or more chips (--max-chips) would change it"
+        )
+    within = mine & stages["deadline"]
+    i = int(np.argmin(np.where(within, rows.cost_usd, np.inf)))
+    budget = format_usd(search.budget_usd) if search.budget_usd is not None else "n/a"
+    return (
+        f"cheapest {name} plan costs {format_usd(float(rows.cost_usd[i]))} > budget {budget} "
+        f"on {describe(i)}; a larger --budget-usd would change it"
+    )
 
 
 class _PlanBuilder:
@@ -501,6 +578,7 @@ class _PlanBuilder:
             "global_batch_tokens": batch_tokens,
         }
         notes: list[str] = []
+        model = PRICING_MODELS[int(rows.pricing[i])]
         energy = finite_or_none(float(rows.energy_kwh[i]))
         co2 = finite_or_none(float(rows.co2_kg[i]))
         region = sel.region
@@ -515,6 +593,7 @@ class _PlanBuilder:
             )
         elif region.grid_gco2_per_kwh is None:
             notes.append(f"CO2 unknown: no grid carbon intensity for {o.provider}:{o.region}")
+        notes.extend(self._buyer_notes(i, o, acc, region))
         sources = [
             Source(
                 "accelerator",
@@ -528,7 +607,7 @@ class _PlanBuilder:
                 f"{o.provider}/{o.region}/{o.instance}",
                 o.source,
                 str(o.as_of),
-                (f"usd_per_hour.{self.search.pricing}", "chips_per_instance"),
+                (f"usd_per_hour.{model}", "chips_per_instance", "max_chips"),
             ),
         ]
         if region is not None:
@@ -561,7 +640,7 @@ class _PlanBuilder:
             wall_time_s=float(rows.wall_time_s[i]),
             usd_per_hour=float(rows.usd_per_hour[i]),
             cost_usd=float(rows.cost_usd[i]),
-            pricing=self.search.pricing,
+            pricing=model,
             energy_kwh=energy,
             co2_kg=co2,
             mfu=float(self.mfu[j]),
@@ -576,3 +655,55 @@ class _PlanBuilder:
             notes=tuple(notes),
             sources=tuple(sources),
         )
+
+    def _buyer_notes(
+        self, i: int, o: Offering, acc: Accelerator, region: Region | None
+    ) -> list[str]:
+        """What a buyer must know about this plan: pricing terms, capacity, data quality."""
+        rows = self.rows
+        model = PRICING_MODELS[int(rows.pricing[i])]
+        instances = int(rows.instances[i])
+        hours = float(rows.wall_time_s[i]) / SECONDS_PER_HOUR
+        notes: list[str] = []
+        name = f"{o.provider}:{o.instance}"
+        if model in TERM_HOURS:
+            term_h = TERM_HOURS[model]
+            notes.append(
+                f"{name}: {model} commitment, the whole {term_h / 8760:g}-year term is paid "
+                f"({format_usd(float(rows.usd_per_hour[i]) * max(hours, term_h))}, amortized "
+                f"${float(rows.usd_per_hour[i]):,.0f}/h); the run uses "
+                f"{min(hours / term_h, 1.0) * 100:.0f}% of it"
+            )
+        elif model == "spot":
+            stretch = float(self.search.spot.stretch(np.array([float(instances)]))[0])
+            notes.append(
+                f"{name}: spot, wall time includes {(stretch - 1) * 100:.1f}% expected "
+                f"preemption overhead; {self.search.spot.description}"
+            )
+        elif model == "capacity_block":
+            notes.append(
+                f"{name}: capacity block, booked in advance for the run's duration "
+                f"(at most {o.capacity_block_max_instances or 'n/a'} instances, "
+                f"{o.capacity_block_max_days or 'n/a'} days per block)"
+            )
+        if self.search.pricing == "best" and "on_demand" not in o.usd_per_hour:
+            notes.append(f"{name}: no on-demand price in the catalog; priced as {model}")
+        source = o.max_chips_source or ""
+        chips = int(rows.chips[i])
+        if source.startswith("default") and o.max_chips and chips * 2 > o.max_chips:
+            notes.append(f"{name}: capacity {source}")
+        price_date = o.price_as_of.get(model, o.as_of)
+        today = self.search.today or dt.date.today()
+        age = (today - price_date).days
+        if age > self.search.stale_price_days:
+            notes.append(
+                f"{name}: the {model} price is {age} days old (as of {price_date}); check it "
+                "or refresh with `xpuplan catalog import-skypilot`"
+            )
+        if region is not None and region.pue_assumed and self.search.power.pue is None:
+            notes.append(
+                f"{o.provider}:{o.region}: PUE {region.pue:g} assumed ({region.pue_source})"
+            )
+        if acc.tdp_confidence == "low" and acc.tdp_w is not None:
+            notes.append(f"{acc.id}: power {acc.tdp_w:g} W is a low-confidence estimate")
+        return notes
