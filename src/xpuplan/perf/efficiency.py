@@ -110,6 +110,10 @@ class EfficiencyParams:
     # Network hop (EFA / InfiniBand / DCN) latency per ring step, order of 10 us (NCCL net hwLat
     # plus the NIC round trip); only matters for small messages.
     scaleout_latency_s: float = 15e-6
+    # Achieved fraction of the fp8 peak over achieved fraction of the bf16 peak on the same GEMMs:
+    # 0.647 / 0.728 = 0.89 on H100 (SemiAnalysis 2024-12-22 GEMM study, gemm_microbenchmarks.yaml
+    # fp8 and bf16 rows). fp8 GEMMs run at matmul_eff_max x this of the fp8 peak.
+    fp8_matmul_ratio: float = 0.89
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -129,6 +133,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "sync_jitter": (0.0, 1.0),
     "scaleup_latency_s": (0.0, 1e-2),
     "scaleout_latency_s": (0.0, 1e-2),
+    "fp8_matmul_ratio": (0.3, 1.5),
 }
 
 

@@ -157,21 +157,36 @@ def memory_arrays(
     n_micro: npt.ArrayLike,
     virtual_pp: npt.ArrayLike,
     usable_fraction: float = HBM_USABLE_FRACTION,
+    flash: npt.ArrayLike = True,
+    trainable_per_device: npt.ArrayLike | None = None,
+    base_weight_bytes: float | None = None,
 ) -> MemoryArrays:
-    """Itemized bytes per device and whether they fit in ``usable_fraction`` of the HBM."""
+    """Itemized bytes per device and whether they fit in ``usable_fraction`` of the HBM.
+
+    ``hbm_gb`` is the capacity in decimal GB (``xpuplan.units.hbm_bytes`` / 1e9).
+    ``trainable_per_device``: with a frozen base (LoRA) only these parameters have gradients
+    and optimizer states; ``base_weight_bytes`` the bytes per frozen weight (QLoRA NF4).
+    Without ``flash`` attention and without recomputation the softmax output and dropout mask
+    (``5 a s`` bytes per token and layer, Korthikanti et al. 2022) are stored too."""
     tp_, pp_, cp_ = _f(tp), _f(pp), _f(cp)
     zero_ = np.asarray(zero)
     shard_ = np.maximum(_f(shard), 1.0)
     p_dev = params_per_device(shape, tp_, pp_, ep)
-    weights = WEIGHT_BYTES * p_dev / np.where(zero_ >= 3, shard_, 1.0)
-    gradients = GRAD_BYTES * p_dev / np.where(zero_ >= 2, shard_, 1.0)
-    optimizer = ADAM_OPTIMIZER_BYTES * p_dev / np.where(zero_ >= 1, shard_, 1.0)
+    w_bytes = WEIGHT_BYTES if base_weight_bytes is None else base_weight_bytes
+    trained = p_dev if trainable_per_device is None else _f(trainable_per_device)
+    weights = w_bytes * p_dev / np.where(zero_ >= 3, shard_, 1.0)
+    if trainable_per_device is not None:  # adapters in bf16 beside the frozen base
+        weights = weights + WEIGHT_BYTES * trained / np.where(zero_ >= 3, shard_, 1.0)
+    gradients = GRAD_BYTES * trained / np.where(zero_ >= 2, shard_, 1.0)
+    optimizer = ADAM_OPTIMIZER_BYTES * trained / np.where(zero_ >= 1, shard_, 1.0)
 
     tokens = _f(micro_batch) * shape.seq_len / cp_  # tokens of one micro-batch on one device
     sp = np.asarray(sequence_parallel, dtype=bool) & (tp_ > 1)
     full_layer = activation_bytes_per_token_per_layer(shape, tp_, sp) * tokens
     layer_input = ACTIVATION_BYTES * shape.d_model * tokens / np.where(sp, tp_, 1.0)
     rc = np.asarray(recompute)
+    scores = 5.0 * shape.n_heads * shape.seq_len / cp_ / tp_ * tokens
+    full_layer = full_layer + np.where(np.asarray(flash, dtype=bool) | (rc >= 1), 0.0, scores)
     stored_per_layer = np.where(rc >= 2, layer_input, full_layer)
     layers_per_stage = stage_layers(shape.n_layers, pp_)
     v = np.maximum(_f(virtual_pp), 1.0)

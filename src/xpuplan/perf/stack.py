@@ -1,0 +1,224 @@
+"""The training software stack: framework features that change step time, as inputs.
+
+A :class:`Stack` says what a framework of a given vintage does by default: whether it overlaps
+tensor-parallel communication with the matmuls, whether attention is a fused flash kernel, whether
+the optimizer states are sharded (distributed optimizer / ZeRO-1), which precision, micro-batch
+and recomputation its published recipes use when a run does not say. These are documented facts
+about the software, never values fitted to measurements; what *is* fitted
+(:mod:`xpuplan.perf.efficiency`) is how much of a collective an overlapping stack manages to hide.
+
+Every field can be overridden (``dataclasses.replace``); a plan or a validation case names the
+stack it assumes (``Stack.name``). Sources per stack are in ``source``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from xpuplan.errors import InputError
+
+__all__ = ["STACKS", "Stack", "get_stack", "stack_for_framework"]
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Defaults of one framework and version (see the module docstring)."""
+
+    name: str
+    description: str
+    tp_comm_overlap: bool  # TP all-gather/reduce-scatter pipelined against the GEMMs
+    flash_attention: bool  # fused attention that never writes the score matrix
+    distributed_optimizer: bool  # optimizer states sharded over data parallel (ZeRO-1)
+    fsdp: bool  # weights, gradients and states sharded (ZeRO-3 / FSDP) by default
+    precision_fp8: bool  # recipes run fp8 GEMMs on chips with an fp8 peak above bf16
+    micro_batch: int  # default micro-batch per model replica (sequences)
+    recompute: str  # default activation recomputation: none, selective or full
+    sequence_parallel: bool  # Megatron sequence parallelism with TP
+    interleaved_pp: bool  # interleaved 1F1B (virtual pipeline) when pp > 1
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+STACKS: dict[str, Stack] = {
+    s.name: s
+    for s in (
+        Stack(
+            name="megatron-2021",
+            description="Megatron-LM 2021-2022 (PTD-P): no TP overlap, unfused attention",
+            tp_comm_overlap=False,
+            flash_attention=False,
+            distributed_optimizer=False,
+            fsdp=False,
+            precision_fp8=False,
+            micro_batch=1,
+            recompute="full",
+            sequence_parallel=False,
+            interleaved_pp=True,
+            source="NVIDIA/Megatron-LM v2.x-v3.0 arguments.py: --checkpoint-activations (full), "
+            "TP all-reduces synchronous in mpu/mappings.py, softmax via fused_softmax (scores "
+            "materialized); distributed optimizer and sequence parallelism arrive in v3.0 (2022)",
+        ),
+        Stack(
+            name="megatron-2022",
+            description="Megatron-LM 3.x (2022): sequence parallel + selective recompute",
+            tp_comm_overlap=False,
+            flash_attention=False,
+            distributed_optimizer=False,
+            fsdp=False,
+            precision_fp8=False,
+            micro_batch=1,
+            recompute="selective",
+            sequence_parallel=True,
+            interleaved_pp=True,
+            source="NVIDIA/Megatron-LM v3.0 arguments.py: --sequence-parallel, "
+            "--recompute-activations (selective); attention scores still materialized",
+        ),
+        Stack(
+            name="megatron-core",
+            description="Megatron-Core 2024+ (Megatron-LM README benchmarks): TE, overlap",
+            tp_comm_overlap=True,
+            flash_attention=True,
+            distributed_optimizer=True,
+            fsdp=False,
+            precision_fp8=False,
+            micro_batch=1,
+            recompute="selective",
+            sequence_parallel=True,
+            interleaved_pp=True,
+            source="NVIDIA/Megatron-LM README 'Performance Benchmarking' (r0.8): "
+            "--use-distributed-optimizer --overlap-grad-reduce --overlap-param-gather "
+            "--tp-comm-overlap, Transformer Engine fused attention, micro-batch 1",
+        ),
+        Stack(
+            name="nemo",
+            description="NVIDIA NeMo 2.x / NeMo MLPerf recipes on Megatron-Core: fp8 on Hopper+",
+            tp_comm_overlap=True,
+            flash_attention=True,
+            distributed_optimizer=True,
+            fsdp=False,
+            precision_fp8=True,
+            micro_batch=1,
+            recompute="selective",
+            sequence_parallel=True,
+            interleaved_pp=True,
+            source="NeMo performance summary (docs.nvidia.com/nemo-framework, 'Performance') "
+            "and NVIDIA's MLPerf Training GPT-3/Llama-2-70B-LoRA configs: fp8 (Transformer "
+            "Engine), micro-batch 1, tp_comm_overlap (userbuffers), interleaved pipeline",
+        ),
+        Stack(
+            name="maxtext",
+            description="MaxText (JAX/XLA): FSDP over the slice, async collectives",
+            tp_comm_overlap=True,
+            flash_attention=True,
+            distributed_optimizer=True,
+            fsdp=True,
+            precision_fp8=False,
+            micro_batch=1,
+            recompute="full",
+            sequence_parallel=False,
+            interleaved_pp=False,
+            source="AI-Hypercomputer/maxtext configs/base.yml: ici_fsdp_parallelism -1, "
+            "remat_policy full, dtype bfloat16, attention 'autoselected' (splash/flash), "
+            "XLA async collective fusion / collective matmul",
+        ),
+        Stack(
+            name="axlearn",
+            description="AXLearn (JAX/XLA; TPU, Trainium): FSDP across chips, TP in chip",
+            tp_comm_overlap=True,
+            flash_attention=True,
+            distributed_optimizer=True,
+            fsdp=True,
+            precision_fp8=False,
+            micro_batch=1,
+            recompute="selective",
+            sequence_parallel=False,
+            interleaved_pp=False,
+            source="apple/axlearn experiments/text/gpt/fuji.py mesh rules (fsdp=-1, model=4 on "
+            "trn2: 'TP within the chip, FSDP across chips'), bf16, flash kernels",
+        ),
+        Stack(
+            name="nxd",
+            description="AWS NeuronX Distributed / NeMo-Megatron on Neuron",
+            tp_comm_overlap=True,
+            flash_attention=True,
+            distributed_optimizer=True,
+            fsdp=False,
+            precision_fp8=False,
+            micro_batch=1,
+            recompute="selective",
+            sequence_parallel=True,
+            interleaved_pp=False,
+            source="aws-neuron-sdk NxD training tutorials: ZeRO-1 (NeuronZero1Optimizer), "
+            "selective activation checkpointing, sequence parallel, NKI flash attention, "
+            "micro-batch 1",
+        ),
+        Stack(
+            name="fsdp",
+            description="PyTorch FSDP (MosaicML llm-foundry, torchtitan): FULL_SHARD",
+            tp_comm_overlap=False,
+            flash_attention=True,
+            distributed_optimizer=True,
+            fsdp=True,
+            precision_fp8=False,
+            micro_batch=1,
+            recompute="none",
+            sequence_parallel=False,
+            interleaved_pp=False,
+            source="mosaicml/llm-foundry yamls (fsdp_config sharding_strategy FULL_SHARD, "
+            "attn_impl flash, amp_bf16)",
+        ),
+        Stack(
+            name="generic",
+            description="Any other framework: Megatron-style defaults without overlap claims",
+            tp_comm_overlap=True,
+            flash_attention=True,
+            distributed_optimizer=True,
+            fsdp=False,
+            precision_fp8=False,
+            micro_batch=1,
+            recompute="selective",
+            sequence_parallel=True,
+            interleaved_pp=False,
+            source="assumption: a 2024+ framework with flash attention and ZeRO-1; "
+            "micro-batch 1 (the default of Megatron, NeMo, NxD and MaxText)",
+        ),
+    )
+}
+
+
+def get_stack(name: str) -> Stack:
+    """The stack called ``name`` (one-line error listing the allowed names)."""
+    try:
+        return STACKS[name]
+    except KeyError:
+        raise InputError(f"stack {name!r} is unknown; allowed: {', '.join(STACKS)}") from None
+
+
+def stack_for_framework(framework: str | None, when: str | None = None) -> Stack:
+    """The stack a framework description implies (``when``: other text naming a year, such as
+    the source title, to tell 2021-22 Megatron-LM from Megatron-Core)."""
+    text = (framework or "").lower()
+    years = [int(y) for y in re.findall(r"\b(20[12]\d)\b", f"{text} {when or ''}")]
+    if "neuron" in text or "nxd" in text:
+        return STACKS["nxd"]
+    if "axlearn" in text:
+        return STACKS["axlearn"]
+    if "maxtext" in text or "jax" in text:
+        return STACKS["maxtext"]
+    if "nemo" in text or "mlperf" in text:
+        return STACKS["nemo"]
+    if "megatron" in text:
+        if "core" in text or "mcore" in text:
+            return STACKS["megatron-core"]
+        if years and max(years) <= 2021:
+            return STACKS["megatron-2021"]
+        if years and max(years) <= 2022:
+            return STACKS["megatron-2022"]
+        return STACKS["megatron-core"]
+    if any(k in text for k in ("fsdp", "llm-foundry", "composer", "torchtitan")):
+        return STACKS["fsdp"]
+    return STACKS["generic"]
