@@ -117,12 +117,14 @@ STACKS: dict[str, Stack] = {
             distributed_optimizer=True,
             fsdp=True,
             precision_fp8=False,
-            micro_batch=1,
+            micro_batch=12,
             recompute="full",
             sequence_parallel=False,
             interleaved_pp=False,
             source="AI-Hypercomputer/maxtext configs/base.yml: ici_fsdp_parallelism -1, "
-            "remat_policy full, dtype bfloat16, attention 'autoselected' (splash/flash), "
+            "per_device_batch_size 12 (per chip: micro_batch counts sequences per chip here, "
+            "lowered when it does not fit, as MaxText's batch-size guide advises), "
+            "gradient_accumulation_steps 1, remat_policy full, dtype bfloat16, attention 'autoselected' (splash/flash), "
             "XLA async collective fusion / collective matmul",
         ),
         Stack(
@@ -203,10 +205,10 @@ def stack_for_framework(framework: str | None, when: str | None = None) -> Stack
     the source title, to tell 2021-22 Megatron-LM from Megatron-Core)."""
     text = (framework or "").lower()
     years = [int(y) for y in re.findall(r"\b(20[12]\d)\b", f"{text} {when or ''}")]
-    if "neuron" in text or "nxd" in text:
-        return STACKS["nxd"]
     if "axlearn" in text:
         return STACKS["axlearn"]
+    if "neuron" in text or "nxd" in text:
+        return STACKS["nxd"]
     if "maxtext" in text or "jax" in text:
         return STACKS["maxtext"]
     if "nemo" in text or "mlperf" in text:

@@ -33,6 +33,7 @@ __all__ = [
     "MetricComparison",
     "Predictor",
     "ValidationReport",
+    "bundled_case_files",
     "bundled_public_file",
     "predictor_for",
     "summarize",
@@ -113,6 +114,7 @@ class CaseResult:
     reason: str = ""
     metrics: dict[str, MetricComparison] = field(default_factory=dict)
     primary_metric: str | None = None
+    assumptions: tuple[str, ...] = ()  # what the predictor filled in for unstated values
 
     @property
     def primary_error(self) -> float | None:
@@ -130,6 +132,7 @@ class CaseResult:
             "reason": self.reason,
             "primary_metric": self.primary_metric,
             "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
+            "assumptions": list(self.assumptions),
         }
 
 
@@ -231,8 +234,10 @@ def _predict_one(case: ValidationCase, catalog: Catalog) -> CaseResult:
             reason=reason,
             metrics=metrics,
             primary_metric=_primary(case.kind, metrics) if metrics else None,
+            assumptions=tuple(getattr(predicted, "assumptions", ())),
         )
 
+    predicted: dict[str, float] = {}
     predictor = predictor_for(case.kind)
     if predictor is None:
         return result(
@@ -282,3 +287,14 @@ def validate_files(
 def bundled_public_file() -> Path:
     """The copy of the public validation set shipped inside the package."""
     return Path(__file__).with_name("data") / "public.yaml"
+
+
+def bundled_case_files() -> list[Path]:
+    """Every validation file shipped in the package (files with a ``cases`` list), the public
+    set first: what ``xpuplan validate`` reads when given no file."""
+    folder = Path(__file__).with_name("data")
+    files = [bundled_public_file()]
+    for path in sorted(folder.glob("*.yaml")):
+        if path != files[0] and "\ncases:" in "\n" + path.read_text(encoding="utf-8"):
+            files.append(path)
+    return files
