@@ -284,6 +284,7 @@ def test_public_api_is_pinned() -> None:
         "DEFAULT_BATCH_TOKENS",
         "DEFAULT_SEQ_LEN",
         "INFEASIBLE_REASONS",
+        "FULL_TRAINING",
         "LORA_TARGETS",
         "STEP_PARTS",
         "Finetune",

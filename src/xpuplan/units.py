@@ -47,6 +47,7 @@ def hbm_bytes(hbm_gb: float) -> float:
     """
     return float(hbm_gb) * GIB
 
+
 _SUFFIX = {"": 1.0, "k": KILO, "m": MEGA, "b": GIGA, "g": GIGA, "t": TERA, "p": PETA}
 _DURATION_S = {
     "s": 1.0,

@@ -132,8 +132,15 @@ def train(
     ] = False,
     report: ReportOption = None,
     catalog: CatalogOption = None,
+    finetune: Annotated[
+        str, typer.Option("--finetune", help="full, lora or qlora (frozen 4-bit base).")
+    ] = "full",
+    rank: Annotated[int, typer.Option("--rank", help="LoRA adapter rank.")] = 16,
 ) -> None:
     """Plan a training run: the best offerings, chip counts and layouts."""
+    from xpuplan.perf.training import Finetune
+
+    tune = None if finetune == "full" else Finetune(finetune, rank)
     check_report_path(report)
     cat = load_cli_catalog(catalog)
     with terminal.stage_progress(console, not json_) as progress:
@@ -152,6 +159,7 @@ def train(
             top=top,
             power=PowerModel(idle_fraction=power_idle_fraction),
             progress=progress,
+            finetune=tune,
         )
     if json_:
         print_json(result.to_dict())

@@ -46,8 +46,7 @@ def validate(
         str | None,
         typer.Option(
             "--cross-validate",
-            help="Refit without each group (source or family) and predict it; "
-            "default kind: train.",
+            help="Refit without each group (source or family) and predict it; default kind: train.",
         ),
     ] = None,
     json_output: JsonOption = False,
@@ -80,9 +79,7 @@ def validate(
 
 
 def _print_cross_validation(result: CrossValidation) -> None:
-    table = Table(
-        title=f"{result.kind}: out-of-group error (refit without each {result.group_by})"
-    )
+    table = Table(title=f"{result.kind}: out-of-group error (refit without each {result.group_by})")
     for column in ("group", "n", "median |err|", "signed median", "p90", "max", "worst case"):
         table.add_column(column, justify="left" if column in ("group", "worst case") else "right")
     for g in (*result.groups, result.overall, result.in_sample):

@@ -68,6 +68,8 @@ from xpuplan.perf.layout import (
     ModelShape,
     check_layout,
     layout_grid,
+    pp_ok,
+    tp_ok,
 )
 from xpuplan.perf.memory import (
     HBM_USABLE_FRACTION,
@@ -81,6 +83,7 @@ from xpuplan.units import GIGA, TERA, hbm_bytes
 __all__ = [
     "DEFAULT_BATCH_TOKENS",
     "DEFAULT_SEQ_LEN",
+    "FULL_TRAINING",
     "INFEASIBLE_REASONS",
     "LORA_TARGETS",
     "STEP_PARTS",
@@ -174,9 +177,7 @@ class Finetune:
         if self.method not in ("full", "lora", "qlora"):
             raise InputError(f"finetune {self.method!r}: allowed full, lora, qlora")
         if self.targets not in LORA_TARGETS:
-            raise InputError(
-                f"LoRA targets {self.targets!r}: allowed {', '.join(LORA_TARGETS)}"
-            )
+            raise InputError(f"LoRA targets {self.targets!r}: allowed {', '.join(LORA_TARGETS)}")
         if not isinstance(self.rank, int) or self.rank < 1:
             raise InputError(f"LoRA rank {self.rank!r}: must be a positive integer")
 
@@ -472,9 +473,7 @@ def estimate_training_arrays(
     cast_elems = cast_elems + 2.0 * layer_weights * layers
     cast_bytes = np.where(e < 2.0, FP8_CAST_BYTES * cast_elems, 0.0)
     dequant_bytes = (
-        NF4_DEQUANT_BYTES * layer_weights * layers * passes
-        if finetune.method == "qlora"
-        else 0.0
+        NF4_DEQUANT_BYTES * layer_weights * layers * passes if finetune.method == "qlora" else 0.0
     )
     t_memory = (elem_bytes + logit_bytes + cast_bytes + score_bytes + dequant_bytes) / hbm_bw
 
@@ -509,9 +508,7 @@ def estimate_training_arrays(
     # ---- data-parallel / FSDP communication (a frozen base reduces only adapter gradients
     # and updates only adapter states, but FSDP still gathers the base weights)
     p_dev = params_per_device(shape, tp, pp, ep)
-    p_train = (
-        adapter * stage_layers(shape.n_layers, pp) / tp if lora else p_dev
-    )
+    p_train = adapter * stage_layers(shape.n_layers, pp) / tp if lora else p_dev
     gather_bytes = NF4_WEIGHT_BYTES if finetune.method == "qlora" else PARAM_GATHER_BYTES
     stride_shard = tp * cp
     replicas = dp / shard
@@ -617,8 +614,8 @@ def estimate_training_arrays(
     checks = [
         (6, ~np.isfinite(step)),
         (5, ~np.asarray(ep_ok, dtype=bool)),
-        (4, pp > shape.n_layers),
-        (3, np.mod(shape.n_heads, tp) != 0),
+        (4, ~pp_ok(shape.n_layers, pp)),
+        (3, ~tp_ok(shape.n_heads, tp)),
         (2, (n_micro_exact < 1) | (np.abs(n_micro_exact - np.round(n_micro_exact)) > 1e-9)),
         (1, ~mem.fits),
     ]
