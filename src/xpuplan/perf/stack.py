@@ -124,7 +124,8 @@ STACKS: dict[str, Stack] = {
             source="AI-Hypercomputer/maxtext configs/base.yml: ici_fsdp_parallelism -1, "
             "per_device_batch_size 12 (per chip: micro_batch counts sequences per chip here, "
             "lowered when it does not fit, as MaxText's batch-size guide advises), "
-            "gradient_accumulation_steps 1, remat_policy full, dtype bfloat16, attention 'autoselected' (splash/flash), "
+            "gradient_accumulation_steps 1, remat_policy full, dtype bfloat16, "
+            "attention 'autoselected' (splash/flash), "
             "XLA async collective fusion / collective matmul",
         ),
         Stack(
