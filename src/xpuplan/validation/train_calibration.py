@@ -48,6 +48,8 @@ from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.train_cases import PreparedTrainCase, prepare_train_case
 
 __all__ = [
+    "ACCELERATOR_FIELDS",
+    "FAMILY_FIELDS",
     "MIN_FAMILY_CASES",
     "MIN_FP8_CASES",
     "PRIOR_WEIGHT",
@@ -177,6 +179,7 @@ class TrainingFit:
     n_cases: int = 0
     loss: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    families_of: dict[str, str] = field(default_factory=dict)  # accelerator -> vendor family
 
 
 class _State:
@@ -282,6 +285,7 @@ def fit_training(
         n_cases=len(items),
         loss=loss,
         counts={a: len(v) for a, v in sorted(by_acc.items())},
+        families_of={a: v[0].family for a, v in sorted(by_acc.items())},
     )
 
 
