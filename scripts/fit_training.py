@@ -63,8 +63,7 @@ def document(
         "every bundled training case (src/xpuplan/validation/data/*.yaml)",
         "as_of": dt.date.today().isoformat(),
         "fitted_metric": "primary metric per case (tokens/s per device, tokens/s, sequences/s, "
-        "samples/s, TFLOP/s per device, MFU: first measured); loss = mean |log error| + "
-        "0.5 x p90 |log error|",
+        "samples/s, TFLOP/s per device, MFU: first measured); loss = mean |log error|",
         "default_rule": f"families with fewer than {MIN_FAMILY_CASES} cases use the median of "
         "the fitted family values (shared prior)",
         "accelerator_rule": f"{', '.join(ACCELERATOR_FIELDS)} per accelerator with cases, "
@@ -78,6 +77,7 @@ def document(
         },
         "default": _round(table.default, (*FAMILY_FIELDS, *GLOBAL_KEYS)),
         "families": {f: _round(p, FAMILY_FIELDS) for f, p in sorted(table.families.items())},
+        "stacks": {s: round(v, 4) for s, v in sorted(table.stack_matmul_scale.items())},
         "accelerators": {
             a: {"family": fit.families_of[a], **_round(p, ACCELERATOR_FIELDS)}
             for a, p in sorted(table.accelerators.items())
@@ -90,7 +90,7 @@ def document(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the YAML")
-    parser.add_argument("--sweeps", type=int, default=4)
+    parser.add_argument("--sweeps", type=int, default=2)
     args = parser.parse_args()
     cases = [c for f in bundled_case_files() for c in load_cases(f) if c.kind == "train"]
     calibration = TrainCalibration(load_catalog(), sweeps=args.sweeps)
@@ -100,7 +100,7 @@ def main() -> None:
     doc = document(fit, errors, families)
     for case_id, reason in sorted(calibration.skipped.items()):
         print("skipped", case_id, reason)
-    keys = ("errors", "bounds_hit", "default", "families", "accelerators")
+    keys = ("errors", "bounds_hit", "default", "families", "stacks", "accelerators")
     print(yaml.safe_dump({k: doc[k] for k in keys}, sort_keys=False))
     if not args.dry_run:
         header = (

@@ -32,7 +32,7 @@ class Stack:
     flash_attention: bool  # fused attention that never writes the score matrix
     distributed_optimizer: bool  # optimizer states sharded over data parallel (ZeRO-1)
     fsdp: bool  # weights, gradients and states sharded (ZeRO-3 / FSDP) by default
-    precision_fp8: bool  # recipes run fp8 GEMMs on chips with an fp8 peak above bf16
+    low_precision: str | None  # fp8 / int8 GEMMs in the recipes, where the chip's peak is higher
     micro_batch: int  # default micro-batch per model replica (sequences)
     recompute: str  # default activation recomputation: none, selective or full
     sequence_parallel: bool  # Megatron sequence parallelism with TP
@@ -53,7 +53,7 @@ STACKS: dict[str, Stack] = {
             flash_attention=False,
             distributed_optimizer=False,
             fsdp=False,
-            precision_fp8=False,
+            low_precision=None,
             micro_batch=1,
             recompute="full",
             sequence_parallel=False,
@@ -69,7 +69,7 @@ STACKS: dict[str, Stack] = {
             flash_attention=False,
             distributed_optimizer=False,
             fsdp=False,
-            precision_fp8=False,
+            low_precision=None,
             micro_batch=1,
             recompute="selective",
             sequence_parallel=True,
@@ -84,7 +84,7 @@ STACKS: dict[str, Stack] = {
             flash_attention=True,
             distributed_optimizer=True,
             fsdp=False,
-            precision_fp8=False,
+            low_precision=None,
             micro_batch=1,
             recompute="selective",
             sequence_parallel=True,
@@ -100,7 +100,7 @@ STACKS: dict[str, Stack] = {
             flash_attention=True,
             distributed_optimizer=True,
             fsdp=False,
-            precision_fp8=True,
+            low_precision="fp8",
             micro_batch=1,
             recompute="selective",
             sequence_parallel=True,
@@ -116,7 +116,7 @@ STACKS: dict[str, Stack] = {
             flash_attention=True,
             distributed_optimizer=True,
             fsdp=True,
-            precision_fp8=False,
+            low_precision=None,
             micro_batch=12,
             recompute="full",
             sequence_parallel=False,
@@ -129,13 +129,29 @@ STACKS: dict[str, Stack] = {
             "XLA async collective fusion / collective matmul",
         ),
         Stack(
+            name="maxtext-mlperf",
+            description="MaxText / Pax MLPerf GPT-3 recipes: int8 quantized training (AQT)",
+            tp_comm_overlap=True,
+            flash_attention=True,
+            distributed_optimizer=True,
+            fsdp=True,
+            low_precision="int8",
+            micro_batch=12,
+            recompute="full",
+            sequence_parallel=False,
+            interleaved_pp=False,
+            source="mlcommons/training_results_v4.0 Google/benchmarks/gpt3/implementations/"
+            "maxtext/v5p-*.sh (quantization=int8, remat_policy=full, attention=flash); Google "
+            "Cloud blog 'Accurate Quantized Training (AQT) for TPU v5e' (MLPerf 3.1 GPT-3, int8)",
+        ),
+        Stack(
             name="axlearn",
             description="AXLearn (JAX/XLA; TPU, Trainium): FSDP across chips, TP in chip",
             tp_comm_overlap=True,
             flash_attention=True,
             distributed_optimizer=True,
             fsdp=True,
-            precision_fp8=False,
+            low_precision=None,
             micro_batch=1,
             recompute="selective",
             sequence_parallel=False,
@@ -150,7 +166,7 @@ STACKS: dict[str, Stack] = {
             flash_attention=True,
             distributed_optimizer=True,
             fsdp=False,
-            precision_fp8=False,
+            low_precision=None,
             micro_batch=1,
             recompute="selective",
             sequence_parallel=True,
@@ -161,12 +177,12 @@ STACKS: dict[str, Stack] = {
         ),
         Stack(
             name="fsdp",
-            description="PyTorch FSDP (MosaicML llm-foundry, torchtitan): FULL_SHARD",
+            description="PyTorch FSDP / DeepSpeed ZeRO-3 (llm-foundry, torchtitan): FULL_SHARD",
             tp_comm_overlap=False,
             flash_attention=True,
             distributed_optimizer=True,
             fsdp=True,
-            precision_fp8=False,
+            low_precision=None,
             micro_batch=1,
             recompute="none",
             sequence_parallel=False,
@@ -181,7 +197,7 @@ STACKS: dict[str, Stack] = {
             flash_attention=True,
             distributed_optimizer=True,
             fsdp=False,
-            precision_fp8=False,
+            low_precision=None,
             micro_batch=1,
             recompute="selective",
             sequence_parallel=True,
@@ -210,9 +226,9 @@ def stack_for_framework(framework: str | None, when: str | None = None) -> Stack
         return STACKS["axlearn"]
     if "neuron" in text or "nxd" in text:
         return STACKS["nxd"]
-    if "maxtext" in text or "jax" in text:
-        return STACKS["maxtext"]
-    if "nemo" in text or "mlperf" in text:
+    if "maxtext" in text or "jax" in text or re.search(r"\bpax", text):
+        return STACKS["maxtext"]  # Pax/Praxis: the same JAX SPMD FSDP-over-slice practice
+    if "nemo" in text:
         return STACKS["nemo"]
     if "megatron" in text:
         if "core" in text or "mcore" in text:
@@ -222,6 +238,6 @@ def stack_for_framework(framework: str | None, when: str | None = None) -> Stack
         if years and max(years) <= 2022:
             return STACKS["megatron-2022"]
         return STACKS["megatron-core"]
-    if any(k in text for k in ("fsdp", "llm-foundry", "composer", "torchtitan")):
+    if any(k in text for k in ("fsdp", "llm-foundry", "composer", "torchtitan", "deepspeed")):
         return STACKS["fsdp"]
     return STACKS["generic"]

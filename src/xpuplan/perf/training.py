@@ -233,6 +233,7 @@ class HardwareArrays:
     scaleout_latency_s: FloatArray
     fp8_matmul_ratio: FloatArray
     flash_attention: FloatArray  # 1.0 fused flash attention, 0.0 materialized scores (stack)
+    stack_matmul_scale: FloatArray  # the stack's factor on matmul_eff_max (efficiency table)
 
     def take(self, index: npt.ArrayLike) -> HardwareArrays:
         """Rows ``index`` of every field (e.g. the accelerator index of each candidate)."""
@@ -297,6 +298,9 @@ def hardware_arrays(
         for name, value in eff.to_dict().items():
             rows[name].append(value * overlap_tp if name == "tp_overlap" else value)
         rows["flash_attention"].append(flash)
+        rows["stack_matmul_scale"].append(
+            table.stack_matmul_scale.get(stack.name, 1.0) if stack is not None else 1.0
+        )
     arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
     arrays["topology"] = np.asarray(rows["topology"], dtype=np.int64)
     return HardwareArrays(**arrays)
@@ -408,7 +412,10 @@ def estimate_training_arrays(
     ridge = peak / (_f(hw.hbm_tbps) * TERA)  # FLOP per byte where compute and HBM balance
     intensity0 = hw.matmul_intensity_scale * ridge
 
-    eff_max = hw.matmul_eff_max * np.where(e < 2.0, hw.fp8_matmul_ratio, 1.0)
+    eff_max = np.minimum(
+        hw.matmul_eff_max * hw.stack_matmul_scale * np.where(e < 2.0, hw.fp8_matmul_ratio, 1.0),
+        1.0,
+    )
 
     def mm_time(flops: FloatArray, m: FloatArray, k: npt.ArrayLike, n: npt.ArrayLike) -> FloatArray:
         size = _intensity(m, k, n, e) / intensity0
@@ -606,6 +613,8 @@ def estimate_training_arrays(
         flash=flash,
         trainable_per_device=p_train if lora else None,
         base_weight_bytes=NF4_WEIGHT_BYTES if finetune.method == "qlora" else None,
+        fp8=e < 2.0,
+        frozen_mlp=lora and finetune.targets == "attention",
     )
     reason = np.zeros(shape_out, dtype=np.int64)
     ep_ok = (
@@ -914,11 +923,13 @@ def default_global_batch_seqs(seq_len: int, chips: int) -> int:
 
 
 def stack_precision(stack: Stack, accelerator: Accelerator) -> str:
-    """The precision a stack's recipes run on a chip: fp8 where the stack trains in fp8 and
-    the chip's fp8 peak exceeds its bf16 peak (Hopper, Blackwell, MI300, Gaudi 2/3), else bf16."""
-    fp8 = accelerator.fp8_dense_tflops
-    if stack.precision_fp8 and fp8 is not None and fp8 > accelerator.bf16_dense_tflops * 1.01:
-        return "fp8"
+    """The precision a stack's recipes run on a chip: its low precision (fp8, int8) where the
+    chip's peak at it exceeds the bf16 peak (fp8: Hopper, Blackwell, MI300, Gaudi 2; int8: TPU
+    v5e/v5p), else bf16."""
+    low = stack.low_precision
+    peak = accelerator.peak_tflops(low) if low else None
+    if low and peak is not None and peak > accelerator.bf16_dense_tflops * 1.01:
+        return low
     return "bf16"
 
 

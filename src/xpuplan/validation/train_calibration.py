@@ -13,15 +13,21 @@ What is fitted (everything else is a stated constant or a software-stack input):
   prior 0.89 from the H100 GEMM microbenchmark);
 * per vendor family with at least ``MIN_FAMILY_CASES`` cases: ``matmul_eff_max``,
   ``attention_eff``, ``tp_overlap`` (the share of TP communication an *overlapping* stack hides;
-  stacks without overlap get 0, :mod:`xpuplan.perf.stack`) and ``dp_overlap``; other families
-  take the shared prior (the median of the fitted families);
+  stacks without overlap get 0, :mod:`xpuplan.perf.stack`) and ``dp_overlap``; the shared
+  prior is the median of these families; a family with fewer cases fits only its two
+  efficiencies, pooled towards that prior like a chip (below), and families without cases
+  take the prior;
+* per software stack with at least ``MIN_STACK_CASES`` cases: a factor on ``matmul_eff_max``
+  (kernel and fusion maturity of the stack: NeMo's fp8 MLPerf kernels versus PyTorch FSDP),
+  pooled towards 1;
 * per accelerator with cases: ``matmul_eff_max`` and ``attention_eff``, partially pooled
   towards the family value (a quadratic penalty ``PRIOR_WEIGHT x log(v / v_family)^2``
   against each chip's mean |log error|): a chip with one case moves part of the way, a chip
   with many cases follows its data.
 
-Loss per level: mean |log error| of each case's primary metric plus half the 90th
-percentile, minimized by coordinate descent over grids (numpy only). Values that end on a grid
+Loss per level: mean |log error| of each case's primary metric (``P90_WEIGHT`` x the 90th
+percentile may be added; a p90 term pulled the fits towards slow predictions), minimized by
+coordinate descent over grids (numpy only), ``sweeps`` passes. Values that end on a grid
 edge are reported in :attr:`TrainingFit.bounds_hit`.
 """
 
@@ -64,6 +70,8 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 MIN_FAMILY_CASES = 5
+MIN_STACK_CASES = 5
+P90_WEIGHT = 0.0  # loss = mean |log error| (+ this x p90; a p90 term biased fits slow)
 MIN_FP8_CASES = 3
 # Prior on a chip's deviation from its family: log-ratio standard deviation ~0.7, i.e. a chip's
 # sustained efficiency is usually within a factor 2 of its family's (H100 0.62 vs A100 0.8).
@@ -79,6 +87,7 @@ GRIDS: dict[str, FloatArray] = {
     "dp_overlap": np.linspace(0.0, 0.95, 20),
     "sync_jitter": np.linspace(0.0, 0.1, 21),
     "fp8_matmul_ratio": np.linspace(0.5, 1.2, 29),
+    "stack_matmul_scale": np.linspace(0.6, 1.6, 21),
 }
 PRIOR = EfficiencyParams(
     matmul_eff_max=0.7,
@@ -117,6 +126,7 @@ class TrainItem:
     accelerator_id: str
     tp_on: float  # 1 when the case's stack overlaps TP communication
     fp8: bool
+    stack: str
 
     def predict(self, values: dict[str, Any]) -> FloatArray:
         changes = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
@@ -124,7 +134,11 @@ class TrainItem:
             changes["tp_overlap"] = changes["tp_overlap"] * self.tp_on
         hw = replace(self.hw, **changes)
         result = estimate_training_arrays(
-            self.shape, hw, self.layout, self.prepared.global_batch_seqs
+            self.shape,
+            hw,
+            self.layout,
+            self.prepared.global_batch_seqs,
+            finetune=self.prepared.finetune,
         )
         return np.asarray(result.tokens_per_s, dtype=np.float64).reshape(-1) * self.per_token_per_s
 
@@ -164,7 +178,8 @@ def prepare_items(
                 family=prepared.accelerator.vendor_family,
                 accelerator_id=prepared.accelerator.id,
                 tp_on=1.0 if prepared.stack.tp_comm_overlap else 0.0,
-                fp8=prepared.precision == "fp8",
+                fp8=prepared.precision in ("fp8", "int8"),
+                stack=prepared.stack.name,
             )
         )
     return items, skipped
@@ -188,6 +203,7 @@ class _State:
         self.glob: dict[str, float] = {k: prior[k] for k in (*GLOBAL_FIELDS, "fp8_matmul_ratio")}
         self.fam: dict[str, dict[str, float]] = {}
         self.acc: dict[str, dict[str, float]] = {}
+        self.stacks: dict[str, dict[str, float]] = {}
         self.default: dict[str, float] = {k: prior[k] for k in FAMILY_FIELDS}
 
     def family(self, name: str) -> dict[str, float]:
@@ -197,6 +213,9 @@ class _State:
         values: dict[str, Any] = dict(self.glob)
         values.update(self.family(item.family))
         values.update(self.acc.get(item.accelerator_id, {}))
+        values["stack_matmul_scale"] = self.stacks.get(item.stack, {}).get(
+            "stack_matmul_scale", 1.0
+        )
         return values
 
 
@@ -213,7 +232,7 @@ def _log_errors(items: Sequence[TrainItem], state: _State, override: Any = None)
 
 def _loss(errors: FloatArray) -> FloatArray:
     absolute = np.abs(errors)
-    return absolute.mean(axis=0) + 0.5 * np.percentile(absolute, 90, axis=0)
+    return absolute.mean(axis=0) + P90_WEIGHT * np.percentile(absolute, 90, axis=0)
 
 
 def _sweep(
@@ -235,7 +254,7 @@ def fit_training(
     catalog: Catalog | None = None,
     *,
     items: Sequence[TrainItem] | None = None,
-    sweeps: int = 3,
+    sweeps: int = 2,
 ) -> TrainingFit:
     """Fit the efficiency table on ``cases`` (or prepared ``items``); no case gives the prior."""
     if items is None:
@@ -252,9 +271,14 @@ def fit_training(
         by_family.setdefault(item.family, []).append(item)
         by_acc.setdefault(item.accelerator_id, []).append(item)
     fitted_families = sorted(f for f, v in by_family.items() if len(v) >= MIN_FAMILY_CASES)
+    small_families = sorted(f for f in by_family if f not in fitted_families)
     for fam in fitted_families:
         state.fam[fam] = dict(state.default)
     fp8_items = [i for i in items if i.fp8]
+    by_stack: dict[str, list[TrainItem]] = {}
+    for item in items:
+        by_stack.setdefault(item.stack, []).append(item)
+    fitted_stacks = sorted(s for s, v in by_stack.items() if len(v) >= MIN_STACK_CASES)
     if items:
         for _ in range(sweeps):
             for fam in fitted_families:
@@ -264,11 +288,19 @@ def fit_training(
                 _sweep(items, state, state.glob, name)
             if len(fp8_items) >= MIN_FP8_CASES:
                 _sweep(fp8_items, state, state.glob, "fp8_matmul_ratio")
+            for name in fitted_stacks:
+                entry = state.stacks.setdefault(name, {})
+                _sweep(by_stack[name], state, entry, "stack_matmul_scale", prior=1.0)
             if fitted_families:
                 state.default = {
                     k: statistics.median(state.fam[f][k] for f in fitted_families)
                     for k in FAMILY_FIELDS
                 }
+        # Families with few cases: only their efficiencies, pooled towards the shared prior.
+        for fam in small_families:
+            state.fam[fam] = dict(state.default)
+            for name in ACCELERATOR_FIELDS:
+                _sweep(by_family[fam], state, state.fam[fam], name, prior=state.default[name])
         # Per accelerator, pooled towards its family (module docstring).
         for _ in range(max(1, sweeps - 1)):
             for acc, members in sorted(by_acc.items()):
@@ -303,6 +335,7 @@ def _table(
         meta={"n_cases": len(items)},
         accelerators=accelerators,
         public_cases={a: len(v) for a, v in by_acc.items()},
+        stack_matmul_scale={s: v["stack_matmul_scale"] for s, v in sorted(state.stacks.items())},
     )
     return with_gemm_scaling(table, load_gemm_microbenchmarks())
 
@@ -312,6 +345,7 @@ def _bounds(state: _State) -> tuple[str, ...]:
     levels: list[tuple[str, dict[str, float]]] = [("global", state.glob)]
     levels += [(f"family {f}", v) for f, v in sorted(state.fam.items())]
     levels += [(f"accelerator {a}", v) for a, v in sorted(state.acc.items())]
+    levels += [(f"stack {s}", v) for s, v in sorted(state.stacks.items())]
     for level, values in levels:
         for name, value in values.items():
             grid = GRIDS[name]
@@ -326,7 +360,7 @@ class TrainCalibration:
     """The training estimator's :class:`~xpuplan.validation.crossval.Calibration`: cases are
     prepared once (layouts, hardware arrays) and every refit reuses them."""
 
-    def __init__(self, catalog: Catalog | None = None, sweeps: int = 3) -> None:
+    def __init__(self, catalog: Catalog | None = None, sweeps: int = 2) -> None:
         if catalog is None:
             from xpuplan.catalog.load import load_catalog
 
@@ -351,7 +385,8 @@ class TrainCalibration:
         out: dict[str, float] = {}
         for item in self.items(cases):
             eff = params.table.for_accelerator(item.accelerator_id, item.family)
-            values = eff.to_dict()
+            values: dict[str, Any] = eff.to_dict()
+            values["stack_matmul_scale"] = params.table.stack_matmul_scale.get(item.stack, 1.0)
             predicted = float(item.predict(values)[0])
             out[item.case_id] = predicted / item.measured - 1.0
         return out

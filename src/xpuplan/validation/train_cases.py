@@ -82,6 +82,8 @@ from xpuplan.perf.efficiency import EfficiencyParams, EfficiencyTable
 from xpuplan.perf.layout import Layout, Recompute
 from xpuplan.perf.stack import STACKS, Stack, stack_for_framework
 from xpuplan.perf.training import (
+    FULL_TRAINING,
+    Finetune,
     HardwareArrays,
     TrainingEstimate,
     best_layout,
@@ -95,6 +97,7 @@ from xpuplan.validation.cases import CaseSkipped, ValidationCase
 __all__ = [
     "Prediction",
     "PreparedTrainCase",
+    "case_finetune",
     "case_layout",
     "case_stack",
     "flop_convention",
@@ -104,9 +107,20 @@ __all__ = [
 
 
 def case_stack(case: ValidationCase) -> Stack:
-    """The software stack a case ran (framework text, and the source's year for Megatron-LM)."""
+    """The software stack a case ran (framework text, and the source's year for Megatron-LM).
+
+    MLPerf Training closed-division GPT-3 and Llama-2-70B-LoRA submissions on NVIDIA GPUs run
+    NVIDIA's NeMo/Megatron-Core reference implementations (fp8 via Transformer Engine, the
+    ``FP8=True`` of their configs) whatever container the submitter names; Intel Gaudi
+    submissions run Intel's Megatron-DeepSpeed port in fp8 (Intel Gaudi MLPerf Training v3.1
+    and v4.0 results notes: "FP8"); both are read with the NeMo-style stack."""
     when = " ".join(t for t in (case.source.title, case.source.url, case.source.table) if t)
     stack = stack_for_framework(case.framework, when)
+    mlperf = "mlperf" in when.lower() or "training_results_v" in when.lower()
+    if mlperf and stack.name == "generic" and case.hardware.family in ("nvidia", "intel"):
+        return STACKS["nemo"]
+    if mlperf and stack.name == "maxtext":
+        return STACKS["maxtext-mlperf"]
     if stack.name == "generic" and case.hardware.family == "aws" and "neuroncore" in case.text:
         return STACKS["nxd"]
     return stack
@@ -121,7 +135,9 @@ def _stack(case: ValidationCase) -> str:
         return "megatron"
     if name == "fsdp":
         return "mosaic"
-    return name  # maxtext, axlearn, generic
+    if name.startswith("maxtext"):
+        return "maxtext"
+    return name  # axlearn, generic
 
 
 def flop_convention(case: ValidationCase) -> str:
@@ -230,6 +246,11 @@ def _case_layout(
         per_chip = _neuron_devices_per_chip(case, accelerator)
     devices = chips * per_chip
     tp, pp, cp, ep = p.tp or 1, p.pp or 1, p.cp or 1, p.ep or 1
+    stated_batch = _global_batch(case, seq_len)
+    if rules == "maxtext" and p.tp is None and stated_batch and stated_batch < devices:
+        # per_device_batch_size < 1: MaxText needs ici_tensor_parallelism >= 1 / batch per chip
+        tp = max(1, devices // stated_batch)
+        notes.append(f"tp unstated: {tp}, so that each chip group holds one sequence")
     if rules == "axlearn" and accelerator.vendor_family == "aws" and p.tp is None:
         tp = per_chip
         notes.append(
@@ -261,10 +282,14 @@ def _case_layout(
     elif zero == 3 and isinstance(p.fsdp, str) and "hybrid" in p.fsdp.lower():
         shard = max(1, min(dp, accelerator.scaleup_domain_chips // (tp * cp)))
     global_batch = _global_batch(case, seq_len)
+    if accelerator.scaleup_topology == "none" and case.hardware.accelerators_per_node:
+        domain = case.hardware.accelerators_per_node  # PCIe cards: the server's PCIe fabric
     if b.micro_batch:
         micro = b.micro_batch
     elif b.per_device_batch and float(b.per_device_batch).is_integer():
         micro = int(b.per_device_batch) * tp * cp
+    elif rules == "maxtext" and global_batch is not None and global_batch % dp == 0:
+        micro = global_batch // dp  # no gradient accumulation: the batch is spread per chip
     elif rules == "maxtext":  # per_device_batch_size per chip, no gradient accumulation
         micro = stack.micro_batch * tp * cp
         notes.append(
@@ -331,6 +356,7 @@ class PreparedTrainCase:
     scaleout_gbits: float | None
     stack: Stack = STACKS["generic"]
     assumptions: tuple[str, ...] = ()
+    finetune: Finetune = FULL_TRAINING
 
     def estimate(self, efficiency: EfficiencyParams | None = None) -> TrainingEstimate:
         return estimate_training(
@@ -344,6 +370,7 @@ class PreparedTrainCase:
             scaleup_domain_chips=self.domain_chips,
             scaleout_gbits_per_s_per_chip=self.scaleout_gbits,
             stack=self.stack,
+            finetune=self.finetune,
         )
 
     def hardware(self, table: EfficiencyTable | None = None) -> HardwareArrays:
@@ -406,6 +433,29 @@ def _mfu_peak(case: ValidationCase, acc: Accelerator, precision: str) -> float:
     return peak
 
 
+def case_finetune(case: ValidationCase) -> tuple[Finetune, str | None]:
+    """The case's ``finetune`` block (LoRA / QLoRA) and the assumption made for its targets."""
+    raw = getattr(case, "finetune", None)
+    if not isinstance(raw, dict) or str(raw.get("method", "full")).lower() == "full":
+        return FULL_TRAINING, None
+    method = str(raw.get("method")).lower()
+    if method not in ("lora", "qlora"):
+        raise CaseSkipped(f"finetune.method {method!r}: allowed lora, qlora")
+    rank = raw.get("rank") or 16
+    targets = raw.get("targets")
+    note = None
+    if not targets:
+        note = "LoRA targets unstated: attention (q, k, v, o; NeMo's default target_modules)"
+        kind = "attention"
+    else:
+        names = " ".join(str(t).lower() for t in targets)
+        mlp = re.search(r"mlp|fc|gate|up_proj|down_proj|linear", names)
+        kind = "all-linear" if mlp else "attention"
+    if not raw.get("rank"):
+        note = (note + "; " if note else "") + "LoRA rank unstated: 16"
+    return Finetune(method, int(rank), kind), note
+
+
 def _fits(prepared: PreparedTrainCase) -> bool:
     return prepared.estimate().fits_memory
 
@@ -427,6 +477,7 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
         raise CaseSkipped(f"model not buildable: {error}") from None
     stack = case_stack(case)
     precision, precision_note = _precision(case, stack, accelerator)
+    finetune, finetune_note = case_finetune(case)
     p = case.parallelism
     unstated_layout = p.tp is None and p.pp is None and p.dp is None
     try:
@@ -436,6 +487,8 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
     notes = [f"stack: {stack.name} ({stack.description})", *notes]
     if precision_note:
         notes.append(precision_note)
+    if finetune_note:
+        notes.append(finetune_note)
     base = PreparedTrainCase(
         case=case,
         model=model,
@@ -448,6 +501,7 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
         scaleout_gbits=_scaleout_gbits(case),
         stack=stack,
         assumptions=tuple(notes),
+        finetune=finetune,
     )
     try:
         rules = _stack(case)
@@ -506,6 +560,7 @@ def _searched(base: PreparedTrainCase) -> PreparedTrainCase:
             scaleup_domain_chips=base.domain_chips,
             scaleout_gbits_per_s_per_chip=base.scaleout_gbits,
             stack=base.stack,
+            finetune=base.finetune,
         )
     except InfeasibleError as error:
         raise CaseSkipped(f"no feasible layout: {error}") from None
