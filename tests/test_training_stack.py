@@ -132,13 +132,15 @@ def test_estimate_train_cli_lora_json(capsys: pytest.CaptureFixture[str]) -> Non
     assert payload["stack"] == "nemo" and payload["step_time_s"] > 0
 
 
+_BASE = ["estimate", "train", "--model", "llama-3.1-8b", "--accelerator", "nvidia-h100-sxm"]
+_BASE += ["--count", "8"]
+
+
 @pytest.mark.parametrize(
     "argv",
     [
-        ["estimate", "train", "--model", "llama-3.1-8b", "--accelerator", "nvidia-h100-sxm"]
-        + ["--count", "8", "--stack", "bogus"],
-        ["estimate", "train", "--model", "llama-3.1-8b", "--accelerator", "nvidia-h100-sxm"]
-        + ["--count", "8", "--finetune", "lora", "--rank", "0"],
+        [*_BASE, "--stack", "bogus"],
+        [*_BASE, "--finetune", "lora", "--rank", "0"],
     ],
 )
 def test_estimate_train_bad_flags_exit_2(

@@ -129,7 +129,7 @@ class TrainItem:
     stack: str
 
     def predict(self, values: dict[str, Any]) -> FloatArray:
-        changes = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
+        changes: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
         if "tp_overlap" in changes:
             changes["tp_overlap"] = changes["tp_overlap"] * self.tp_on
         hw = replace(self.hw, **changes)
@@ -232,7 +232,8 @@ def _log_errors(items: Sequence[TrainItem], state: _State, override: Any = None)
 
 def _loss(errors: FloatArray) -> FloatArray:
     absolute = np.abs(errors)
-    return absolute.mean(axis=0) + P90_WEIGHT * np.percentile(absolute, 90, axis=0)
+    loss: FloatArray = absolute.mean(axis=0) + P90_WEIGHT * np.percentile(absolute, 90, axis=0)
+    return loss
 
 
 def _sweep(
