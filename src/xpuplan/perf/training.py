@@ -428,9 +428,16 @@ def estimate_training_arrays(
     t_layer_fwd = mm_time(f_attn, tokens, h, shape.d_attn / tp) + mm_time(
         f_mlp, tokens, h, max(shape.ffn_dim, 1) / tp
     )
+    imbalance = np.ones_like(tokens)
     if shape.n_experts:
         tokens_per_expert = np.maximum(ep * tokens * shape.top_k / shape.n_experts, 1.0)
-        t_layer_fwd = t_layer_fwd + mm_time(f_exp, tokens_per_expert, h, shape.expert_ffn_dim / tp)
+        # Load imbalance: a balanced router still draws each expert's tokens at random; the
+        # busiest of E experts gets T + sqrt(2 T ln E) of a mean T (Gaussian extreme value, as
+        # for the straggler term), and every device waits for it.
+        imbalance = 1.0 + np.sqrt(2.0 * np.log(max(shape.n_experts, 2)) / tokens_per_expert)
+        t_layer_fwd = t_layer_fwd + imbalance * mm_time(
+            f_exp, tokens_per_expert, h, shape.expert_ffn_dim / tp
+        )
     # forward + backward (activation and weight gradients: 2x), + forward again with full
     # recompute; a frozen base (LoRA) has no weight-gradient GEMMs: 1x backward.
     base_passes = 2.0 if lora else 3.0
@@ -495,7 +502,12 @@ def estimate_training_arrays(
     tp_exposed = (1.0 - hw.tp_overlap) * tp_raw
     if shape.n_experts:
         a2a_bytes = act_bytes * shape.top_k / np.where(sp, tp, 1.0)
-        ep_raw = n_tp_coll * layers * shape.moe_layer_fraction * fabric.alltoall(a2a_bytes, ep, tp)
+        ep_raw = (
+            n_tp_coll
+            * layers
+            * shape.moe_layer_fraction
+            * fabric.alltoall(imbalance * a2a_bytes, ep, tp)
+        )
     else:
         ep_raw = np.zeros_like(tp_raw)
     ep_exposed = (1.0 - hw.tp_overlap) * ep_raw

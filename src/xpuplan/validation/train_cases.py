@@ -515,8 +515,10 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
             )
         if rules == "maxtext" and not (case.batch.micro_batch or case.batch.per_device_batch):
             micro = layout.micro_batch
-            while not _fits(candidate) and micro > layout.tp * layout.cp:
-                micro = max(layout.tp * layout.cp, micro // 2)
+            unit = layout.tp * layout.cp
+            ladder = [m * unit for m in (8, 6, 4, 3, 2, 1) if m * unit < micro]
+            while not _fits(candidate) and ladder:
+                micro = ladder.pop(0)
                 candidate = replace(
                     candidate,
                     layout=replace(layout, micro_batch=micro),
