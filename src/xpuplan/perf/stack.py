@@ -38,6 +38,9 @@ class Stack:
     sequence_parallel: bool  # Megatron sequence parallelism with TP
     interleaved_pp: bool  # interleaved 1F1B (virtual pipeline) when pp > 1
     source: str
+    # Bytes per gradient element on the data-parallel wire: fp32 (Megatron-LM forces
+    # accumulate_allreduce_grads_in_fp32 with bf16; FSDP reduce_dtype fp32) unless stated.
+    grad_reduce_bytes: float = 4.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,7 +110,9 @@ STACKS: dict[str, Stack] = {
             interleaved_pp=True,
             source="NeMo performance summary (docs.nvidia.com/nemo-framework, 'Performance') "
             "and NVIDIA's MLPerf Training GPT-3/Llama-2-70B-LoRA configs: fp8 (Transformer "
-            "Engine), micro-batch 1, tp_comm_overlap (userbuffers), interleaved pipeline",
+            "Engine), micro-batch 1, tp_comm_overlap (userbuffers), interleaved pipeline, "
+            "distributed_fused_adam with grad_sync_dtype bf16",
+            grad_reduce_bytes=2.0,
         ),
         Stack(
             name="maxtext",

@@ -234,6 +234,7 @@ class HardwareArrays:
     fp8_matmul_ratio: FloatArray
     flash_attention: FloatArray  # 1.0 fused flash attention, 0.0 materialized scores (stack)
     stack_matmul_scale: FloatArray  # the stack's factor on matmul_eff_max (efficiency table)
+    grad_reduce_bytes: FloatArray  # bytes per gradient element on the DP wire (stack)
 
     def take(self, index: npt.ArrayLike) -> HardwareArrays:
         """Rows ``index`` of every field (e.g. the accelerator index of each candidate)."""
@@ -298,6 +299,9 @@ def hardware_arrays(
         for name, value in eff.to_dict().items():
             rows[name].append(value * overlap_tp if name == "tp_overlap" else value)
         rows["flash_attention"].append(flash)
+        rows["grad_reduce_bytes"].append(
+            stack.grad_reduce_bytes if stack is not None else GRAD_REDUCE_BYTES
+        )
         rows["stack_matmul_scale"].append(
             table.stack_matmul_scale.get(stack.name, 1.0) if stack is not None else 1.0
         )
@@ -535,18 +539,18 @@ def estimate_training_arrays(
     per_mb = np.where(
         fsdp,
         2.0 * fabric.allgather(gather_bytes * p_dev, shard, stride_shard)
-        + fabric.reduce_scatter(GRAD_REDUCE_BYTES * p_train, shard, stride_shard),
+        + fabric.reduce_scatter(hw.grad_reduce_bytes * p_train, shard, stride_shard),
         0.0,
     )
     sharded_step = np.where(
         zero == 0,
-        fabric.allreduce(GRAD_REDUCE_BYTES * p_train, dp, stride_shard),
-        fabric.reduce_scatter(GRAD_REDUCE_BYTES * p_train, shard, stride_shard)
+        fabric.allreduce(hw.grad_reduce_bytes * p_train, dp, stride_shard),
+        fabric.reduce_scatter(hw.grad_reduce_bytes * p_train, shard, stride_shard)
         + fabric.allgather(PARAM_GATHER_BYTES * p_train, shard, stride_shard),
     )
     replica_step = np.where(
         zero >= 1,
-        fabric.allreduce(GRAD_REDUCE_BYTES * p_train / shard, replicas, stride_shard * shard),
+        fabric.allreduce(hw.grad_reduce_bytes * p_train / shard, replicas, stride_shard * shard),
         0.0,
     )
     per_step = np.where(fsdp, 0.0, sharded_step) + replica_step
