@@ -34,6 +34,7 @@ def test_new_training_files_are_shipped() -> None:
         "mlperf-training-v3.1.yaml",
         "mlperf-training-v4.0.yaml",
         "training-trainium2.yaml",
+        "train-nemo-perf-summary.yaml",
     } <= names
 
 
