@@ -35,6 +35,7 @@ def test_new_training_files_are_shipped() -> None:
         "mlperf-training-v4.0.yaml",
         "training-trainium2.yaml",
         "train-nemo-perf-summary.yaml",
+        "train-intel-gaudi2-perf.yaml",
     } <= names
 
 
