@@ -319,6 +319,76 @@ def _truthy(v: str | None) -> bool | None:
     return v.strip().lower() in ("1", "true", "yes")
 
 
+def other_layout(
+    repo: Path, files: list[str], submitter: str, bench: str, system: str, nodes: int
+) -> tuple[dict[str, Any], str | None]:
+    """Layout from a submitter's launch script or README when there is no NVIDIA-style config.
+
+    * MaxText (Google, v4.0): ``<impl>/<tpu>.sh`` named after the slice (e.g. ``v5p-1024``),
+      its ``ici_*``/``dcn_*_parallelism``, ``per_device_batch_size``, ``quantization`` and
+      ``remat_policy``.
+    * Megatron-DeepSpeed (Intel, v4.0): the README's ``run`` command with ``--num-nodes <nodes>``.
+    * PAX (Google, v3.1): the README's run line names the experiment; ``...Int8`` with
+      ``ENABLE_LOCAL_AQT=true`` means int8 (AQT) matmuls. No layout.
+    """
+    prefix = f"{submitter}/benchmarks/{bench}/"
+    slice_name = re.search(r"(v\d+[a-z]*-\d+)", system)
+    if slice_name:
+        scripts = [
+            f for f in files if f.startswith(prefix) and f.endswith(f"/{slice_name.group(1)}.sh")
+        ]
+        if len(scripts) == 1:
+            text = read(repo, scripts[0])
+            found = {
+                k: int(v) for k, v in re.findall(r"\b((?:ici|dcn)_[a-z]+_parallelism)=(\d+)", text)
+            }
+
+            def axis(name: str) -> int:
+                return found.get(f"ici_{name}_parallelism", 1) * found.get(
+                    f"dcn_{name}_parallelism", 1
+                )
+
+            pdb = re.search(r"\bper_device_batch_size=([\d.]+)", text)
+            quant = re.search(r"\bquantization=(\w+)", text)
+            remat = re.search(r"\bremat_policy=(\w+)", text)
+            if found:
+                return {
+                    "tp": axis("tensor"),
+                    "fsdp_degree": axis("fsdp"),
+                    "data": axis("data"),
+                    "per_device_batch": float(pdb.group(1)) if pdb else None,
+                    "precision": quant.group(1) if quant else None,
+                    "recompute": remat.group(1) if remat else None,
+                    "mesh": ", ".join(f"{k}={v}" for k, v in sorted(found.items())),
+                }, scripts[0]
+    readmes = [
+        f for f in files if f.startswith(prefix) and f.endswith("README.md") and f.count("/") <= 5
+    ]
+    for path in readmes:
+        text = read(repo, path)
+        for line in text.splitlines():
+            if (
+                re.search(rf"--num-nodes {nodes}\b", line)
+                and "--tensor-model-parallel-size" in line
+            ):
+
+                def flag(name: str, src: str = line) -> int | None:
+                    m = re.search(rf"--{name} (\d+)", src)
+                    return int(m.group(1)) if m else None
+
+                return {
+                    "tp": flag("tensor-model-parallel-size"),
+                    "pp": flag("pipeline-model-parallel-size"),
+                    "dp": flag("data-parallel-size"),
+                    "micro": flag("micro-batch-size"),
+                    "precision": "fp8" if "--use-fp8" in line else None,
+                }, path
+        m = re.search(r"ENABLE_LOCAL_AQT=true.*EXP_NAME=(\w*Int8\w*)", text)
+        if m:
+            return {"precision": "int8", "note": f"experiment {m.group(1)}"}, path
+    return {}, None
+
+
 # --- cases --------------------------------------------------------------------------------
 
 
@@ -405,6 +475,30 @@ def build_case(
     ):
         micro = gbs // (dp * gas)
     precision = "fp8" if fp8 else None
+    fsdp: bool | None = None
+    recompute: str | None = None
+    per_device_batch: float | None = None
+    layout_extra = ""
+    if not cfg_path:
+        other, other_path = other_layout(repo, files, submitter, bench, system, nodes)
+        if other_path:
+            cfg_how = f"read from {other_path}"
+            if "fsdp_degree" in other:
+                tp = other["tp"]
+                pp = 1
+                dp = count // tp if tp and count % tp == 0 else None
+                fsdp = other["fsdp_degree"] > 1
+                recompute = other["recompute"]
+                per_device_batch = other["per_device_batch"]
+                layout_extra = (
+                    f" MaxText mesh {other['mesh']}; dp = chips / tp (FSDP shards over the "
+                    "data axis)."
+                )
+            elif "tp" in other:
+                tp, pp, dp, micro = other["tp"], other["pp"], other["dp"], other["micro"]
+            elif "note" in other:
+                layout_extra = f" {other['note']} (int8 AQT matmuls); layout not stated."
+            precision = other.get("precision") or precision
     framework = sysinfo.get("framework") or None
 
     case_id = f"mlperf-train-v{round_}-{bench}-{submitter}-{system}".lower()
@@ -425,7 +519,13 @@ def build_case(
         "samples_to_converge_seqs = mean over converged runs of the final logged progress."
     )
     layout_note = (
-        f"Layout from {cfg_path} ({cfg_how})." if cfg_path else f"Layout not taken: {cfg_how}."
+        f"Layout from {cfg_path} ({cfg_how})."
+        if cfg_path
+        else (
+            f"Layout {cfg_how}.{layout_extra}"
+            if cfg_how.startswith("read from")
+            else f"Layout not taken: {cfg_how}."
+        )
     )
     if cfg_path and micro is not None and _int(env, "MICRO_BATCH_SIZE", "MBS") is None:
         layout_note += " micro_batch derived as global_batch / (dp x gradient_accumulation_steps)."
@@ -459,9 +559,9 @@ def build_case(
             "cp": cp,
             "ep": None,
             "zero": None,
-            "fsdp": None,
+            "fsdp": fsdp,
             "sequence_parallel": sp,
-            "recompute": None,
+            "recompute": recompute,
             "virtual_pp": vpp,
             "notes": layout_note,
         },
@@ -469,7 +569,7 @@ def build_case(
             "global_batch_seqs": gbs if isinstance(gbs, int) else None,
             "global_batch_tokens": gbs * seq_len if isinstance(gbs, int) else None,
             "micro_batch": micro,
-            "per_device_batch": None,
+            "per_device_batch": per_device_batch,
             "grad_accum_steps": gas if isinstance(gas, int) else None,
         },
         "precision": precision,
@@ -487,7 +587,13 @@ def build_case(
             if bench == "gpt3"
             else f"lora_rank {keys.get('lora_rank')}, lora_alpha {keys.get('lora_alpha')}"
         )
-        + ("; precision: config exports FP8=True" if fp8 else "; precision not stated in config")
+        + (
+            "; precision: config exports FP8=True"
+            if fp8
+            else f"; precision {precision} (launch script/README)"
+            if precision
+            else "; precision not stated in the files read"
+        )
         + ".",
     }
     if bench == "llama2_70b_lora":

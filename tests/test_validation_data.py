@@ -34,6 +34,8 @@ def test_new_training_files_are_shipped() -> None:
         "mlperf-training-v3.1.yaml",
         "mlperf-training-v4.0.yaml",
         "training-trainium2.yaml",
+        "train-nemo-perf-summary.yaml",
+        "train-intel-gaudi2-perf.yaml",
     } <= names
 
 
@@ -97,3 +99,28 @@ def test_parser_excludes_evaluations_and_the_first_block() -> None:
     assert run.throughput == pytest.approx(10.0)
     assert "eval time excluded" in run.method
     assert run.progress_final == 300
+
+
+def test_parser_uses_blocks_when_a_log_has_no_eval_markers() -> None:
+    # Block amounts come from consecutive block_stop counts (block_start counts are not
+    # trusted); the first block is dropped: 200 samples in 20 s after it -> 10 samples/s.
+    lines = [
+        _line(0, "run_start"),
+        _line(0, "block_start", samples_count=0),
+        _line(100_000, "block_stop", samples_count=100),
+        _line(100_000, "block_start", samples_count=1),
+        _line(110_000, "block_stop", samples_count=200),
+        _line(110_000, "block_start", samples_count=2),
+        _line(120_000, "block_stop", samples_count=300),
+        _line(120_000, "run_stop", samples_count=300, status="success"),
+    ]
+    run = _parser().parse_log("synthetic", "\n".join(lines))
+    assert run.throughput == pytest.approx(10.0)
+    assert "evaluation time inside blocks is included" in run.method
+
+
+def test_vendor_lora_rows_carry_a_finetune_block() -> None:
+    lora = [c for c in load_cases(DATA / "train-nemo-perf-summary.yaml") if "-lora-" in c.id]
+    assert lora
+    for case in lora:
+        assert (case.model_extra or {})["finetune"]["method"] == "lora"
