@@ -103,21 +103,19 @@ def test_unmeasured_amd_chip_takes_the_family_median() -> None:
     assert table.rule("amd-mi355x", "amd").startswith("family-gemm")
 
 
-def test_h200_same_die_as_h100_gets_the_h100_value() -> None:
+def test_chips_with_measured_runs_are_fitted_not_scaled() -> None:
+    # H200 and Trainium2 now have measured runs (MLPerf v4.0 LoRA, AXLearn): fitted values.
     table = load_efficiency()
-    h200 = table.for_accelerator("nvidia-h200-sxm", "nvidia")
-    assert h200.matmul_eff_max == pytest.approx(
-        table.accelerators["nvidia-h100-sxm"].matmul_eff_max
-    )
-    assert h200.tp_overlap == table.families["nvidia"].tp_overlap  # family values otherwise
+    assert table.rule("nvidia-h200-sxm", "nvidia") == "fitted"
+    assert table.rule("aws-trainium2", "aws") == "fitted"
 
 
 @pytest.mark.parametrize(
     ("acc", "family", "rule"),
     [
         ("nvidia-b200", "nvidia", "family"),  # no like-for-like link to a fitted chip
-        ("aws-trainium2", "aws", "family"),
-        ("intel-gaudi3", "intel", "default"),
+        ("google-tpu7x-ironwood", "tpu", "family"),
+        ("intel-gaudi3", "intel", "family"),
     ],
 )
 def test_chips_without_a_gemm_link_keep_the_old_rule(acc: str, family: str, rule: str) -> None:

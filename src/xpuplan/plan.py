@@ -125,6 +125,7 @@ def _workload(
     seq_len: int | None,
     global_batch_tokens: float | str | None,
     precision: str,
+    finetune: Any = None,
 ) -> TrainingWorkload:
     n_tokens = parse_count(tokens, "--tokens")
     if seq_len is None:
@@ -147,6 +148,7 @@ def _workload(
         seq_len=seq,
         global_batch_tokens=round(batch),
         precision=precision,
+        finetune=finetune,
     )
 
 
@@ -197,8 +199,12 @@ def plan_training(
     evaluator: TrainingEvaluator | None = None,
     progress: Progress | None = None,
     spot: SpotModel | None = None,
+    finetune: Any = None,
 ) -> TrainingPlanResult:
     """The best ways to train ``model`` on ``tokens`` tokens across the catalog.
+
+    ``finetune``: a :class:`xpuplan.perf.training.Finetune` (LoRA / QLoRA on a frozen base);
+    None trains every weight.
 
     ``deadline`` is seconds or text (``"60d"``); None means :data:`DEFAULT_DEADLINE_S`.
     Raises :class:`~xpuplan.errors.InfeasibleError` naming the constraint that removed the
@@ -208,7 +214,7 @@ def plan_training(
     spec = _resolve(model)
     flt = filters or OfferingFilter()
     _check_common(objective, top, max_chips)
-    work = _workload(spec, tokens, seq_len, global_batch_tokens, precision)
+    work = _workload(spec, tokens, seq_len, global_batch_tokens, precision, finetune)
     deadline_s = (
         DEFAULT_DEADLINE_S if deadline is None else parse_duration_s(deadline, "--deadline")
     )

@@ -20,6 +20,7 @@ __all__ = [
     "SECONDS_PER_DAY",
     "SECONDS_PER_HOUR",
     "TERA",
+    "hbm_bytes",
     "parse_count",
     "parse_duration_s",
 ]
@@ -33,6 +34,19 @@ GIB = float(2**30)
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
 SECONDS_PER_DAY = SECONDS_PER_HOUR * HOURS_PER_DAY
+
+
+def hbm_bytes(hbm_gb: float) -> float:
+    """Bytes of a chip's memory from the catalog's ``hbm_gb``, the one unit of device memory.
+
+    Vendors quote HBM capacity in binary units under the name "GB" (an "80 GB" H100 reports
+    81,559 MiB; a "96 GiB" Trainium2, a "95 GiB" TPU v5p), so ``hbm_gb`` counts GiB (2^30 bytes).
+    Training and serving both convert capacity through this function; estimates then report
+    memory needs in decimal GB (``*_gb``, 1e9 bytes) next to the usable capacity in the same
+    decimal unit.
+    """
+    return float(hbm_gb) * GIB
+
 
 _SUFFIX = {"": 1.0, "k": KILO, "m": MEGA, "b": GIGA, "g": GIGA, "t": TERA, "p": PETA}
 _DURATION_S = {

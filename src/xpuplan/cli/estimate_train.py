@@ -18,7 +18,13 @@ from xpuplan.cli.common import (
 from xpuplan.errors import InputError
 from xpuplan.models.presets import resolve_model
 from xpuplan.perf.layout import RECOMPUTE_CODES
-from xpuplan.perf.training import DEFAULT_SEQ_LEN, estimate_training_setup
+from xpuplan.perf.stack import STACKS, get_stack
+from xpuplan.perf.training import (
+    DEFAULT_SEQ_LEN,
+    LORA_TARGETS,
+    Finetune,
+    estimate_training_setup,
+)
 from xpuplan.report import terminal
 
 __all__ = ["train"]
@@ -51,7 +57,24 @@ def train(
     seq_len: Annotated[
         int, typer.Option("--seq-len", help="Tokens per sequence.")
     ] = DEFAULT_SEQ_LEN,
-    precision: Annotated[str, typer.Option("--precision", help="bf16 or fp8.")] = "bf16",
+    precision: Annotated[
+        str | None,
+        typer.Option("--precision", help="bf16 or fp8 (default: the stack's recipe precision)."),
+    ] = None,
+    stack: Annotated[
+        str,
+        typer.Option(
+            "--stack",
+            help=f"Software stack whose defaults apply: {', '.join(STACKS)}.",
+        ),
+    ] = "generic",
+    finetune: Annotated[
+        str, typer.Option("--finetune", help="full, lora or qlora (frozen 4-bit base).")
+    ] = "full",
+    rank: Annotated[int, typer.Option("--rank", help="LoRA adapter rank.")] = 16,
+    lora_targets: Annotated[
+        str, typer.Option("--lora-targets", help="LoRA targets: attention or all-linear.")
+    ] = "attention",
     json_output: JsonOption = False,
     catalog: CatalogOption = None,
 ) -> None:
@@ -67,7 +90,12 @@ def train(
         check_positive(flag, value, "whole number")
     if recompute is not None:
         check_choice("--recompute", recompute, tuple(RECOMPUTE_CODES))
-    check_choice("--precision", precision, ("bf16", "fp8"))
+    if precision is not None:
+        check_choice("--precision", precision, ("bf16", "fp8"))
+    check_choice("--stack", stack, tuple(STACKS))
+    check_choice("--finetune", finetune, ("full", "lora", "qlora"))
+    check_choice("--lora-targets", lora_targets, tuple(LORA_TARGETS))
+    check_positive("--rank", rank, "adapter rank")
     if zero is not None and zero not in (0, 1, 2, 3):
         raise InputError(f"--zero {zero}; allowed: 0, 1, 2, 3")
     if fsdp and zero not in (None, 3):
@@ -89,6 +117,8 @@ def train(
         recompute=recompute,
         micro_batch=micro_batch,
         virtual_pp=vpp,
+        stack=get_stack(stack),
+        finetune=Finetune(finetune, rank, lora_targets),
     )
     if json_output:
         print_json(estimate.to_dict())

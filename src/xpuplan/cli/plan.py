@@ -176,8 +176,15 @@ def train(
     ] = False,
     report: ReportOption = None,
     catalog: CatalogOption = None,
+    finetune: Annotated[
+        str, typer.Option("--finetune", help="full, lora or qlora (frozen 4-bit base).")
+    ] = "full",
+    rank: Annotated[int, typer.Option("--rank", help="LoRA adapter rank.")] = 16,
 ) -> None:
     """Plan a training run: the best offerings, chip counts and layouts."""
+    from xpuplan.perf.training import Finetune
+
+    tune = None if finetune == "full" else Finetune(finetune, rank)
     check_report_path(report)
     cat = load_cli_catalog(catalog)
     with terminal.stage_progress(console, not json_) as progress:
@@ -205,6 +212,7 @@ def train(
                 ),
                 restart_time_s=parse_duration_s(restart_time, "--restart-time"),
             ),
+            finetune=tune,
         )
     if json_:
         print_json(result.to_dict())

@@ -110,6 +110,10 @@ class EfficiencyParams:
     # Network hop (EFA / InfiniBand / DCN) latency per ring step, order of 10 us (NCCL net hwLat
     # plus the NIC round trip); only matters for small messages.
     scaleout_latency_s: float = 15e-6
+    # Achieved fraction of the fp8 peak over achieved fraction of the bf16 peak on the same GEMMs:
+    # 0.647 / 0.728 = 0.89 on H100 (SemiAnalysis 2024-12-22 GEMM study, gemm_microbenchmarks.yaml
+    # fp8 and bf16 rows). fp8 GEMMs run at matmul_eff_max x this of the fp8 peak.
+    fp8_matmul_ratio: float = 0.89
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -129,6 +133,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "sync_jitter": (0.0, 1.0),
     "scaleup_latency_s": (0.0, 1e-2),
     "scaleout_latency_s": (0.0, 1e-2),
+    "fp8_matmul_ratio": (0.3, 1.5),
 }
 
 
@@ -144,6 +149,9 @@ class EfficiencyTable:
     meta: dict[str, Any]
     accelerators: dict[str, EfficiencyParams] = field(default_factory=dict)
     public_cases: dict[str, int] = field(default_factory=dict)
+    # Software-stack maturity: a factor on matmul_eff_max per stack (xpuplan.perf.stack) with
+    # enough cases to inform it (fused fp8 kernels, userbuffer overlap); 1 for any other.
+    stack_matmul_scale: dict[str, float] = field(default_factory=dict)
     derived: dict[str, EfficiencyParams] = field(default_factory=dict)
     derived_families: dict[str, EfficiencyParams] = field(default_factory=dict)
     derivations: dict[str, str] = field(default_factory=dict)
@@ -210,7 +218,12 @@ def parse_efficiency_table(raw: dict[str, Any], where: str = "efficiency table")
         isinstance(n, int) and n >= 0 for n in cases.values()
     ):
         raise InputError(f"{where}: public_cases must map accelerator ids to case counts")
-    blocks = ("default", "families", "accelerators", "public_cases")
+    scales = raw.get("stacks") or {}
+    if not isinstance(scales, dict) or not all(
+        isinstance(v, int | float) and 0.2 <= v <= 5.0 for v in scales.values()
+    ):
+        raise InputError(f"{where}: stacks must map stack names to matmul factors in [0.2, 5]")
+    blocks = ("default", "families", "accelerators", "public_cases", "stacks")
     meta = {k: v for k, v in raw.items() if k not in blocks}
     return EfficiencyTable(
         default=default,
@@ -218,6 +231,7 @@ def parse_efficiency_table(raw: dict[str, Any], where: str = "efficiency table")
         meta=meta,
         accelerators=accelerators,
         public_cases={str(k): int(v) for k, v in cases.items()},
+        stack_matmul_scale={str(k): float(v) for k, v in scales.items()},
     )
 
 

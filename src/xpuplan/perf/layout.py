@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import numpy as np
 import numpy.typing as npt
 
 from xpuplan.errors import InputError
@@ -47,6 +48,8 @@ __all__ = [
     "Recompute",
     "check_layout",
     "layout_grid",
+    "pp_ok",
+    "tp_ok",
 ]
 
 Recompute = Literal["none", "selective", "full"]
@@ -54,6 +57,18 @@ Precision = Literal["bf16", "fp8"]
 # Integer codes for the vectorized core.
 RECOMPUTE_CODES: dict[str, int] = {"none": 0, "selective": 1, "full": 2}
 PRECISIONS: tuple[str, ...] = ("bf16", "fp8")
+
+
+def tp_ok(n_heads: int, tp: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """The one TP rule: tensor parallelism splits whole attention heads (tp divides them)."""
+    return np.asarray(np.mod(n_heads, np.asarray(tp)) == 0)
+
+
+def pp_ok(n_layers: int, pp: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """The one PP rule: every stage holds at least one layer. Stages may be uneven (Megatron
+    ``--decoder-first/last-pipeline-num-layers``; Llama 3 405B ran 126 layers on 16 stages); the
+    busiest holds ceil(layers / pp), which sets its time and memory (perf.memory.stage_layers)."""
+    return np.asarray(np.asarray(pp) <= n_layers)
 
 
 @dataclass(frozen=True)
@@ -130,12 +145,12 @@ def check_layout(
             f"layout: dp_shard={layout.dp_shard} must divide dp={layout.dp} "
             "(hybrid sharding groups)"
         )
-    if model.n_heads % layout.tp:
+    if not tp_ok(model.n_heads, layout.tp):
         raise InputError(
             f"layout: tp={layout.tp} must divide the {model.n_heads} attention heads of "
             f"{model.name or 'the model'}"
         )
-    if layout.pp > model.n_layers:
+    if not pp_ok(model.n_layers, layout.pp):
         raise InputError(
             f"layout: pp={layout.pp} is more pipeline stages than the {model.n_layers} layers of "
             f"{model.name or 'the model'}"
@@ -339,8 +354,8 @@ def layout_grid(
     import numpy as np
 
     pins = {k: v for k, v in (fixed or {}).items() if v is not None}
-    tps = [t for t in _TP_CHOICES if model.n_heads % t == 0 and t <= devices]
-    pps = _divisors(model.n_layers, min(MAX_PP, devices))
+    tps = [t for t in _TP_CHOICES if tp_ok(model.n_heads, t) and t <= devices]
+    pps = [p for p in _divisors(devices, MAX_PP) if pp_ok(model.n_layers, p)]
     cps = [c for c in _CP_CHOICES if c == 1 or seq_len >= CP_MIN_SEQ_LEN]
     eps = _divisors(model.moe.n_routed_experts, devices) if model.moe is not None else [1]
     zeros = [1, 3]
@@ -369,7 +384,7 @@ def layout_grid(
             continue
         if ep > 1 and (dp * cp) % ep:
             continue
-        per_stage = model.n_layers // pp
+        per_stage = -(-model.n_layers // pp)
         vpps = [1]
         if pp > 1 and per_stage % 2 == 0 and per_stage > 2:
             vpps.append(per_stage // 2)

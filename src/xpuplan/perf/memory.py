@@ -117,7 +117,12 @@ def stage_layers(n_layers: int, pp: npt.ArrayLike) -> FloatArray:
 
 
 def activation_bytes_per_token_per_layer(
-    shape: ModelShape, tp: npt.ArrayLike, sequence_parallel: npt.ArrayLike
+    shape: ModelShape,
+    tp: npt.ArrayLike,
+    sequence_parallel: npt.ArrayLike,
+    *,
+    fp8: npt.ArrayLike = False,
+    frozen_mlp: bool = False,
 ) -> FloatArray:
     """Bytes a layer stores per token for its backward without recomputation (flash, no dropout).
 
@@ -126,6 +131,12 @@ def activation_bytes_per_token_per_layer(
     "10 s b h" without its two dropout masks). Split by TP: the q/k/v outputs, the attention
     output (the o-projection input), the MLP up-projection outputs (two for gated MLPs) and the
     activation output (the down-projection input).
+
+    ``fp8``: Transformer Engine saves the fp8 copy of each linear's input for the weight-gradient
+    GEMM (1 byte instead of 2 for the four linear inputs: the two norm outputs, the attention
+    output and the activation output). ``frozen_mlp`` (LoRA on attention only): the MLP's
+    linears have no weight gradient, so their inputs (second norm output, activation output)
+    are not kept; the gated activation still keeps its own inputs.
     """
     tp_ = _f(tp)
     sp = np.asarray(sequence_parallel, dtype=bool)
@@ -135,8 +146,14 @@ def activation_bytes_per_token_per_layer(
     mlp_width = shape.ffn_dim * (1.0 - shape.moe_layer_fraction) + (
         shape.top_k * shape.expert_ffn_dim * shape.moe_layer_fraction
     )
-    replicated = 4.0 * h
-    split = shape.qkv_out + shape.d_attn + mlp_width * (shape.mlp_mats - 1) + mlp_width
+    mlp_in, act_out = (0.0, 0.0) if frozen_mlp else (h, mlp_width)
+    linear_in_rep = h + mlp_in  # the two norm outputs (replicated unless SP)
+    linear_in_split = shape.d_attn + act_out  # attention output, activation output
+    other_rep = 2.0 * h  # the two norm inputs
+    other_split = shape.qkv_out + mlp_width * (shape.mlp_mats - 1)
+    scale = np.where(np.asarray(fp8, dtype=bool), 0.5, 1.0)  # fp8 copies of linear inputs
+    replicated = other_rep + scale * linear_in_rep
+    split = other_split + scale * linear_in_split
     elements = np.where(sp, (replicated + split) / tp_, replicated + split / tp_)
     return ACTIVATION_BYTES * elements
 
@@ -157,21 +174,41 @@ def memory_arrays(
     n_micro: npt.ArrayLike,
     virtual_pp: npt.ArrayLike,
     usable_fraction: float = HBM_USABLE_FRACTION,
+    flash: npt.ArrayLike = True,
+    trainable_per_device: npt.ArrayLike | None = None,
+    base_weight_bytes: float | None = None,
+    fp8: npt.ArrayLike = False,
+    frozen_mlp: bool = False,
 ) -> MemoryArrays:
-    """Itemized bytes per device and whether they fit in ``usable_fraction`` of the HBM."""
+    """Itemized bytes per device and whether they fit in ``usable_fraction`` of the HBM.
+
+    ``hbm_gb`` is the capacity in decimal GB (``xpuplan.units.hbm_bytes`` / 1e9).
+    ``trainable_per_device``: with a frozen base (LoRA) only these parameters have gradients
+    and optimizer states; ``base_weight_bytes`` the bytes per frozen weight (QLoRA NF4).
+    Without ``flash`` attention and without recomputation the softmax output and dropout mask
+    (``5 a s`` bytes per token and layer, Korthikanti et al. 2022) are stored too."""
     tp_, pp_, cp_ = _f(tp), _f(pp), _f(cp)
     zero_ = np.asarray(zero)
     shard_ = np.maximum(_f(shard), 1.0)
     p_dev = params_per_device(shape, tp_, pp_, ep)
-    weights = WEIGHT_BYTES * p_dev / np.where(zero_ >= 3, shard_, 1.0)
-    gradients = GRAD_BYTES * p_dev / np.where(zero_ >= 2, shard_, 1.0)
-    optimizer = ADAM_OPTIMIZER_BYTES * p_dev / np.where(zero_ >= 1, shard_, 1.0)
+    w_bytes = WEIGHT_BYTES if base_weight_bytes is None else base_weight_bytes
+    trained = p_dev if trainable_per_device is None else _f(trainable_per_device)
+    weights = w_bytes * p_dev / np.where(zero_ >= 3, shard_, 1.0)
+    if trainable_per_device is not None:  # adapters in bf16 beside the frozen base
+        weights = weights + WEIGHT_BYTES * trained / np.where(zero_ >= 3, shard_, 1.0)
+    gradients = GRAD_BYTES * trained / np.where(zero_ >= 2, shard_, 1.0)
+    optimizer = ADAM_OPTIMIZER_BYTES * trained / np.where(zero_ >= 1, shard_, 1.0)
 
     tokens = _f(micro_batch) * shape.seq_len / cp_  # tokens of one micro-batch on one device
     sp = np.asarray(sequence_parallel, dtype=bool) & (tp_ > 1)
-    full_layer = activation_bytes_per_token_per_layer(shape, tp_, sp) * tokens
+    full_layer = (
+        activation_bytes_per_token_per_layer(shape, tp_, sp, fp8=fp8, frozen_mlp=frozen_mlp)
+        * tokens
+    )
     layer_input = ACTIVATION_BYTES * shape.d_model * tokens / np.where(sp, tp_, 1.0)
     rc = np.asarray(recompute)
+    scores = 5.0 * shape.n_heads * shape.seq_len / cp_ / tp_ * tokens
+    full_layer = full_layer + np.where(np.asarray(flash, dtype=bool) | (rc >= 1), 0.0, scores)
     stored_per_layer = np.where(rc >= 2, layer_input, full_layer)
     layers_per_stage = stage_layers(shape.n_layers, pp_)
     v = np.maximum(_f(virtual_pp), 1.0)

@@ -68,6 +68,8 @@ from xpuplan.perf.layout import (
     ModelShape,
     check_layout,
     layout_grid,
+    pp_ok,
+    tp_ok,
 )
 from xpuplan.perf.memory import (
     HBM_USABLE_FRACTION,
@@ -75,13 +77,17 @@ from xpuplan.perf.memory import (
     params_per_device,
     stage_layers,
 )
-from xpuplan.units import GIGA, TERA
+from xpuplan.perf.stack import STACKS, Stack
+from xpuplan.units import GIGA, TERA, hbm_bytes
 
 __all__ = [
     "DEFAULT_BATCH_TOKENS",
     "DEFAULT_SEQ_LEN",
+    "FULL_TRAINING",
     "INFEASIBLE_REASONS",
+    "LORA_TARGETS",
     "STEP_PARTS",
+    "Finetune",
     "HardwareArrays",
     "TrainArraysResult",
     "TrainingEstimate",
@@ -91,6 +97,7 @@ __all__ = [
     "estimate_training_arrays",
     "estimate_training_setup",
     "hardware_arrays",
+    "stack_precision",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -105,6 +112,16 @@ RESIDUAL_STREAM_ELEMS = 10.0
 LOGIT_TRAFFIC_BYTES = 16.0  # per vocab entry: write bf16 logits, fp32 softmax r/w, bwd r/w
 FP8_CAST_BYTES = 3.0  # read bf16, write fp8
 FLASH_BACKWARD_TO_FORWARD = 2.5  # FlashAttention-2 backward: 5 matmuls vs 2 forward (Dao 2023)
+# Unfused attention (Megatron-LM 2021-22) writes the score matrix and runs softmax, mask and
+# dropout over it: forward writes QK^T (2 B), the fused scale-mask-softmax reads and writes it
+# (4 B), dropout reads and writes it with a 1-byte mask (5 B), AV reads it (2 B) = 13 B per
+# score; the backward touches each about twice (26 B). 39 bytes per score element in all.
+SCORE_TRAFFIC_BYTES = 39.0
+# QLoRA stores the frozen base in 4-bit NormalFloat with double-quantized block scales:
+# 4.127 bits per weight (Dettmers et al. 2023, section 3) = 0.516 bytes; every pass dequantizes
+# the weights it uses to bf16 (read 0.516 B, write 2 B).
+NF4_WEIGHT_BYTES = 0.516
+NF4_DEQUANT_BYTES = NF4_WEIGHT_BYTES + 2.0
 
 STEP_PARTS: tuple[str, ...] = (
     "matmul",
@@ -135,6 +152,58 @@ def _f(x: npt.ArrayLike) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
 
 
+LORA_TARGETS: dict[str, tuple[str, ...]] = {
+    "attention": ("q", "k", "v", "o"),
+    "all-linear": ("q", "k", "v", "o", "mlp"),
+}
+
+
+@dataclass(frozen=True)
+class Finetune:
+    """What is trained: every weight (``full``), or low-rank adapters on a frozen base
+    (``lora``; ``qlora`` keeps the base in 4-bit NF4, Dettmers et al. 2023).
+
+    LoRA (Hu et al. 2021) adds ``B A`` (rank ``rank``) beside each targeted weight
+    (``targets``: ``attention`` = q, k, v, o; ``all-linear`` adds the MLP matrices). The base
+    has no weight gradients and no optimizer states; the backward still computes the
+    activation gradients through every base matmul (one backward GEMM instead of two), so a
+    micro-batch costs about 2/3 of full training's matmul FLOPs plus the adapters'."""
+
+    method: str = "full"  # full | lora | qlora
+    rank: int = 16
+    targets: str = "attention"
+
+    def __post_init__(self) -> None:
+        if self.method not in ("full", "lora", "qlora"):
+            raise InputError(f"finetune {self.method!r}: allowed full, lora, qlora")
+        if self.targets not in LORA_TARGETS:
+            raise InputError(f"LoRA targets {self.targets!r}: allowed {', '.join(LORA_TARGETS)}")
+        if not isinstance(self.rank, int) or self.rank < 1:
+            raise InputError(f"LoRA rank {self.rank!r}: must be a positive integer")
+
+    @property
+    def frozen_base(self) -> bool:
+        return self.method != "full"
+
+    def adapter_params_per_layer(self, shape: ModelShape) -> float:
+        """Adapter weights of one layer: r x (in + out) per targeted matrix."""
+        if not self.frozen_base:
+            return 0.0
+        h = float(shape.d_model)
+        kv = max(shape.qkv_out - shape.d_attn, 0) / 2.0
+        total = self.rank * ((h + shape.d_attn) + 2 * (h + kv) + (shape.d_attn + h))
+        if self.targets == "all-linear":
+            width = shape.ffn_dim or shape.expert_ffn_dim * max(shape.top_k, 1)
+            total += self.rank * (shape.mlp_mats * (h + width))
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "rank": self.rank, "targets": self.targets}
+
+
+FULL_TRAINING = Finetune()
+
+
 @dataclass(frozen=True)
 class HardwareArrays:
     """Per-device hardware numbers and efficiency parameters, one element per accelerator or
@@ -162,6 +231,10 @@ class HardwareArrays:
     sync_jitter: FloatArray
     scaleup_latency_s: FloatArray
     scaleout_latency_s: FloatArray
+    fp8_matmul_ratio: FloatArray
+    flash_attention: FloatArray  # 1.0 fused flash attention, 0.0 materialized scores (stack)
+    stack_matmul_scale: FloatArray  # the stack's factor on matmul_eff_max (efficiency table)
+    grad_reduce_bytes: FloatArray  # bytes per gradient element on the DP wire (stack)
 
     def take(self, index: npt.ArrayLike) -> HardwareArrays:
         """Rows ``index`` of every field (e.g. the accelerator index of each candidate)."""
@@ -178,11 +251,16 @@ def hardware_arrays(
     domain_chips: Sequence[int | None] | None = None,
     scaleout_gbits_per_s_per_chip: Sequence[float | None] | None = None,
     missing_precision: str = "raise",
+    stack: Stack | None = None,
 ) -> HardwareArrays:
     """One row per accelerator (``take`` them per candidate). A chip without the precision
     raises, or with ``missing_precision="nan"`` gets a NaN peak (its candidates come out
     infeasible, reason 6). ``domain_chips`` overrides the scale-up domain (an offering's NVLink
-    domain, a TPU slice); ``scaleout_gbits_per_s_per_chip`` the network (an instance's NIC)."""
+    domain, a TPU slice); ``scaleout_gbits_per_s_per_chip`` the network (an instance's NIC).
+    ``stack`` (default: a 2024+ stack) switches TP-communication overlap and flash attention
+    off where the framework has none."""
+    overlap_tp = 1.0 if stack is None or stack.tp_comm_overlap else 0.0
+    flash = 1.0 if stack is None or stack.flash_attention else 0.0
     table = efficiency or load_efficiency()
     n = len(accelerators)
     per_chip = (
@@ -209,7 +287,7 @@ def hardware_arrays(
         out = net if net is not None else acc.scaleout_gbits_per_s_per_chip
         rows["peak_tflops"].append(peak / dpc)
         rows["attn_peak_tflops"].append(acc.bf16_dense_tflops / dpc)
-        rows["hbm_gb"].append(acc.hbm_gb / dpc)
+        rows["hbm_gb"].append(hbm_bytes(acc.hbm_gb) / GIGA / dpc)
         rows["hbm_tbps"].append(acc.hbm_tbps / dpc)
         rows["scaleup_gbytes_per_s"].append(np.inf if up is None else up / dpc)
         rows["domain_devices"].append((domain or acc.scaleup_domain_chips) * dpc)
@@ -219,7 +297,14 @@ def hardware_arrays(
         )
         rows["bytes_per_element"].append(1.0 if precision in ("fp8", "int8", "fp4") else 2.0)
         for name, value in eff.to_dict().items():
-            rows[name].append(value)
+            rows[name].append(value * overlap_tp if name == "tp_overlap" else value)
+        rows["flash_attention"].append(flash)
+        rows["grad_reduce_bytes"].append(
+            stack.grad_reduce_bytes if stack is not None else GRAD_REDUCE_BYTES
+        )
+        rows["stack_matmul_scale"].append(
+            table.stack_matmul_scale.get(stack.name, 1.0) if stack is not None else 1.0
+        )
     arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
     arrays["topology"] = np.asarray(rows["topology"], dtype=np.int64)
     return HardwareArrays(**arrays)
@@ -306,8 +391,10 @@ def estimate_training_arrays(
     global_batch_seqs: npt.ArrayLike,
     *,
     usable_memory_fraction: float = HBM_USABLE_FRACTION,
+    finetune: Finetune = FULL_TRAINING,
 ) -> TrainArraysResult:
     """The vectorized estimator (see the module docstring for every term)."""
+    lora = finetune.frozen_base
     dp, tp, pp, cp, ep = (_f(x) for x in (layout.dp, layout.tp, layout.pp, layout.cp, layout.ep))
     mb, v = _f(layout.micro_batch), np.maximum(_f(layout.virtual_pp), 1.0)
     zero = np.asarray(layout.zero, dtype=np.int64)
@@ -329,9 +416,14 @@ def estimate_training_arrays(
     ridge = peak / (_f(hw.hbm_tbps) * TERA)  # FLOP per byte where compute and HBM balance
     intensity0 = hw.matmul_intensity_scale * ridge
 
+    eff_max = np.minimum(
+        hw.matmul_eff_max * hw.stack_matmul_scale * np.where(e < 2.0, hw.fp8_matmul_ratio, 1.0),
+        1.0,
+    )
+
     def mm_time(flops: FloatArray, m: FloatArray, k: npt.ArrayLike, n: npt.ArrayLike) -> FloatArray:
         size = _intensity(m, k, n, e) / intensity0
-        return flops / (hw.matmul_eff_max * peak * -np.expm1(-size))
+        return flops / (eff_max * peak * -np.expm1(-size))
 
     f_attn = 2.0 * tokens * shape.attn_weights_per_layer / tp
     f_mlp = 2.0 * tokens * shape.dense_mlp_weights_per_layer / tp
@@ -340,18 +432,42 @@ def estimate_training_arrays(
     t_layer_fwd = mm_time(f_attn, tokens, h, shape.d_attn / tp) + mm_time(
         f_mlp, tokens, h, max(shape.ffn_dim, 1) / tp
     )
+    imbalance = np.ones_like(tokens)
     if shape.n_experts:
         tokens_per_expert = np.maximum(ep * tokens * shape.top_k / shape.n_experts, 1.0)
-        t_layer_fwd = t_layer_fwd + mm_time(f_exp, tokens_per_expert, h, shape.expert_ffn_dim / tp)
-    passes = 3.0 + (rc >= 2)  # forward + backward (2x), + forward again with full recompute
-    t_head = 3.0 * mm_time(f_head, tokens, h, shape.vocab / tp)
+        # Load imbalance: a balanced router still draws each expert's tokens at random; the
+        # busiest of E experts gets T + sqrt(2 T ln E) of a mean T (Gaussian extreme value, as
+        # for the straggler term), and every device waits for it.
+        imbalance = 1.0 + np.sqrt(2.0 * np.log(max(shape.n_experts, 2)) / tokens_per_expert)
+        t_layer_fwd = t_layer_fwd + imbalance * mm_time(
+            f_exp, tokens_per_expert, h, shape.expert_ffn_dim / tp
+        )
+    # forward + backward (activation and weight gradients: 2x), + forward again with full
+    # recompute; a frozen base (LoRA) has no weight-gradient GEMMs: 1x backward.
+    base_passes = 2.0 if lora else 3.0
+    passes = base_passes + (rc >= 2)
+    t_head = base_passes * mm_time(f_head, tokens, h, shape.vocab / tp)
     t_matmul = passes * layers * t_layer_fwd + t_head
+    adapter = finetune.adapter_params_per_layer(shape)
+    if adapter:  # thin rank-r GEMMs of the adapters: forward, both backward GEMMs, recompute
+        f_adapter = 2.0 * tokens * adapter / tp
+        t_matmul = t_matmul + (3.0 + (rc >= 2)) * layers * mm_time(
+            f_adapter, tokens, h, finetune.rank
+        )
 
-    # ---- attention core (flash; causal FLOPs executed)
+    # ---- attention core: flash (causal FLOPs executed, backward recomputes the scores) or,
+    # on stacks without it, unfused batched GEMMs over the full score matrix plus the
+    # score-matrix traffic of softmax, mask and dropout (memory bound, below).
+    flash = _f(hw.flash_attention) > 0.5
     f_core = tokens * shape.attn_score_flops_per_token_causal / shape.n_layers / tp
-    core_passes = 1.0 + FLASH_BACKWARD_TO_FORWARD + (rc >= 2)
-    t_attention = (
-        core_passes * layers * f_core / (hw.attention_eff * _f(hw.attn_peak_tflops) * TERA)
+    f_core_full = tokens * shape.attn_score_flops_per_token / shape.n_layers / tp
+    core_passes = np.where(
+        flash, 1.0 + FLASH_BACKWARD_TO_FORWARD + (rc >= 2), 3.0 + (rc >= 1)
+    ) * np.where(flash, f_core, f_core_full)
+    t_attention = core_passes * layers / (hw.attention_eff * _f(hw.attn_peak_tflops) * TERA)
+    scores = tokens * shape.n_heads / tp * (s / cp) * layers  # score elements per micro-batch
+    score_bytes = np.where(
+        flash, 0.0, SCORE_TRAFFIC_BYTES * scores * (1.0 + 13.0 / 39.0 * (rc >= 1))
     )
 
     # ---- memory-bound element-wise work
@@ -374,7 +490,10 @@ def estimate_training_arrays(
     layer_weights = (shape.attn_weights_per_layer + shape.dense_mlp_weights_per_layer) / tp
     cast_elems = cast_elems + 2.0 * layer_weights * layers
     cast_bytes = np.where(e < 2.0, FP8_CAST_BYTES * cast_elems, 0.0)
-    t_memory = (elem_bytes + logit_bytes + cast_bytes) / hbm_bw
+    dequant_bytes = (
+        NF4_DEQUANT_BYTES * layer_weights * layers * passes if finetune.method == "qlora" else 0.0
+    )
+    t_memory = (elem_bytes + logit_bytes + cast_bytes + score_bytes + dequant_bytes) / hbm_bw
 
     t_compute = t_matmul + t_attention + t_memory
 
@@ -387,7 +506,12 @@ def estimate_training_arrays(
     tp_exposed = (1.0 - hw.tp_overlap) * tp_raw
     if shape.n_experts:
         a2a_bytes = act_bytes * shape.top_k / np.where(sp, tp, 1.0)
-        ep_raw = n_tp_coll * layers * shape.moe_layer_fraction * fabric.alltoall(a2a_bytes, ep, tp)
+        ep_raw = (
+            n_tp_coll
+            * layers
+            * shape.moe_layer_fraction
+            * fabric.alltoall(imbalance * a2a_bytes, ep, tp)
+        )
     else:
         ep_raw = np.zeros_like(tp_raw)
     ep_exposed = (1.0 - hw.tp_overlap) * ep_raw
@@ -404,26 +528,29 @@ def estimate_training_arrays(
     t_stage = t_compute + tp_exposed + ep_exposed + cp_exposed + pp_exposed
     bubble = (pp - 1.0) / v * t_stage
 
-    # ---- data-parallel / FSDP communication
+    # ---- data-parallel / FSDP communication (a frozen base reduces only adapter gradients
+    # and updates only adapter states, but FSDP still gathers the base weights)
     p_dev = params_per_device(shape, tp, pp, ep)
+    p_train = adapter * stage_layers(shape.n_layers, pp) / tp if lora else p_dev
+    gather_bytes = NF4_WEIGHT_BYTES if finetune.method == "qlora" else PARAM_GATHER_BYTES
     stride_shard = tp * cp
     replicas = dp / shard
     fsdp = zero >= 3
     per_mb = np.where(
         fsdp,
-        2.0 * fabric.allgather(PARAM_GATHER_BYTES * p_dev, shard, stride_shard)
-        + fabric.reduce_scatter(GRAD_REDUCE_BYTES * p_dev, shard, stride_shard),
+        2.0 * fabric.allgather(gather_bytes * p_dev, shard, stride_shard)
+        + fabric.reduce_scatter(hw.grad_reduce_bytes * p_train, shard, stride_shard),
         0.0,
     )
     sharded_step = np.where(
         zero == 0,
-        fabric.allreduce(GRAD_REDUCE_BYTES * p_dev, dp, stride_shard),
-        fabric.reduce_scatter(GRAD_REDUCE_BYTES * p_dev, shard, stride_shard)
-        + fabric.allgather(PARAM_GATHER_BYTES * p_dev, shard, stride_shard),
+        fabric.allreduce(hw.grad_reduce_bytes * p_train, dp, stride_shard),
+        fabric.reduce_scatter(hw.grad_reduce_bytes * p_train, shard, stride_shard)
+        + fabric.allgather(PARAM_GATHER_BYTES * p_train, shard, stride_shard),
     )
     replica_step = np.where(
         zero >= 1,
-        fabric.allreduce(GRAD_REDUCE_BYTES * p_dev / shard, replicas, stride_shard * shard),
+        fabric.allreduce(hw.grad_reduce_bytes * p_train / shard, replicas, stride_shard * shard),
         0.0,
     )
     per_step = np.where(fsdp, 0.0, sharded_step) + replica_step
@@ -438,7 +565,7 @@ def estimate_training_arrays(
     dp_raw = n_micro * per_mb + per_step
 
     # ---- optimizer and fixed overhead
-    t_optimizer = ADAM_STEP_BYTES * p_dev / shard / hbm_bw
+    t_optimizer = ADAM_STEP_BYTES * p_train / shard / hbm_bw
     overhead = _f(hw.step_overhead_s) * np.ones_like(t_stage)
 
     parts = {
@@ -466,7 +593,14 @@ def estimate_training_arrays(
     tokens_per_step = gbs * s
     devices = dp * tp * pp * cp
     tokens_per_s = tokens_per_step / step
-    model_flops = shape.model_flops_per_token * tokens_per_step
+    # LoRA: the FLOPs the method needs (forward + activation-gradient backward of the base, the
+    # adapters' three passes), not full training's 3x forward.
+    flops_per_token = (
+        shape.forward_flops_per_token * 2.0 + 6.0 * adapter * shape.n_layers
+        if lora
+        else shape.model_flops_per_token
+    )
+    model_flops = flops_per_token * tokens_per_step
     recompute_flops = np.where(
         rc >= 2,
         shape.forward_flops_per_token,
@@ -492,6 +626,11 @@ def estimate_training_arrays(
         n_micro=n_micro,
         virtual_pp=v,
         usable_fraction=usable_memory_fraction,
+        flash=flash,
+        trainable_per_device=p_train if lora else None,
+        base_weight_bytes=NF4_WEIGHT_BYTES if finetune.method == "qlora" else None,
+        fp8=e < 2.0,
+        frozen_mlp=lora and finetune.targets == "attention",
     )
     reason = np.zeros(shape_out, dtype=np.int64)
     ep_ok = (
@@ -500,8 +639,8 @@ def estimate_training_arrays(
     checks = [
         (6, ~np.isfinite(step)),
         (5, ~np.asarray(ep_ok, dtype=bool)),
-        (4, pp > shape.n_layers),
-        (3, np.mod(shape.n_heads, tp) != 0),
+        (4, ~pp_ok(shape.n_layers, pp)),
+        (3, ~tp_ok(shape.n_heads, tp)),
         (2, (n_micro_exact < 1) | (np.abs(n_micro_exact - np.round(n_micro_exact)) > 1e-9)),
         (1, ~mem.fits),
     ]
@@ -561,6 +700,8 @@ class TrainingEstimate:
     n_micro: int
     efficiency: EfficiencyParams
     notes: tuple[str, ...] = ()
+    stack: str = "generic"
+    finetune: Finetune = FULL_TRAINING
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -586,6 +727,8 @@ class TrainingEstimate:
             "n_micro": self.n_micro,
             "efficiency": self.efficiency.to_dict(),
             "notes": list(self.notes),
+            "stack": self.stack,
+            "finetune": self.finetune.to_dict(),
         }
 
 
@@ -600,6 +743,8 @@ def estimate_training(
     efficiency: EfficiencyParams | None = None,
     scaleup_domain_chips: int | None = None,
     scaleout_gbits_per_s_per_chip: float | None = None,
+    stack: Stack | None = None,
+    finetune: Finetune = FULL_TRAINING,
 ) -> TrainingEstimate:
     """Estimate one setup (the vectorized core on size-1 arrays).
 
@@ -630,10 +775,11 @@ def estimate_training(
         devices_per_chip=layout.devices_per_chip,
         domain_chips=[domain],
         scaleout_gbits_per_s_per_chip=[scaleout_gbits_per_s_per_chip],
+        stack=stack,
     )
     shape = ModelShape.from_spec(model, seq_len)
     result = estimate_training_arrays(
-        shape, hw, LayoutArrays.from_layout(layout), global_batch_seqs
+        shape, hw, LayoutArrays.from_layout(layout), global_batch_seqs, finetune=finetune
     )
     notes: list[str] = []
     if accelerator.scaleup_gbytes_per_s is None:
@@ -676,6 +822,8 @@ def estimate_training(
         n_micro=int(scalar(result.n_micro)),
         efficiency=eff,
         notes=tuple(notes),
+        stack=(stack or STACKS["generic"]).name,
+        finetune=finetune,
     )
 
 
@@ -692,6 +840,8 @@ def best_layout(
     devices_per_chip: int = 1,
     scaleup_domain_chips: int | None = None,
     scaleout_gbits_per_s_per_chip: float | None = None,
+    stack: Stack | None = None,
+    finetune: Finetune = FULL_TRAINING,
 ) -> TrainingEstimate:
     """The fastest feasible layout of ``chips`` (vectorized search over :func:`layout_grid`).
 
@@ -722,10 +872,11 @@ def best_layout(
         devices_per_chip=devices_per_chip,
         domain_chips=[domain],
         scaleout_gbits_per_s_per_chip=[scaleout_gbits_per_s_per_chip],
+        stack=stack,
     )
     shape = ModelShape.from_spec(model, seq_len)
     layouts = LayoutArrays(**grid)
-    result = estimate_training_arrays(shape, hw, layouts, global_batch_seqs)
+    result = estimate_training_arrays(shape, hw, layouts, global_batch_seqs, finetune=finetune)
     if not result.feasible.any():
         reasons, counts = np.unique(result.reason, return_counts=True)
         summary = "; ".join(
@@ -767,6 +918,8 @@ def best_layout(
         efficiency=efficiency,
         scaleup_domain_chips=scaleup_domain_chips,
         scaleout_gbits_per_s_per_chip=scaleout_gbits_per_s_per_chip,
+        stack=stack,
+        finetune=finetune,
     )
     n_feasible = int(result.feasible.sum())
     note = f"layout chosen by search over {len(grid['dp'])} candidates ({n_feasible} feasible)"
@@ -785,6 +938,17 @@ def default_global_batch_seqs(seq_len: int, chips: int) -> int:
     return -(-seqs // chips) * chips
 
 
+def stack_precision(stack: Stack, accelerator: Accelerator) -> str:
+    """The precision a stack's recipes run on a chip: its low precision (fp8, int8) where the
+    chip's peak at it exceeds the bf16 peak (fp8: Hopper, Blackwell, MI300, Gaudi 2; int8: TPU
+    v5e/v5p), else bf16."""
+    low = stack.low_precision
+    peak = accelerator.peak_tflops(low) if low else None
+    if low and peak is not None and peak > accelerator.bf16_dense_tflops * 1.01:
+        return low
+    return "bf16"
+
+
 def estimate_training_setup(
     model: ModelSpec,
     accelerator: Accelerator,
@@ -792,7 +956,7 @@ def estimate_training_setup(
     *,
     seq_len: int,
     global_batch_seqs: int | None = None,
-    precision: str = "bf16",
+    precision: str | None = None,
     tp: int | None = None,
     pp: int | None = None,
     dp: int | None = None,
@@ -802,14 +966,19 @@ def estimate_training_setup(
     recompute: str | None = None,
     micro_batch: int | None = None,
     virtual_pp: int | None = None,
+    stack: Stack | None = None,
+    finetune: Finetune = FULL_TRAINING,
 ) -> TrainingEstimate:
     """One training setup as a user states it (``xpuplan estimate train``).
 
     With ``tp`` and ``pp`` both given the layout is exactly the one stated, unset fields taking
-    Megatron's usual defaults (dp fills the chips, ZeRO-1, selective recompute, micro-batch 1);
-    otherwise the fastest feasible layout is searched with every given field pinned.
-    ``global_batch_seqs`` defaults to :func:`default_global_batch_seqs`.
+    the stack's defaults (:mod:`xpuplan.perf.stack`; dp fills the chips, ZeRO-1 with a
+    distributed optimizer, micro-batch 1, the stack's recomputation, or full recomputation when
+    that does not fit); otherwise the fastest feasible layout is searched with every given
+    field pinned. ``precision`` defaults to the stack's (:func:`stack_precision`);
+    ``global_batch_seqs`` to :func:`default_global_batch_seqs`.
     """
+    stack = stack or STACKS["generic"]
     for name, value in (("chips", chips), ("seq_len", seq_len)):
         if value < 1:
             raise InputError(f"{name} {value}: must be a positive integer")
@@ -817,6 +986,7 @@ def estimate_training_setup(
         raise InputError(f"zero {zero}: allowed ZeRO stages are 0, 1, 2, 3")
     if recompute is not None and recompute not in RECOMPUTE_CODES:
         raise InputError(f"recompute {recompute!r}: allowed {', '.join(RECOMPUTE_CODES)}")
+    precision = precision or stack_precision(stack, accelerator)
     batch = global_batch_seqs or default_global_batch_seqs(seq_len, chips)
     if tp is None or pp is None:
         fixed = {
@@ -838,22 +1008,43 @@ def estimate_training_setup(
             global_batch_seqs=batch,
             precision=precision,
             fixed=fixed,
+            stack=stack,
+            finetune=finetune,
         )
     cp_ = cp or 1
     if chips % (tp * pp * cp_):
         raise InputError(f"tp {tp} x pp {pp} x cp {cp_} does not divide the {chips} chips")
+    default_zero = 3 if stack.fsdp else (1 if stack.distributed_optimizer else 0)
     layout = Layout(
         dp=dp or chips // (tp * pp * cp_),
         tp=tp,
         pp=pp,
         cp=cp_,
         ep=ep or 1,
-        zero=1 if zero is None else zero,
-        recompute=recompute or "selective",  # type: ignore[arg-type]
-        micro_batch=micro_batch or 1,
+        zero=default_zero if zero is None else zero,
+        recompute=recompute or stack.recompute,  # type: ignore[arg-type]
+        micro_batch=micro_batch or stack.micro_batch,
         virtual_pp=virtual_pp or 1,
+        sequence_parallel=stack.sequence_parallel,
     )
     check_layout(layout, model, chips=chips, global_batch_seqs=batch)
-    return estimate_training(
-        model, accelerator, layout, seq_len=seq_len, global_batch_seqs=batch, precision=precision
-    )
+
+    def run(lay: Layout) -> TrainingEstimate:
+        return estimate_training(
+            model,
+            accelerator,
+            lay,
+            seq_len=seq_len,
+            global_batch_seqs=batch,
+            precision=precision,
+            stack=stack,
+            finetune=finetune,
+        )
+
+    estimate = run(layout)
+    if recompute is None and not estimate.fits_memory and layout.recompute != "full":
+        full = run(replace(layout, recompute="full"))
+        if full.fits_memory:
+            note = f"{layout.recompute} recomputation does not fit; full recomputation used"
+            return replace(full, notes=(*full.notes, note))
+    return estimate

@@ -125,6 +125,7 @@ class RooflineTrainingEvaluator:
                     virtual_pp=part.virtual_pp,
                 ),
                 part.global_batch_seqs,
+                finetune=workload.finetune or training_core.FULL_TRAINING,
             )
             columns = {
                 "step_time_s": result.step_time_s,

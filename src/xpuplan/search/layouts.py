@@ -12,8 +12,9 @@ Rules applied here (cheap structural checks; memory and time are the estimator's
 
 * ``tp`` is a power of two dividing the attention heads, at most the scale-up domain (tensor
   parallelism only pays off over the scale-up fabric, Narayanan et al. 2021 section 3.3);
-* ``pp`` divides the number of layers (equal stages; ``perf.layout.check_layout``), at most 64;
-  with ``pp > 1`` and an even number of layers per stage (more than 2) the interleaved
+* ``pp`` at most the layers and 64 (``perf.layout.pp_ok``: stages may be uneven, the busiest
+  holds ceil(layers / pp)); with ``pp > 1`` and an even number of layers per stage (more than
+  2) the interleaved
   schedule with ``virtual_pp = layers per stage / 2`` is tried as well;
 * ``cp`` (context parallelism) is tried only for sequences of at least
   ``perf.layout.CP_MIN_SEQ_LEN`` tokens;
@@ -31,6 +32,8 @@ from numpy.typing import NDArray
 
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import CP_MIN_SEQ_LEN, MAX_PP, RECOMPUTE_CODES
+from xpuplan.perf.layout import pp_ok as pp_rule
+from xpuplan.perf.layout import tp_ok as tp_rule
 
 __all__ = [
     "BATCH_TOLERANCE",
@@ -121,9 +124,9 @@ def enumerate_layouts(
     context parallelism is tried.
     """
     grid = grid or LayoutGrid()
-    tp_ok = np.array([t for t in grid.tp if model.n_heads % t == 0], dtype=np.int64)
+    tp_ok = np.array([t for t in grid.tp if tp_rule(model.n_heads, t)], dtype=np.int64)
     pp_values = grid.pp if grid.pp is not None else range(1, MAX_PP + 1)
-    pp_ok = np.array([p for p in pp_values if model.n_layers % p == 0], dtype=np.int64)
+    pp_ok = np.array([p for p in pp_values if pp_rule(model.n_layers, p)], dtype=np.int64)
     cp_ok = np.array(
         [c for c in grid.cp if c == 1 or seq_len >= CP_MIN_SEQ_LEN] or [1], dtype=np.int64
     )
@@ -154,7 +157,7 @@ def enumerate_layouts(
     p, tp, pp, cp, ep, m, chips, dp, ga = (a[ok] for a in (p, tp, pp, cp, ep, m, chips, dp, ga))
 
     # Pipeline schedule: plain, plus interleaved (two layers per chunk) where it applies.
-    per_stage = model.n_layers // pp
+    per_stage = -(-model.n_layers // pp)  # the busiest stage (uneven stages allowed)
     vpp = np.ones_like(pp)
     if grid.interleave:
         can = (pp > 1) & (per_stage % 2 == 0) & (per_stage > 2)

@@ -80,6 +80,7 @@ class TrainingWorkload:
     seq_len: int
     global_batch_tokens: int
     precision: str = "bf16"
+    finetune: Any = None  # xpuplan.perf.training.Finetune (None: full training)
 
     @property
     def global_batch_seqs(self) -> int:
@@ -93,6 +94,7 @@ class TrainingWorkload:
             "global_batch_tokens": self.global_batch_seqs * self.seq_len,
             "global_batch_seqs": self.global_batch_seqs,
             "precision": self.precision,
+            "finetune": None if self.finetune is None else self.finetune.to_dict(),
         }
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "MetricComparison",
     "Predictor",
     "ValidationReport",
+    "bundled_case_files",
     "bundled_public_file",
     "predictor_for",
     "summarize",
@@ -114,6 +115,7 @@ class CaseResult:
     reason: str = ""
     metrics: dict[str, MetricComparison] = field(default_factory=dict)
     primary_metric: str | None = None
+    assumptions: tuple[str, ...] = ()  # what the predictor filled in for unstated values
 
     @property
     def primary_error(self) -> float | None:
@@ -131,6 +133,7 @@ class CaseResult:
             "reason": self.reason,
             "primary_metric": self.primary_metric,
             "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
+            "assumptions": list(self.assumptions),
         }
 
 
@@ -232,8 +235,10 @@ def _predict_one(case: ValidationCase, catalog: Catalog) -> CaseResult:
             reason=reason,
             metrics=metrics,
             primary_metric=_primary(case.kind, metrics) if metrics else None,
+            assumptions=tuple(getattr(predicted, "assumptions", ())),
         )
 
+    predicted: dict[str, float] = {}
     predictor = predictor_for(case.kind)
     if predictor is None:
         return result(
@@ -299,3 +304,14 @@ def validate_files(
 def bundled_public_file() -> Path:
     """The copy of the public validation set shipped inside the package."""
     return Path(__file__).with_name("data") / "public.yaml"
+
+
+def bundled_case_files() -> list[Path]:
+    """Every validation file shipped in the package (files with a ``cases`` list), the public
+    set first: what ``xpuplan validate`` reads when given no file."""
+    folder = Path(__file__).with_name("data")
+    files = [bundled_public_file()]
+    for path in sorted(folder.glob("*.yaml")):
+        if path != files[0] and "\ncases:" in "\n" + path.read_text(encoding="utf-8"):
+            files.append(path)
+    return files

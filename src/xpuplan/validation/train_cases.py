@@ -80,41 +80,64 @@ from xpuplan.models.describe import spec_from_description
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.efficiency import EfficiencyParams, EfficiencyTable
 from xpuplan.perf.layout import Layout, Recompute
+from xpuplan.perf.stack import STACKS, Stack, stack_for_framework
 from xpuplan.perf.training import (
+    FULL_TRAINING,
+    Finetune,
     HardwareArrays,
     TrainingEstimate,
     best_layout,
+    default_global_batch_seqs,
     estimate_training,
     hardware_arrays,
+    stack_precision,
 )
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
 
 __all__ = [
+    "Prediction",
     "PreparedTrainCase",
+    "case_finetune",
     "case_layout",
+    "case_stack",
     "flop_convention",
     "predict_train_case",
     "prepare_train_case",
 ]
 
-# The weak-scaling table's 177B row (tp 8, pp 6 on 2304 GPUs = 48 model replicas).
-_MEGATRON_STRONG_TP, _MEGATRON_STRONG_PP = 8, 6
-_MICRO_BATCH_CHOICES = (16, 8, 4, 2, 1)
+
+def case_stack(case: ValidationCase) -> Stack:
+    """The software stack a case ran (framework text, and the source's year for Megatron-LM).
+
+    MLPerf Training closed-division GPT-3 and Llama-2-70B-LoRA submissions on NVIDIA GPUs run
+    NVIDIA's NeMo/Megatron-Core reference implementations (fp8 via Transformer Engine, the
+    ``FP8=True`` of their configs) whatever container the submitter names; Intel Gaudi
+    submissions run Intel's Megatron-DeepSpeed port in fp8 (Intel Gaudi MLPerf Training v3.1
+    and v4.0 results notes: "FP8"); both are read with the NeMo-style stack."""
+    when = " ".join(t for t in (case.source.title, case.source.url, case.source.table) if t)
+    stack = stack_for_framework(case.framework, when)
+    mlperf = "mlperf" in when.lower() or "training_results_v" in when.lower()
+    if mlperf and stack.name == "generic" and case.hardware.family in ("nvidia", "intel"):
+        return STACKS["nemo"]
+    if mlperf and stack.name == "maxtext":
+        return STACKS["maxtext-mlperf"]
+    if stack.name == "generic" and case.hardware.family == "aws" and "neuroncore" in case.text:
+        return STACKS["nxd"]
+    return stack
 
 
 def _stack(case: ValidationCase) -> str:
-    text = (case.framework or "").lower()
-    if "neuron" in text or "neuronx" in text:
+    """The layout rules a case follows (one per framework family of the module docstring)."""
+    name = case_stack(case).name
+    if name == "nxd":
         return "neuron"
-    if "maxtext" in text:
-        return "maxtext"
-    if "megatron-core" in text or "megatron-lm" in text or "nemo" in text:
+    if name.startswith("megatron") or name == "nemo":
         return "megatron"
-    if "llm-foundry" in text or "composer" in text:
+    if name == "fsdp":
         return "mosaic"
-    if case.hardware.family == "aws" and "neuroncore" in case.text:
-        return "neuron"
-    return "generic"
+    if name.startswith("maxtext"):
+        return "maxtext"
+    return name  # axlearn, generic
 
 
 def flop_convention(case: ValidationCase) -> str:
@@ -165,9 +188,15 @@ def _scaleout_gbits(case: ValidationCase) -> float | None:
     return None
 
 
-def _precision(case: ValidationCase) -> str:
+def _precision(case: ValidationCase, stack: Stack, acc: Accelerator) -> tuple[str, str | None]:
+    """The case's precision and, when the case does not state it, the assumption made."""
     text = (case.precision or "").lower()
-    return "fp8" if "fp8" in text and "weights fp8" not in text else "bf16"
+    if "fp8" in text and "weights fp8" not in text:
+        return "fp8", None
+    if re.search(r"bf16|bfloat16|fp16|float16|amp|mixed", text) and "not stated" not in text:
+        return "bf16", None
+    chosen = stack_precision(stack, acc)
+    return chosen, f"precision unstated: {chosen}, the {stack.name} stack's recipe precision"
 
 
 def _global_batch(case: ValidationCase, seq_len: int) -> int | None:
@@ -181,58 +210,116 @@ def _global_batch(case: ValidationCase, seq_len: int) -> int | None:
     return None
 
 
+def _neuron_devices_per_chip(case: ValidationCase, accelerator: Accelerator) -> int:
+    """Degrees of a Neuron case count logical NeuronCores: when all are stated they say how
+    many per chip; else the chip's default logical cores (Trainium2: 8 physical cores, logical
+    NeuronCore config LNC=2 by default = 4; aws-neuron-sdk 'Logical NeuronCore configuration')."""
+    p, chips = case.parallelism, case.hardware.count
+    if p.tp and p.dp:
+        stated = p.tp * (p.pp or 1) * (p.cp or 1) * p.dp
+        if stated % chips == 0:
+            return stated // chips
+    if accelerator.generation == "NeuronCore-v3":
+        return max(1, accelerator.cores_per_chip // 2)
+    return accelerator.cores_per_chip
+
+
 def case_layout(
     case: ValidationCase, accelerator: Accelerator, model: ModelSpec, seq_len: int
 ) -> tuple[Layout, int | None, int | None]:
-    """Layout (micro_batch 0 when unstated), global batch and scale-up domain of ``case``."""
+    """Layout (micro_batch 0 when unstated), global batch and scale-up domain of ``case``.
+
+    tp/pp of a Megatron/NeMo or generic case that states no layout are 0: searched later."""
+    layout, batch, domain, _ = _case_layout(case, accelerator, model, seq_len)
+    return layout, batch, domain
+
+
+def _case_layout(
+    case: ValidationCase, accelerator: Accelerator, model: ModelSpec, seq_len: int
+) -> tuple[Layout, int | None, int | None, list[str]]:
     p, b, chips = case.parallelism, case.batch, case.hardware.count
-    stack = _stack(case)
+    stack = case_stack(case)
+    rules = _stack(case)
+    notes: list[str] = []
     per_chip = 1
-    if stack == "neuron":
-        # Degrees count (logical) NeuronCores: when all are stated they say how many per chip
-        # (Trainium2's default LNC=2 makes 4 logical cores of its 8); else cores_per_chip.
-        per_chip = accelerator.cores_per_chip
-        if p.tp and p.dp:
-            stated = p.tp * (p.pp or 1) * (p.cp or 1) * p.dp
-            if stated % chips == 0:
-                per_chip = stated // chips
+    if rules == "neuron" or (rules == "axlearn" and accelerator.vendor_family == "aws"):
+        per_chip = _neuron_devices_per_chip(case, accelerator)
     devices = chips * per_chip
     tp, pp, cp, ep = p.tp or 1, p.pp or 1, p.cp or 1, p.ep or 1
-    if stack == "megatron" and p.tp is None and p.pp is None:
-        tp, pp = _MEGATRON_STRONG_TP, _MEGATRON_STRONG_PP
+    stated_batch = _global_batch(case, seq_len)
+    if rules == "maxtext" and p.tp is None and stated_batch and stated_batch < devices:
+        # per_device_batch_size < 1: MaxText needs ici_tensor_parallelism >= 1 / batch per chip
+        tp = max(1, devices // stated_batch)
+        notes.append(f"tp unstated: {tp}, so that each chip group holds one sequence")
+    if rules == "axlearn" and accelerator.vendor_family == "aws" and p.tp is None:
+        tp = per_chip
+        notes.append(
+            f"layout unstated: AXLearn's Trainium mesh rule, TP {tp} over the logical cores of "
+            "each chip, FSDP across chips (apple/axlearn fuji.py)"
+        )
     if devices % (tp * pp * cp):
-        raise CaseSkipped(f"tp*pp*cp={tp * pp * cp} does not divide {devices} devices")
+        raise CaseSkipped(
+            f"tp*pp*cp={tp * pp * cp} does not divide {devices} devices; state dp or the "
+            "devices per chip in the case"
+        )
     dp = devices // (tp * pp * cp)
-    if p.dp is not None and stack != "maxtext" and p.dp != dp:
-        raise CaseSkipped(f"dp={p.dp} disagrees with devices/(tp*pp*cp)={dp}")
+    if p.dp is not None and rules not in ("maxtext", "axlearn") and p.dp != dp:
+        raise CaseSkipped(f"dp={p.dp} disagrees with devices/(tp*pp*cp)={dp}; fix the case")
     zero = _zero_stage(case, dp)
+    if p.zero is None and not p.fsdp:
+        zero = 3 if stack.fsdp else (1 if stack.distributed_optimizer and dp > 1 else 0)
     shard: int | None = None
     domain: int | None = None
-    if stack == "maxtext":
+    if rules == "maxtext" or (rules == "axlearn" and accelerator.vendor_family == "tpu"):
         zero = 3
         if accelerator.vendor_family == "tpu":
             domain = chips // _slices(case)
         else:  # GPU VMs: FSDP inside the NVLink domain, DP across VMs
             domain = min(accelerator.scaleup_domain_chips, chips)
         shard = max(1, domain // (tp * cp))
+    elif rules == "axlearn":
+        zero = 3
     elif zero == 3 and isinstance(p.fsdp, str) and "hybrid" in p.fsdp.lower():
         shard = max(1, min(dp, accelerator.scaleup_domain_chips // (tp * cp)))
     global_batch = _global_batch(case, seq_len)
+    if accelerator.scaleup_topology == "none" and case.hardware.accelerators_per_node:
+        domain = case.hardware.accelerators_per_node  # PCIe cards: the server's PCIe fabric
     if b.micro_batch:
         micro = b.micro_batch
-    elif stack == "megatron":
-        micro = 1
     elif b.per_device_batch and float(b.per_device_batch).is_integer():
         micro = int(b.per_device_batch) * tp * cp
+    elif rules == "maxtext" and global_batch is not None and global_batch % dp == 0:
+        micro = global_batch // dp  # no gradient accumulation: the batch is spread per chip
+    elif rules == "maxtext":  # per_device_batch_size per chip, no gradient accumulation
+        micro = stack.micro_batch * tp * cp
+        notes.append(
+            f"batch unstated: MaxText per_device_batch_size {stack.micro_batch} "
+            "(configs/base.yml), lowered until it fits"
+        )
+        global_batch = global_batch or micro * dp
     else:
-        micro = 0  # unstated: prepare_train_case picks the largest that fits
+        micro = stack.micro_batch
+        notes.append(f"micro-batch unstated: {micro}, the {stack.name} stack's default")
+    if global_batch is None:
+        global_batch = default_global_batch_seqs(seq_len, dp * micro)
+        notes.append(
+            f"global batch unstated: {global_batch} sequences (~4M tokens, the Llama 2 "
+            "pre-training batch, rounded to a multiple of dp x micro-batch)"
+        )
     virtual = p.virtual_pp or 1
-    if stack == "megatron" and p.virtual_pp is None and pp > 1 and global_batch is not None:
-        per_stage = model.n_layers // pp
+    if stack.interleaved_pp and p.virtual_pp is None and pp > 1:
+        per_stage = -(-model.n_layers // pp)
         n_micro = global_batch // (dp * max(micro, 1))
-        if n_micro % pp == 0:
+        if n_micro % pp == 0 and per_stage > 1:
             virtual = per_stage // 2 if per_stage % 2 == 0 else per_stage
+            notes.append(
+                f"virtual pipeline unstated: {virtual} chunks of {per_stage // virtual} layers "
+                "(NVIDIA's interleaved-1F1B recipes)"
+            )
     sp = p.sequence_parallel
+    recompute = _recompute(p.recompute) if p.recompute is not None else stack.recompute
+    if p.recompute is None:
+        notes.append(f"recomputation unstated: {recompute} ({stack.name} default)")
     layout = Layout(
         dp=dp,
         tp=tp,
@@ -241,13 +328,17 @@ def case_layout(
         ep=ep,
         zero=zero,
         dp_shard=shard,
-        sequence_parallel=True if sp is None else str(sp).lower() not in ("false", "no"),
-        recompute=_recompute(p.recompute),
+        sequence_parallel=stack.sequence_parallel if sp is None else _truthy(sp),
+        recompute=recompute,  # type: ignore[arg-type]
         micro_batch=micro,
         virtual_pp=virtual,
         devices_per_chip=per_chip,
     )
-    return layout, global_batch, domain
+    return layout, global_batch, domain, notes
+
+
+def _truthy(value: bool | str) -> bool:
+    return str(value).lower() not in ("false", "no", "none", "off")
 
 
 @dataclass(frozen=True)
@@ -263,6 +354,9 @@ class PreparedTrainCase:
     precision: str
     domain_chips: int | None
     scaleout_gbits: float | None
+    stack: Stack = STACKS["generic"]
+    assumptions: tuple[str, ...] = ()
+    finetune: Finetune = FULL_TRAINING
 
     def estimate(self, efficiency: EfficiencyParams | None = None) -> TrainingEstimate:
         return estimate_training(
@@ -275,6 +369,8 @@ class PreparedTrainCase:
             efficiency=efficiency,
             scaleup_domain_chips=self.domain_chips,
             scaleout_gbits_per_s_per_chip=self.scaleout_gbits,
+            stack=self.stack,
+            finetune=self.finetune,
         )
 
     def hardware(self, table: EfficiencyTable | None = None) -> HardwareArrays:
@@ -289,6 +385,7 @@ class PreparedTrainCase:
             devices_per_chip=self.layout.devices_per_chip,
             domain_chips=[domain],
             scaleout_gbits_per_s_per_chip=[self.scaleout_gbits],
+            stack=self.stack,
         )
 
     def metrics(
@@ -336,6 +433,29 @@ def _mfu_peak(case: ValidationCase, acc: Accelerator, precision: str) -> float:
     return peak
 
 
+def case_finetune(case: ValidationCase) -> tuple[Finetune, str | None]:
+    """The case's ``finetune`` block (LoRA / QLoRA) and the assumption made for its targets."""
+    raw = getattr(case, "finetune", None)
+    if not isinstance(raw, dict) or str(raw.get("method", "full")).lower() == "full":
+        return FULL_TRAINING, None
+    method = str(raw.get("method")).lower()
+    if method not in ("lora", "qlora"):
+        raise CaseSkipped(f"finetune.method {method!r}: allowed lora, qlora")
+    rank = raw.get("rank") or 16
+    targets = raw.get("targets")
+    note = None
+    if not targets:
+        note = "LoRA targets unstated: attention (q, k, v, o; NeMo's default target_modules)"
+        kind = "attention"
+    else:
+        names = " ".join(str(t).lower() for t in targets)
+        mlp = re.search(r"mlp|fc|gate|up_proj|down_proj|linear", names)
+        kind = "all-linear" if mlp else "attention"
+    if not raw.get("rank"):
+        note = (note + "; " if note else "") + "LoRA rank unstated: 16"
+    return Finetune(method, int(rank), kind), note
+
+
 def _fits(prepared: PreparedTrainCase) -> bool:
     return prepared.estimate().fits_memory
 
@@ -343,19 +463,32 @@ def _fits(prepared: PreparedTrainCase) -> bool:
 def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainCase:
     """Resolve model, accelerator, layout and batch of a case (CaseSkipped when impossible)."""
     if not catalog.has_accelerator(case.hardware.accelerator_id):
-        raise CaseSkipped(f"accelerator {case.hardware.accelerator_id!r} not in the catalog")
+        raise CaseSkipped(
+            f"accelerator {case.hardware.accelerator_id!r} not in the catalog; add it with "
+            "--catalog FILE"
+        )
     accelerator = catalog.accelerator(case.hardware.accelerator_id)
     seq_len = case.model.seq_len
     if seq_len is None:
-        raise CaseSkipped("sequence length not stated")
+        raise CaseSkipped("sequence length not stated; add model.seq_len to the case")
     try:
         model = spec_from_description(case.model.model_dump())
     except InputError as error:
         raise CaseSkipped(f"model not buildable: {error}") from None
+    stack = case_stack(case)
+    precision, precision_note = _precision(case, stack, accelerator)
+    finetune, finetune_note = case_finetune(case)
+    p = case.parallelism
+    unstated_layout = p.tp is None and p.pp is None and p.dp is None
     try:
-        layout, global_batch, domain = case_layout(case, accelerator, model, seq_len)
+        layout, global_batch, domain, notes = _case_layout(case, accelerator, model, seq_len)
     except InputError as error:
         raise CaseSkipped(f"layout not runnable: {error}") from None
+    notes = [f"stack: {stack.name} ({stack.description})", *notes]
+    if precision_note:
+        notes.append(precision_note)
+    if finetune_note:
+        notes.append(finetune_note)
     base = PreparedTrainCase(
         case=case,
         model=model,
@@ -363,71 +496,88 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
         layout=layout,
         seq_len=seq_len,
         global_batch_seqs=global_batch or layout.dp * max(layout.micro_batch, 1),
-        precision=_precision(case),
+        precision=precision,
         domain_chips=domain,
         scaleout_gbits=_scaleout_gbits(case),
+        stack=stack,
+        assumptions=tuple(notes),
+        finetune=finetune,
     )
     try:
-        p = case.parallelism
-        if _stack(case) == "generic" and p.tp is None and p.pp is None and p.dp is None:
-            return _searched(base, global_batch)
-        if layout.micro_batch >= 1:
-            base.estimate()  # raises InputError for an impossible layout
-            return base
-        # Unstated micro-batch: the largest that fits (one micro-batch per step when the global
-        # batch is unstated too); with recomputation unstated, full when selective never fits.
-        policies: tuple[Recompute, ...] = (layout.recompute,)
-        if case.parallelism.recompute is None:
-            policies = ("selective", "full")
-        fallback: PreparedTrainCase | None = None
-        for policy in policies:
-            for micro in _MICRO_BATCH_CHOICES:
-                gbs = global_batch or micro * layout.dp
-                if gbs % (micro * layout.dp):
-                    continue
+        rules = _stack(case)
+        if rules in ("megatron", "generic") and unstated_layout:
+            return _searched(base)
+        candidate = base
+        if base.global_batch_seqs % (layout.dp * layout.micro_batch):
+            raise CaseSkipped(
+                f"global batch {base.global_batch_seqs} is not a multiple of dp x micro-batch "
+                f"= {layout.dp} x {layout.micro_batch}; state micro_batch or the layout"
+            )
+        if rules == "maxtext" and not (case.batch.micro_batch or case.batch.per_device_batch):
+            micro = layout.micro_batch
+            unit = layout.tp * layout.cp
+            ladder = [m * unit for m in (8, 6, 4, 3, 2, 1) if m * unit < micro]
+            while not _fits(candidate) and ladder:
+                micro = ladder.pop(0)
                 candidate = replace(
-                    base,
-                    layout=replace(layout, micro_batch=micro, recompute=policy),
-                    global_batch_seqs=gbs,
+                    candidate,
+                    layout=replace(layout, micro_batch=micro),
+                    global_batch_seqs=(case.batch.global_batch_seqs or micro * layout.dp),
                 )
-                if fallback is None and micro == 1:
-                    fallback = candidate
-                if _fits(candidate):
-                    return candidate
-        if fallback is not None:
-            return fallback
+            layout = candidate.layout
+            if micro != base.layout.micro_batch:
+                note = f"per-device batch lowered to {micro // (layout.tp * layout.cp)} to fit"
+                candidate = replace(candidate, assumptions=(*candidate.assumptions, note))
+        if not _fits(candidate) and p.recompute is None and layout.recompute != "full":
+            full = replace(candidate, layout=replace(layout, recompute="full"))
+            if _fits(full):
+                note = f"{layout.recompute} recomputation does not fit: full recomputation"
+                return replace(full, assumptions=(*full.assumptions, note))
+        return candidate
     except InputError as error:
         raise CaseSkipped(f"layout not runnable: {error}") from None
-    raise CaseSkipped("no micro-batch divides the global batch")
 
 
-def _searched(base: PreparedTrainCase, global_batch: int | None) -> PreparedTrainCase:
-    """Unstated layout: the fastest feasible one (published configurations are tuned)."""
+def _searched(base: PreparedTrainCase) -> PreparedTrainCase:
+    """Unstated layout: the fastest feasible one with the stack's defaults pinned (published
+    configurations are tuned; micro-batch, ZeRO and recomputation as the stack does them)."""
     p = base.case.parallelism
     fixed: dict[str, Any] = {
         "cp": p.cp,
         "ep": p.ep,
-        "zero": base.layout.zero if (p.zero is not None or p.fsdp) else None,
+        "zero": base.layout.zero,
         "recompute": base.layout.recompute if p.recompute is not None else None,
-        "micro_batch": base.layout.micro_batch or None,
+        "micro_batch": base.layout.micro_batch,
     }
     chips = base.case.hardware.count
-    gbs = global_batch or chips * max(base.layout.micro_batch, 1)
     try:
         estimate = best_layout(
             base.model,
             base.accelerator,
             chips,
             seq_len=base.seq_len,
-            global_batch_seqs=gbs,
+            global_batch_seqs=base.global_batch_seqs,
             precision=base.precision,
             fixed=fixed,
             scaleup_domain_chips=base.domain_chips,
             scaleout_gbits_per_s_per_chip=base.scaleout_gbits,
+            stack=base.stack,
+            finetune=base.finetune,
         )
     except InfeasibleError as error:
         raise CaseSkipped(f"no feasible layout: {error}") from None
-    return replace(base, layout=estimate.layout, global_batch_seqs=gbs)
+    lay = estimate.layout
+    note = (
+        f"layout unstated: searched (tp {lay.tp}, pp {lay.pp}, dp {lay.dp}, vpp "
+        f"{lay.virtual_pp}, {lay.recompute} recompute)"
+    )
+    return replace(base, layout=lay, assumptions=(*base.assumptions, note))
+
+
+class Prediction(dict[str, float]):
+    """Predicted metrics plus the assumptions made for the case's unstated values."""
+
+    assumptions: tuple[str, ...] = ()
 
 
 def predict_train_case(case: ValidationCase, catalog: Catalog) -> dict[str, float]:
@@ -435,4 +585,6 @@ def predict_train_case(case: ValidationCase, catalog: Catalog) -> dict[str, floa
     prepared = prepare_train_case(case, catalog)
     estimate = prepared.estimate()
     ratio = estimate.hfu / estimate.mfu if estimate.mfu > 0 else 1.0
-    return prepared.metrics(estimate.tokens_per_s, estimate.step_time_s, ratio)
+    out = Prediction(prepared.metrics(estimate.tokens_per_s, estimate.step_time_s, ratio))
+    out.assumptions = prepared.assumptions
+    return out
