@@ -17,7 +17,7 @@ from xpuplan.cli.common import (
     print_json,
 )
 from xpuplan.errors import InputError
-from xpuplan.perf.serving import estimate_serving_priced
+from xpuplan.search.serving_cost import estimate_serving_priced
 from xpuplan.report import terminal
 
 __all__ = ["serve"]

@@ -44,6 +44,11 @@ not per case or per model:
     replica (replicas take the batches in turn); 0 when every request goes to the engine on
     arrival.
 
+Stack generations: the family values describe the reference generation of serving software
+(2024 releases); ``generations`` in the YAML scales ``compute_fraction`` (``compute_scale``)
+and ``hbm_bw_fraction`` / ``kv_bw_fraction`` (``bandwidth_scale``) for each later generation
+(shared by every family: kernels and schedulers improve on every chip; the fit pools them).
+
 Values live in ``perf/data/serving_efficiency.yaml`` (``defaults`` plus per-family overrides,
 each with ``source``/``as_of``); the fitted ones come from ``scripts/fit_serving.py`` on the
 public validation set. Families without public measurements (tpu, intel, other) use the
@@ -69,8 +74,10 @@ __all__ = [
     "EFFICIENCY_FIELDS",
     "FAMILIES",
     "ServingEfficiency",
+    "apply_generation",
     "efficiency_arrays",
     "efficiency_for",
+    "generation_scales",
     "load_efficiency_table",
 ]
 
@@ -159,7 +166,7 @@ def _parse_table(raw: Any) -> dict[str, ServingEfficiency]:
         overrides = families.get(family) or {}
         values = dict(defaults)
         for name, entry in overrides.items():
-            if name in ("source", "as_of", "notes", "fitted_on"):
+            if name in ("source", "as_of", "notes", "fitted_on", "bounds_hit"):
                 continue
             if name not in EFFICIENCY_FIELDS:
                 raise UnknownNameError("efficiency parameter", name, EFFICIENCY_FIELDS)
@@ -169,22 +176,66 @@ def _parse_table(raw: Any) -> dict[str, ServingEfficiency]:
 
 
 @cache
-def load_efficiency_table() -> dict[str, ServingEfficiency]:
-    """The bundled per-family efficiency table (read once, on first use)."""
+def _raw_table() -> dict[str, Any]:
     text = (
         resources.files("xpuplan.perf")
         .joinpath("data/serving_efficiency.yaml")
         .read_text(encoding="utf-8")
     )
-    return _parse_table(yaml.safe_load(text))
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
 
 
-def efficiency_for(family: str, **overrides: float) -> ServingEfficiency:
-    """The efficiency of a vendor family (``Accelerator.vendor_family``), optionally overridden."""
+@cache
+def load_efficiency_table() -> dict[str, ServingEfficiency]:
+    """The bundled per-family efficiency table (read once, on first use)."""
+    return _parse_table(_raw_table())
+
+
+@cache
+def generation_scales() -> dict[int, dict[str, float]]:
+    """``{generation: {"compute_scale": s, "bandwidth_scale": s}}`` of the bundled table."""
+    raw = _raw_table().get("generations") or {}
+    return {
+        int(gen): {
+            "compute_scale": _value(entry.get("compute_scale", 1.0), f"generations.{gen}"),
+            "bandwidth_scale": _value(entry.get("bandwidth_scale", 1.0), f"generations.{gen}"),
+        }
+        for gen, entry in raw.items()
+    }
+
+
+def apply_generation(
+    base: ServingEfficiency, compute_scale: float, bandwidth_scale: float
+) -> ServingEfficiency:
+    """``base`` with its compute and bandwidth fractions scaled (each capped at 1)."""
+    return base.replace(
+        compute_fraction=min(base.compute_fraction * compute_scale, 1.0),
+        hbm_bw_fraction=min(base.hbm_bw_fraction * bandwidth_scale, 1.0),
+        kv_bw_fraction=min(base.kv_bw_fraction * bandwidth_scale, 1.0),
+    )
+
+
+def scales_for(generation: int | None, table: dict[int, dict[str, float]]) -> dict[str, float]:
+    """Scales of ``generation`` (the newest listed at or below it; None: the newest)."""
+    if not table:
+        return {"compute_scale": 1.0, "bandwidth_scale": 1.0}
+    listed = sorted(table)
+    gen = listed[-1] if generation is None else generation
+    below = [g for g in listed if g <= gen]
+    return table[below[-1]] if below else {"compute_scale": 1.0, "bandwidth_scale": 1.0}
+
+
+def efficiency_for(
+    family: str, generation: int | None = None, **overrides: float
+) -> ServingEfficiency:
+    """The efficiency of a vendor family (``Accelerator.vendor_family``) on a serving stack of
+    ``generation`` (None: the newest in the table), optionally overridden."""
     table = load_efficiency_table()
     if family not in table:
         raise UnknownNameError("vendor family", family, table)
-    base = table[family]
+    scales = scales_for(generation, generation_scales())
+    base = apply_generation(table[family], scales["compute_scale"], scales["bandwidth_scale"])
     return base.replace(**overrides) if overrides else base
 
 

@@ -23,7 +23,7 @@ from xpuplan.search.training import format_duration, format_usd
 if TYPE_CHECKING:
     from xpuplan.catalog.query import OfferingRow
     from xpuplan.catalog.schema import Accelerator, Region
-    from xpuplan.perf.serving import PricedServingEstimate
+    from xpuplan.search.serving_cost import PricedServingEstimate
     from xpuplan.perf.training import TrainingEstimate
     from xpuplan.search.results import (
         FleetPlan,
