@@ -1,4 +1,4 @@
-"""xpuplan validate: predict measured results and report the errors."""
+"""xpuplan validate: predict measured results and report the errors (or cross-validate)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from xpuplan.cli.common import (
     CatalogOption,
@@ -16,7 +17,14 @@ from xpuplan.cli.common import (
     print_json,
 )
 from xpuplan.report import terminal
-from xpuplan.validation.run import bundled_public_file, validate_files
+from xpuplan.validation.cases import load_cases
+from xpuplan.validation.crossval import (
+    GROUPINGS,
+    CrossValidation,
+    calibration_for,
+    cross_validate,
+)
+from xpuplan.validation.run import bundled_case_files, validate_files
 
 __all__ = ["validate"]
 
@@ -27,11 +35,19 @@ def validate(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Validation YAML files (default: the bundled public set).", show_default=False
+            help="Validation YAML files (default: every bundled validation file).",
+            show_default=False,
         ),
     ] = None,
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only cases of this kind: train or infer.")
+    ] = None,
+    cross: Annotated[
+        str | None,
+        typer.Option(
+            "--cross-validate",
+            help="Refit without each group (source or family) and predict it; default kind: train.",
+        ),
     ] = None,
     json_output: JsonOption = False,
     catalog: CatalogOption = None,
@@ -39,11 +55,41 @@ def validate(
     """Predict every case of the validation files and compare with the measurements."""
     if kind is not None:
         check_choice("--kind", kind, _KINDS)
-    paths = list(files) if files else [bundled_public_file()]
+    paths = list(files) if files else bundled_case_files()
     cat = load_cli_catalog(catalog)
+    if cross is not None:
+        check_choice("--cross-validate", cross, GROUPINGS)
+        run_kind = kind or "train"
+        calibration = calibration_for(run_kind)
+        if hasattr(calibration, "catalog"):
+            calibration.catalog = cat
+        cases = [c for path in paths for c in load_cases(path) if c.kind == run_kind]
+        result = cross_validate(cases, calibration, cross, kind=run_kind)
+        if json_output:
+            print_json(result.to_dict())
+        else:
+            _print_cross_validation(result)
+        return
     with terminal.count_progress(console, not json_output, "predicting") as progress:
         report = validate_files(paths, cat, kinds=[kind] if kind else None, progress=progress)
     if json_output:
         print_json(report.to_dict())
     else:
         terminal.print_validation(console, report)
+
+
+def _print_cross_validation(result: CrossValidation) -> None:
+    table = Table(title=f"{result.kind}: out-of-group error (refit without each {result.group_by})")
+    for column in ("group", "n", "median |err|", "signed median", "p90", "max", "worst case"):
+        table.add_column(column, justify="left" if column in ("group", "worst case") else "right")
+    for g in (*result.groups, result.overall, result.in_sample):
+        table.add_row(
+            g.group,
+            str(g.n),
+            f"{g.median_abs_error:.1%}",
+            f"{g.signed_median_error:+.1%}",
+            f"{g.p90_abs_error:.1%}",
+            f"{g.max_abs_error:.1%}",
+            g.worst_case or "-",
+        )
+    console.print(table)

@@ -44,10 +44,11 @@ not per case or per model:
     replica (replicas take the batches in turn); 0 when every request goes to the engine on
     arrival.
 
-Stack generations: the family values describe the reference generation of serving software
-(2024 releases); ``generations`` in the YAML scales ``compute_fraction`` (``compute_scale``)
-and ``hbm_bw_fraction`` / ``kv_bw_fraction`` (``bandwidth_scale``) for each later generation
-(shared by every family: kernels and schedulers improve on every chip; the fit pools them).
+Stack generations: a family's values describe the reference generation of serving software
+(2024 releases); ``generations`` under a family lists the values it reaches on each later
+generation (release year of the engine's version line, :mod:`xpuplan.perf.serving.engine`).
+``efficiency_for(family, generation)`` takes the newest listed generation at or below the one
+asked (None: the newest), so plans assume today's software.
 
 Values live in ``perf/data/serving_efficiency.yaml`` (``defaults`` plus per-family overrides,
 each with ``source``/``as_of``); the fitted ones come from ``scripts/fit_serving.py`` on the
@@ -74,10 +75,9 @@ __all__ = [
     "EFFICIENCY_FIELDS",
     "FAMILIES",
     "ServingEfficiency",
-    "apply_generation",
     "efficiency_arrays",
     "efficiency_for",
-    "generation_scales",
+    "generation_table",
     "load_efficiency_table",
 ]
 
@@ -166,7 +166,7 @@ def _parse_table(raw: Any) -> dict[str, ServingEfficiency]:
         overrides = families.get(family) or {}
         values = dict(defaults)
         for name, entry in overrides.items():
-            if name in ("source", "as_of", "notes", "fitted_on", "bounds_hit"):
+            if name in ("source", "as_of", "notes", "fitted_on", "bounds_hit", "generations"):
                 continue
             if name not in EFFICIENCY_FIELDS:
                 raise UnknownNameError("efficiency parameter", name, EFFICIENCY_FIELDS)
@@ -193,37 +193,20 @@ def load_efficiency_table() -> dict[str, ServingEfficiency]:
 
 
 @cache
-def generation_scales() -> dict[int, dict[str, float]]:
-    """``{generation: {"compute_scale": s, "bandwidth_scale": s}}`` of the bundled table."""
-    raw = _raw_table().get("generations") or {}
-    return {
-        int(gen): {
-            "compute_scale": _value(entry.get("compute_scale", 1.0), f"generations.{gen}"),
-            "bandwidth_scale": _value(entry.get("bandwidth_scale", 1.0), f"generations.{gen}"),
+def generation_table() -> dict[str, dict[int, dict[str, float]]]:
+    """``{family: {generation: {field: value}}}``: the values a family reaches on a newer
+    serving-stack generation (``generations`` under each family in the YAML)."""
+    families = _raw_table().get("families") or {}
+    out: dict[str, dict[int, dict[str, float]]] = {}
+    for family, entry in families.items():
+        gens = (entry or {}).get("generations") or {}
+        out[family] = {
+            int(gen): {
+                k: _value(v, f"families.{family}.generations.{gen}.{k}") for k, v in row.items()
+            }
+            for gen, row in gens.items()
         }
-        for gen, entry in raw.items()
-    }
-
-
-def apply_generation(
-    base: ServingEfficiency, compute_scale: float, bandwidth_scale: float
-) -> ServingEfficiency:
-    """``base`` with its compute and bandwidth fractions scaled (each capped at 1)."""
-    return base.replace(
-        compute_fraction=min(base.compute_fraction * compute_scale, 1.0),
-        hbm_bw_fraction=min(base.hbm_bw_fraction * bandwidth_scale, 1.0),
-        kv_bw_fraction=min(base.kv_bw_fraction * bandwidth_scale, 1.0),
-    )
-
-
-def scales_for(generation: int | None, table: dict[int, dict[str, float]]) -> dict[str, float]:
-    """Scales of ``generation`` (the newest listed at or below it; None: the newest)."""
-    if not table:
-        return {"compute_scale": 1.0, "bandwidth_scale": 1.0}
-    listed = sorted(table)
-    gen = listed[-1] if generation is None else generation
-    below = [g for g in listed if g <= gen]
-    return table[below[-1]] if below else {"compute_scale": 1.0, "bandwidth_scale": 1.0}
+    return out
 
 
 def efficiency_for(
@@ -234,8 +217,13 @@ def efficiency_for(
     table = load_efficiency_table()
     if family not in table:
         raise UnknownNameError("vendor family", family, table)
-    scales = scales_for(generation, generation_scales())
-    base = apply_generation(table[family], scales["compute_scale"], scales["bandwidth_scale"])
+    base = table[family]
+    gens = generation_table().get(family, {})
+    listed = sorted(gens)
+    wanted = listed[-1] if (generation is None and listed) else generation
+    below = [g for g in listed if wanted is not None and g <= wanted]
+    if below:
+        base = base.replace(**gens[below[-1]])
     return base.replace(**overrides) if overrides else base
 
 

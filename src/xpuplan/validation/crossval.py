@@ -13,6 +13,7 @@ are simply absent from ``errors``' answer (the validation report lists them with
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,10 +25,12 @@ from xpuplan.errors import InputError
 from xpuplan.validation.cases import ValidationCase
 
 __all__ = [
+    "CALIBRATIONS",
     "GROUPINGS",
     "Calibration",
     "CrossValidation",
     "GroupError",
+    "calibration_for",
     "case_group",
     "cross_validate",
     "summarize_errors",
@@ -49,6 +52,28 @@ class Calibration(Protocol, Generic[P]):
     def errors(self, cases: Sequence[ValidationCase], params: P) -> dict[str, float]:
         """Signed relative error of each predictable case's primary metric, by case id."""
         ...
+
+
+# Calibration of each case kind: (module, factory) imported lazily; the factory takes no argument
+# and returns a Calibration. Another estimator registers its kind with one line here.
+CALIBRATIONS: dict[str, tuple[str, str]] = {
+    "train": ("xpuplan.validation.train_calibration", "TrainCalibration"),
+    "infer": ("xpuplan.validation.infer_calibration", "ServingCalibration"),
+}
+
+
+def calibration_for(kind: str) -> Calibration[Any]:
+    """A fresh calibration of ``kind`` (InputError, exit 2, when no calibration is registered)."""
+    target = CALIBRATIONS.get(kind)
+    if target is None:
+        known = ", ".join(sorted(CALIBRATIONS)) or "none"
+        raise InputError(
+            f"--kind {kind}: no calibration is registered for cross-validation; "
+            f"registered kinds: {known}"
+        )
+    module = importlib.import_module(target[0])
+    factory: Callable[[], Calibration[Any]] = getattr(module, target[1])
+    return factory()
 
 
 @dataclass(frozen=True)

@@ -240,10 +240,11 @@ def case_stack(case: ValidationCase, accelerator: Accelerator) -> ServingStack:
         if at < 0:
             continue
         engine_name = name
-        if word != "tensorrt":  # "TensorRT 10.2" is TensorRT's version, not TensorRT-LLM's
-            after = re.match(r"[\s:]*(?:sdk\s*)?~?v?(\d+(?:\.\d+){1,2})", text[at + len(word) :])
-            if after is None and name == "nxd-inference":
-                after = re.search(r"neuron\s+sdk\s*~?v?(\d+(?:\.\d+){1,2})", text)
+        if name == "nxd-inference":  # Neuron stacks are versioned by the Neuron SDK release
+            after = re.search(r"neuron\s+sdk\s*~?v?(\d+(?:\.\d+){1,2})", text)
+            version = after.group(1) if after else None
+        elif word != "tensorrt":  # "TensorRT 10.2" is TensorRT's version, not TensorRT-LLM's
+            after = re.match(r"[\s:]*~?v?(\d+(?:\.\d+){1,2})", text[at + len(word) :])
             version = after.group(1) if after else None
         break
     stack = (

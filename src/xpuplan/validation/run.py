@@ -33,6 +33,7 @@ __all__ = [
     "MetricComparison",
     "Predictor",
     "ValidationReport",
+    "bundled_case_files",
     "bundled_public_file",
     "predictor_for",
     "summarize",
@@ -282,3 +283,14 @@ def validate_files(
 def bundled_public_file() -> Path:
     """The copy of the public validation set shipped inside the package."""
     return Path(__file__).with_name("data") / "public.yaml"
+
+
+def bundled_case_files() -> list[Path]:
+    """Every validation file shipped in the package (files with a ``cases`` list), the public
+    set first: what ``xpuplan validate`` reads when given no file."""
+    folder = Path(__file__).with_name("data")
+    files = [bundled_public_file()]
+    for path in sorted(folder.glob("*.yaml")):
+        if path != files[0] and "\ncases:" in "\n" + path.read_text(encoding="utf-8"):
+            files.append(path)
+    return files
