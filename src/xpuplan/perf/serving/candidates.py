@@ -124,6 +124,7 @@ class ModelTerms:
     n_kv_heads: int
     latent_kv: bool  # MLA: one latent per token, replicated on every TP rank
     block_params: float  # matmul + bias weights of the blocks except routed experts
+    attention_params: float  # attention projections (part of block_params)
     expert_params: float  # routed experts (all of them)
     other_params: float  # embedding, position table, LM head, norms (kept in 16 bit)
     head_read_params: float  # LM head read by every decode step (tied: the embedding)
@@ -141,6 +142,7 @@ class ModelTerms:
             n_kv_heads=spec.n_kv_heads,
             latent_kv=spec.mla is not None,
             block_params=float(block),
+            attention_params=float(p.attention),
             expert_params=float(p.experts),
             other_params=float(p.embedding + p.position + p.head + p.norms),
             head_read_params=float(spec.vocab_size * spec.d_model),

@@ -22,7 +22,15 @@ from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.serving.candidates import ModelTerms, ServingCandidates
 from xpuplan.units import GIB
 
-__all__ = ["MIN_BUCKET_TOKENS", "Capacity", "bucket", "kv_capacity", "kv_share", "mean_bucket"]
+__all__ = [
+    "MIN_BUCKET_TOKENS",
+    "Capacity",
+    "bucket",
+    "dp_attention",
+    "kv_capacity",
+    "kv_share",
+    "mean_bucket",
+]
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 
@@ -54,11 +62,21 @@ def mean_bucket(lo: float, hi: float) -> float:
     return total / (hi - lo)
 
 
+def dp_attention(terms: ModelTerms, c: ServingCandidates) -> npt.NDArray[np.bool_]:
+    """Data-parallel attention with expert-parallel MoE (SGLang / vLLM ``--enable-dp-attention``
+    for MLA models, DeepSeek-V3 report sec. 3.4): each of the ep ranks runs attention for its
+    own sequences with a full copy of the attention weights, so MLA's latent cache is not
+    replicated; experts are split over the ep ranks and exchanged by all-to-all."""
+    out: npt.NDArray[np.bool_] = (c.ep > 1) & terms.latent_kv & (terms.n_experts > 0)
+    return out
+
+
 def kv_share(terms: ModelTerms, c: ServingCandidates) -> FloatArray:
     """Share of a sequence's KV cache one chip holds (GQA heads over at most n_kv_heads ranks;
-    every (logical) NeuronCore holds its own heads; MLA latent replicated)."""
+    every (logical) NeuronCore holds its own heads; MLA latent replicated on TP ranks, split
+    by sequences under data-parallel attention)."""
     if terms.latent_kv:
-        out: FloatArray = 1.0 / c.pp
+        out: FloatArray = np.where(dp_attention(terms, c), 1.0 / c.ep, 1.0) / c.pp
         return out
     share = c.kv_shards_per_chip / np.minimum(c.tp * c.kv_shards_per_chip, terms.n_kv_heads)
     result: FloatArray = share / c.pp
@@ -99,6 +117,9 @@ def kv_capacity(
         + terms.other_params * 2.0
         + extra_weight_bytes
     ) / chips
+    # data-parallel attention: every rank holds the whole attention of its stage
+    replicated = terms.attention_params * c.weight_bytes_per_param * (1.0 / c.pp - 1.0 / chips)
+    weights = weights + np.where(dp_attention(terms, c), replicated, 0.0)
     reserve = e["runtime_reserve_gb"] * GIB
     hbm = c.hbm_gb * GIB  # vendors' HBM "GB" are binary (H100 80 GB = 81,559 MiB)
     budget = np.maximum(e["usable_hbm_fraction"] * (hbm - weights - reserve), 0.0)

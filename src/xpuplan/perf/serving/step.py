@@ -32,7 +32,7 @@ from xpuplan.models.counts import forward_flops_per_token, kv_cache_bytes_per_to
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf import comm
 from xpuplan.perf.serving.candidates import ACTIVATION_BYTES, ModelTerms, ServingCandidates
-from xpuplan.perf.serving.memory import bucket, kv_share, mean_bucket
+from xpuplan.perf.serving.memory import bucket, dp_attention, kv_share, mean_bucket
 from xpuplan.units import TERA
 
 __all__ = [
@@ -209,6 +209,13 @@ class StepModel:
             + terms.expert_params * c.weight_bytes_per_param * touched
             + terms.head_read_params * 2.0
         ) / self.chips
+        dp_attn = dp_attention(terms, c)
+        # data-parallel attention: each rank streams the whole attention of its stage
+        w_bytes = w_bytes + np.where(
+            dp_attn,
+            terms.attention_params * c.weight_bytes_per_param * (1.0 / c.pp - 1.0 / self.chips),
+            0.0,
+        )
         t_w = w_bytes / (self.bw * e["hbm_bw_fraction"])
         t_c = (
             rows
@@ -225,15 +232,18 @@ class StepModel:
             / (self.chips * e["compute_fraction"]),
         )
         act = rows * terms.d_model * ACTIVATION_BYTES
-        t_ar = 2.0 * terms.n_layers / c.pp * self.allreduce_s(act)
+        # TP all-reduces per layer: after attention and after the MLP; an expert-parallel MoE
+        # layer exchanges tokens by all-to-all instead, and data-parallel attention needs none
+        moe_ep = (c.ep > 1) & (terms.n_experts > 0)
+        reduces = np.where(dp_attn, 0.0, np.where(moe_ep, 1.0, 2.0))
+        t_ar = reduces * terms.n_layers / c.pp * self.allreduce_s(act)
         # expert parallelism: dispatch and combine all-to-all of the routed activations
         moe_layers = terms.n_layers if terms.n_experts else 0
-        t_a2a = (
-            2.0
-            * moe_layers
+        t_a2a = np.where(moe_ep, 2.0, 0.0) * (
+            moe_layers
             / c.pp
             * comm.alltoall_time_s(
-                act * max(terms.top_k, 1),
+                act * max(terms.top_k, 1) / c.ep,  # each rank dispatches its share of tokens
                 c.ep,
                 c.tp_link_gbytes_per_s * e["collective_bw_fraction"],
                 e["collective_latency_s"],
