@@ -42,6 +42,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "src/xpuplan/catalog/data/accelerators.yaml"
 DEFAULT_OUT = ROOT / "src/xpuplan/validation/data/mlperf-inference-v5.0.yaml"
+WORKLOADS = ROOT / "src/xpuplan/validation/data/infer_workloads.yaml"
 NS_PER_MS = 1e6
 
 # Architecture of each benchmark's model (public config.json of the checkpoint MLPerf names).
@@ -210,7 +211,9 @@ _FIELDS = {
     "mode": r"^Mode\s*:\s*(\S+)",
     "result": r"^Result is\s*:\s*(\S+)",
     "samples_per_s": r"^(?:Completed samples per second|Samples per second)\s*:\s*([\d.eE+-]+)",
-    "tokens_per_s": r"^(?:Completed tokens per second|Tokens per second)\s*:\s*([\d.eE+-]+)",
+    "tokens_per_s": r"^(?:Completed tokens per second|Tokens per second)(?: \(inferred\))?"
+    r"\s*:\s*([\d.eE+-]+)",
+    "tokens_inferred": r"^(?:Completed tokens per second|Tokens per second) \((inferred)\)",
     "scheduled_samples_per_s": r"^Scheduled samples per second\s*:\s*([\d.eE+-]+)",
     "latency_p99_ns": r"^99\.00 percentile latency \(ns\)\s*:\s*(\d+)",
     "ttft_mean_ns": r"^Mean First Token latency \(ns\)\s*:\s*(\d+)",
@@ -241,7 +244,15 @@ def parse_summary(text: str) -> dict[str, Any]:
         match = re.search(pattern, text, flags=re.MULTILINE)
         if match:
             value = match.group(1)
-            out[name] = value if name in ("scenario", "mode", "result") else float(value)
+            words = ("scenario", "mode", "result", "tokens_inferred")
+            out[name] = value if name in words else float(value)
+    inferred = re.search(
+        r"^(?:Completed tokens per second|Tokens per second) \(inferred\)\s*:\s*([\d.eE+-]+)",
+        text,
+        re.MULTILINE,
+    )
+    if inferred:  # GPT-J: MLPerf reports the inferred figure (samples/s x 69) as its result
+        out["tokens_per_s"] = float(inferred.group(1))
     return out
 
 
@@ -270,16 +281,38 @@ def find_results(root: Path, division: str) -> list[Found]:
     return found
 
 
+def find_readme_results(root: Path, division: str) -> list[tuple[str, str, Path]]:
+    """(submitter, system, README) of every system whose results README is present."""
+    found = []
+    for path in sorted((root / division).glob("*/results/*/README.md")):
+        rel = path.relative_to(root / division).parts
+        found.append((rel[0], rel[2], path))
+    return found
+
+
 def _is_llm(directory: str) -> bool:
     return any(word in directory.lower() for word in _LLM_WORDS)
 
 
-def _system(root: Path, division: str, found: Found) -> dict[str, Any] | None:
-    path = root / division / found.submitter / "systems" / f"{found.system}.json"
-    if not path.is_file():
+def _system(root: Path, division: str, found: Found) -> tuple[dict[str, Any], str] | None:
+    """The system description and the file it came from: ``systems/<system>.json``, else the
+    same table as rendered in ``results/<system>/README.md`` (``<tr><td>key</td><td>value``)."""
+    base = root / division / found.submitter
+    path = base / "systems" / f"{found.system}.json"
+    if path.is_file():
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return loaded, f"systems/{found.system}.json"
+    readme = base / "results" / found.system / "README.md"
+    if not readme.is_file():
         return None
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
+    text = readme.read_text(encoding="utf-8", errors="replace")
+    rows = dict(re.findall(r"<tr><td>([a-z_]+)</td><td>([^<]*)</td></tr>", text))
+    title = re.search(r"<h2>[^<]*? - ([^<]+)</h2>", text)
+    if title and "system_name" not in rows:
+        rows["system_name"] = title.group(1)
+    if "accelerator_model_name" not in rows:
+        return None
+    return rows, f"results/{found.system}/README.md"
 
 
 def _weight_precision(root: Path, division: str, found: Found) -> str | None:
@@ -295,6 +328,26 @@ def _weight_precision(root: Path, division: str, found: Found) -> str | None:
         if weights:
             return f"weights {str(weights).strip().lower()}"
     return None
+
+
+def readme_results(text: str) -> dict[tuple[str, str], tuple[float, str]]:
+    """The results table of a ``results/<system>/README.md``: (benchmark, scenario) -> (value,
+    unit). Columns are Server then Offline (the datacenter layout)."""
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    row = re.compile(
+        r'<td class="model">([^<]+)</td><td class="acc-target">[^<]*</td>'
+        r'((?:<td class="units">[^<]*</td>\s*<td class="perf">[^<]*</td>)+)'
+    )
+    cell = re.compile(r'<td class="units">([^<]*)</td>\s*<td class="perf">([^<]*)</td>')
+    header = re.search(r'<th colspan="2">(\w+)</th>\s*<th colspan="2">(\w+)</th>', text)
+    scenarios = [header.group(1), header.group(2)] if header else ["Server", "Offline"]
+    for match in row.finditer(text):
+        for scenario, (unit, value) in zip(scenarios, cell.findall(match.group(2)), strict=False):
+            try:
+                out[(match.group(1).strip(), scenario)] = (float(value), unit.strip())
+            except ValueError:
+                continue
+    return out
 
 
 def _int(value: Any) -> int | None:
@@ -328,11 +381,18 @@ def build_case(
     model = dict(_MODELS[key])
     dataset = model.pop("dataset")
     notes = model.pop("notes")
-    interactive = key.endswith("-interactive")
-    scenario = "Interactive" if interactive else str(summary.get("scenario", found.scenario_dir))
+    scenario = str(summary.get("scenario", found.scenario_dir))
+    if key.endswith("-interactive") and scenario == "Server":
+        scenario = "Interactive"  # v5.0 runs llama2-70b-interactive as a Server scenario
     per_node = _int(system.get("accelerators_per_node"))
-    nodes = _int(system.get("number_of_nodes")) or 1
-    count = (per_node or 0) * nodes
+    nodes = _int(system.get("number_of_nodes"))
+    count = (per_node or 0) * (nodes or 1)
+    # the README table has no number_of_nodes: NVIDIA-style system names end in "x<total>"
+    named = re.search(r"x(\d+)(?:_|$)", found.system)
+    if nodes is None and named and per_node and int(named.group(1)) % per_node == 0:
+        count = int(named.group(1))
+        nodes = count // per_node
+    nodes = nodes or 1
     metrics: dict[str, float | None] = {}
     if "tokens_per_s" in summary:
         metrics["tokens_per_s"] = summary["tokens_per_s"]
@@ -401,7 +461,12 @@ def build_case(
         "framework": str(system.get("framework") or "").strip() or None,
         "metrics": metrics,
         "conditions": f"scenario={scenario}; result {summary.get('result', '?')}; {how}; "
-        f"submitter {found.submitter}; system status {system.get('status', 'not stated')}",
+        + (
+            "tokens/s inferred by loadgen (token_latency_scaling_factor 69 tokens per sample); "
+            if "tokens_inferred" in summary
+            else ""
+        )
+        + f"submitter {found.submitter}; system status {system.get('status', 'not stated')}",
         "confidence": "raw logs",
         "notes": None,
         "workload": {
@@ -422,15 +487,27 @@ def _catalog_ids() -> tuple[set[str], dict[str, str]]:
     return {r["id"] for r in rows}, {r["id"]: str(r.get("vendor", "")).lower() for r in rows}
 
 
-def parse(root: Path, source: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Cases and an account of what was found and left out (with reasons)."""
-    known, vendors = _catalog_ids()
-    cases: list[dict[str, Any]] = []
-    benchmarks: Counter[str] = Counter()
-    left_out: list[str] = []
-    all_found = find_results(root, source["division"])
-    llm = [f for f in all_found if _is_llm(f.benchmark)]
-    for found in llm:
+def _limits(entries: dict[str, Any], key: str, scenario: str) -> dict[str, float]:
+    """The benchmark's latency limits (ns) from infer_workloads.yaml, for README-only results."""
+    dataset = _MODELS[key]["dataset"]
+    limits = (entries.get(dataset, {}).get("scenarios") or {}).get(scenario.lower(), {})
+    names = {"ttft_p99_ms": "ttft_limit_ns", "tpot_p99_ms": "tpot_limit_ns"}
+    names["e2e_p99_ms"] = "target_latency_ns"
+    return {names[k]: float(v) * NS_PER_MS for k, v in limits.items() if k in names}
+
+
+def _collect(
+    root: Path, division: str, entries: dict[str, Any], left_out: list[str]
+) -> tuple[list[tuple[Found, dict[str, Any], str]], int, int]:
+    """Every LLM result with its parsed figures and where they came from; summaries first, then
+    the results tables of the systems' READMEs for results whose summary is absent."""
+    results: list[tuple[Found, dict[str, Any], str]] = []
+    all_found = find_results(root, division)
+    seen = set()
+    for found in all_found:
+        if not _is_llm(found.benchmark):
+            continue
+        seen.add((found.submitter, found.system, found.benchmark, found.scenario_dir))
         where = f"{found.submitter}/{found.system}/{found.benchmark}/{found.scenario_dir}"
         if benchmark_key(found.benchmark) is None:
             left_out.append(f"{where}: LLM benchmark this script does not describe")
@@ -446,10 +523,79 @@ def parse(root: Path, source: dict[str, str]) -> tuple[list[dict[str, Any]], dic
         if "samples_per_s" not in summary:
             left_out.append(f"{where}: no samples/s line in the summary")
             continue
-        system = _system(root, source["division"], found)
-        if system is None:
-            left_out.append(f"{where}: systems/{found.system}.json not in the snapshot")
+        results.append((found, summary, "performance/run_1/mlperf_log_summary.txt"))
+    from_readme = 0
+    for submitter, system, readme in find_readme_results(root, division):
+        table = readme_results(readme.read_text(encoding="utf-8", errors="replace"))
+        for (benchmark, scenario), (value, unit) in sorted(table.items()):
+            if not _is_llm(benchmark) or (submitter, system, benchmark, scenario) in seen:
+                continue
+            from_readme += 1
+            where = f"{submitter}/{system}/{benchmark}/{scenario}"
+            key = benchmark_key(benchmark)
+            if key is None:
+                left_out.append(f"{where}: LLM benchmark this script does not describe")
+                continue
+            summary: dict[str, Any] = {"scenario": scenario, "result": "VALID"}
+            summary["tokens_per_s" if unit.lower().startswith("tokens") else "samples_per_s"] = (
+                value
+            )
+            summary.update(_limits(entries, key, scenario))
+            path = root / division / submitter / "results" / system / benchmark / scenario
+            results.append((Found(submitter, system, benchmark, scenario, path), summary, "README"))
+    return results, len(seen), from_readme
+
+
+def _primary(summary: dict[str, Any]) -> float:
+    return float(summary.get("tokens_per_s") or summary.get("samples_per_s") or 0.0)
+
+
+def _deduplicated(
+    results: list[tuple[Found, dict[str, Any], str]], left_out: list[str]
+) -> list[tuple[Found, dict[str, Any], str]]:
+    """One result per run: -99 and -99.9 submissions of one run (same figure) are one
+    measurement, and llama2-70b-interactive's Offline is the llama2-70b Offline run."""
+    kept: list[tuple[Found, dict[str, Any], str]] = []
+    for found, summary, origin in results:
+        where = f"{found.submitter}/{found.system}/{found.benchmark}/{found.scenario_dir}"
+        key = benchmark_key(found.benchmark) or found.benchmark
+        if key.endswith("-interactive") and found.scenario_dir == "Offline":
+            left_out.append(f"{where}: duplicate of the llama2-70b Offline run")
             continue
+        same = [
+            other
+            for other, other_summary, _ in kept
+            if (other.submitter, other.system, other.scenario_dir)
+            == (found.submitter, found.system, found.scenario_dir)
+            and benchmark_key(other.benchmark) == key
+            # README tables round to 2 decimals: equal within 0.1% is the same figure
+            and abs(_primary(other_summary) - _primary(summary)) <= 1e-3 * _primary(summary)
+        ]
+        if same:
+            left_out.append(f"{where}: duplicate of {same[0].benchmark} (same run, same figure)")
+            continue
+        kept.append((found, summary, origin))
+    return kept
+
+
+def parse(root: Path, source: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Cases and an account of what was found and left out (with reasons)."""
+    known, vendors = _catalog_ids()
+    entries = yaml.safe_load(WORKLOADS.read_text(encoding="utf-8"))["workloads"]
+    cases: list[dict[str, Any]] = []
+    benchmarks: Counter[str] = Counter()
+    left_out: list[str] = []
+    division = source["division"]
+    results, summaries, from_readme = _collect(root, division, entries, left_out)
+    # a summary and a README row of the same run: the summary sorts first and is kept
+    results.sort(key=lambda r: (r[2] != "performance/run_1/mlperf_log_summary.txt", r[0].benchmark))
+    for found, summary, origin in _deduplicated(results, left_out):
+        where = f"{found.submitter}/{found.system}/{found.benchmark}/{found.scenario_dir}"
+        described = _system(root, division, found)
+        if described is None:
+            left_out.append(f"{where}: no system description (systems JSON or results README)")
+            continue
+        system, system_file = described
         name = str(system.get("accelerator_model_name", ""))
         acc_id = accelerator_id(name, known)
         if acc_id is None:
@@ -458,18 +604,27 @@ def parse(root: Path, source: dict[str, str]) -> tuple[list[dict[str, Any]], dic
         if not _int(system.get("accelerators_per_node")):
             left_out.append(f"{where}: accelerators_per_node not stated")
             continue
-        precision = _weight_precision(root, source["division"], found)
-        cases.append(
-            build_case(found, summary, system, acc_id, vendors.get(acc_id, ""), precision, source)
+        precision = _weight_precision(root, division, found)
+        case = build_case(
+            found, summary, system, acc_id, vendors.get(acc_id, ""), precision, source
         )
+        case["hardware"]["notes"] = f"system description from {system_file}"
+        if origin == "README":
+            case["source"]["repo_path"] = (
+                f"{source['repo']}:{division}/{found.submitter}/results/{found.system}/README.md"
+            )
+            case["confidence"] = "results table of the system README (summary log not read)"
+        cases.append(case)
         benchmarks[found.benchmark] += 1
     ids = Counter(c["id"] for c in cases)
     duplicates = [i for i, n in ids.items() if n > 1]
     if duplicates:
         raise SystemExit(f"duplicate case ids: {duplicates[:5]}")
     account = {
-        "summaries_found": len(all_found),
-        "llm_results_found": len(llm),
+        "summaries_found": len(find_results(root, division)),
+        "llm_results_found": summaries + from_readme,
+        "llm_summaries": summaries,
+        "llm_readme_rows": from_readme,
         "cases_written": len(cases),
         "left_out": left_out,
         "by_benchmark": dict(benchmarks),
@@ -484,7 +639,9 @@ def render(cases: list[dict[str, Any]], account: dict[str, Any], source: dict[st
         f"MLPerf Inference {source['round']} {source['division']}-division LLM results "
         f"({', '.join(sorted(account['by_benchmark']))}), all submitters and scenarios found, "
         f"parsed by scripts/parse_mlperf_inference.py from {source['repo']} at commit "
-        f"{source['commit']} (mlperf_log_summary.txt + systems/<system>.json). "
+        f"{source['commit']} (performance/run_1/mlperf_log_summary.txt and systems/<system>.json; "
+        "where a summary is absent, the results table and system table of "
+        "results/<system>/README.md). "
         f"{account['summaries_found']} performance summaries found, {account['llm_results_found']} "
         f"of LLM benchmarks; {account['cases_written']} written; {len(account['left_out'])} left "
         f"out (listed in left_out with the reason: "
