@@ -387,8 +387,9 @@ def build_case(
     per_node = _int(system.get("accelerators_per_node"))
     nodes = _int(system.get("number_of_nodes"))
     count = (per_node or 0) * (nodes or 1)
-    # the README table has no number_of_nodes: NVIDIA-style system names end in "x<total>"
-    named = re.search(r"x(\d+)(?:_|$)", found.system)
+    # the README table has no number_of_nodes: system names state the total, NVIDIA-style
+    # ("..._aarch64x72_TRT") or AMD-style ("32xMI300X_...")
+    named = re.search(r"x(\d+)(?:_|$)", found.system) or re.match(r"(\d+)x", found.system)
     if nodes is None and named and per_node and int(named.group(1)) % per_node == 0:
         count = int(named.group(1))
         nodes = count // per_node
@@ -540,7 +541,8 @@ def _collect(
             summary["tokens_per_s" if unit.lower().startswith("tokens") else "samples_per_s"] = (
                 value
             )
-            summary.update(_limits(entries, key, scenario))
+            interactive = key.endswith("-interactive") and scenario == "Server"
+            summary.update(_limits(entries, key, "Interactive" if interactive else scenario))
             path = root / division / submitter / "results" / system / benchmark / scenario
             results.append((Found(submitter, system, benchmark, scenario, path), summary, "README"))
     return results, len(seen), from_readme
