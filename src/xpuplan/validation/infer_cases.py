@@ -155,11 +155,15 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         scenario: Scenario = scenario_match.group(1)  # type: ignore[assignment]
         work = _workload(case)
         mean_in = work.get("input_tokens_mean")
-        if not work.get("output_tokens_mean") or not (mean_in or work.get("input_tokens_max")):
-            raise CaseSkipped(
-                f"the dataset of {case.model.name!r} has no published mean output length or "
-                "input length (data/infer_workloads.yaml)"
-            )
+        for missing, what in (
+            (not work.get("output_tokens_mean"), "mean output length"),
+            (not (mean_in or work.get("input_tokens_max")), "mean or maximum input length"),
+        ):
+            if missing:
+                raise CaseSkipped(
+                    f"the dataset of {case.model.name!r} has no published {what} "
+                    "(data/infer_workloads.yaml)"
+                )
         cap = float(work.get("input_tokens_max") or mean_in or 0.0)
         limits = (work.get("scenarios") or {}).get(scenario, {})
         metrics = case.metrics
