@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from functools import cache
 from importlib import resources
@@ -156,3 +157,87 @@ def test_workload_parser_maps_mlperf_to_its_dataset_and_skips_silent_cases() -> 
     assert workload["output_tokens_mean"] == WORKLOADS["mlperf-llama2-70b"]["output_tokens_mean"]
     assert module.workload_for(_case(conditions="nothing stated"), WORKLOADS) is None
     assert module.workload_for(_case(kind="train"), WORKLOADS) is None
+
+
+_SERVER_SUMMARY = """================================================
+MLPerf Results Summary
+================================================
+SUT name : PySUT
+Scenario : Server
+Mode     : PerformanceOnly
+Completed samples per second    : 1.29
+Completed tokens per second: 845.82
+Result is : VALID
+Mean First Token latency (ns)                : 1860083007
+99.00 percentile first token latency (ns)   : 4296681261
+Mean Time to Output Token (ns)               : 87022478
+99.00 percentile time to output token (ns)   : 113518660
+ttft_latency (ns): 6000000000
+tpot_latency (ns): 175000000
+"""
+
+
+def _tree(root: Path, system: dict[str, Any], runs: dict[str, str]) -> None:
+    base = root / "closed" / "Acme"
+    (base / "systems").mkdir(parents=True)
+    (base / "systems" / "box.json").write_text(json.dumps(system))
+    for rel, text in runs.items():
+        folder = base / "results" / "box" / rel / "performance" / "run_1"
+        folder.mkdir(parents=True)
+        (folder / "mlperf_log_summary.txt").write_text(text)
+
+
+def test_mlperf_parser_writes_loadable_cases_and_accounts_for_the_rest(tmp_path: Path) -> None:
+    module = _script("parse_mlperf_inference")
+    system = {
+        "accelerator_model_name": "NVIDIA B200-SXM-180GB",
+        "accelerators_per_node": "8",
+        "number_of_nodes": 1,
+        "framework": "TensorRT",
+        "system_name": "Box",
+    }
+    _tree(
+        tmp_path,
+        system,
+        {
+            "llama3_1-405b/Server": _SERVER_SUMMARY,
+            "llama2-70b-interactive-99/Server": _SERVER_SUMMARY,
+            "llama2-70b-99/Offline": _SERVER_SUMMARY.replace("VALID", "INVALID"),
+            "qwen-9b/Offline": _SERVER_SUMMARY,
+            "resnet50/Offline": _SERVER_SUMMARY,
+        },
+    )
+    source = {"repo": "o/r", "commit": "c" * 40, "round": "v5.0", "division": "closed"}
+    cases, account = module.parse(tmp_path, {**source, "as_of": "2026-12-02"})
+    assert account["summaries_found"] == 5 and account["llm_results_found"] == 4
+    assert len(cases) == 2 and len(account["left_out"]) == 2
+    assert any("INVALID" in line for line in account["left_out"])
+    assert any("does not describe" in line for line in account["left_out"])
+    out = tmp_path / "out.yaml"
+    out.write_text(module.render(cases, account, {**source, "as_of": "2026-12-02"}))
+    loaded = {c.id: c for c in load_cases(out)}
+    by_scenario = {c.conditions.split(";")[0]: c for c in loaded.values() if c.conditions}
+    server = by_scenario["scenario=Server"]
+    assert server.hardware.accelerator_id == "nvidia-b200" and server.hardware.count == 8
+    assert server.measured()["tokens_per_s"] == pytest.approx(845.82)
+    assert server.measured()["ttft_p99_ms"] == pytest.approx(4296.681261)
+    assert server.measured()["constraint_tpot_ms"] == pytest.approx(175.0)
+    assert server.workload["dataset"] == "mlperf-llama3.1-405b"  # type: ignore[attr-defined]
+    assert "scenario=Interactive" in by_scenario
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("NVIDIA H200-SXM-141GB", "nvidia-h200-sxm"),
+        ("NVIDIA GH200 Grace Hopper Superchip 144GB", "nvidia-gh200"),
+        ("NVIDIA H100-NVL-94GB", "nvidia-h100-nvl"),
+        ("AMD Instinct MI325X 256GB HBM3E", "amd-mi325x"),
+        ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "nvidia-rtx-pro-6000-bse"),
+        ("TPU v6e (Trillium)", "google-tpu-v6e"),
+        ("Some New Chip", None),
+    ],
+)
+def test_mlperf_accelerator_names_map_to_catalog_ids(name: str, expected: str | None) -> None:
+    known = {a.id for a in _catalog().accelerators}
+    assert _script("parse_mlperf_inference").accelerator_id(name, known) == expected

@@ -307,8 +307,8 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         length_out = _mean_and_scv(work.get("output_tokens_mean"), entry, "output", False)
         if length_in is None or length_out is None:
             raise CaseSkipped(
-                f"the dataset of {case.model.name!r} has no published mean or cap of its "
-                f"{'input' if length_in is None else 'output'} length (infer_workloads.yaml)"
+                f"the dataset of {case.model.name!r} has no published mean or maximum "
+                f"{'input' if length_in is None else 'output'} length (data/infer_workloads.yaml)"
             )
         limits = (entry.get("scenarios") or {}).get(scenario) or (
             (entry.get("scenarios") or {}).get("server", {}) if scenario != "offline" else {}
