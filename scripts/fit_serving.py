@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,15 @@ def _write(params: ServingParams, counts: dict[str, int]) -> None:
             "" if counts.get(family) else " (shared values)"
         )
         entry["as_of"] = today
+    raw["engines"] = {
+        engine: {
+            "step_overhead_scale": float(f"{math.exp(offset):.6g}"),
+            "fitted": True,
+            "source": "scripts/fit_serving.py: the engine's per-iteration host work relative "
+            "to its chip family's value",
+        }
+        for engine, offset in sorted(params.engine.items())
+    }
     DATA_FILE.write_text(yaml.safe_dump(raw, sort_keys=False, width=100), encoding="utf-8")
 
 

@@ -77,6 +77,7 @@ __all__ = [
     "ServingEfficiency",
     "efficiency_arrays",
     "efficiency_for",
+    "engine_overhead_scales",
     "generation_table",
     "load_efficiency_table",
 ]
@@ -209,11 +210,23 @@ def generation_table() -> dict[str, dict[int, dict[str, float]]]:
     return out
 
 
+@cache
+def engine_overhead_scales() -> dict[str, float]:
+    """``{engine: scale}`` of ``step_overhead_s`` (``engines`` in the YAML): an engine's own
+    per-iteration host work relative to the family value."""
+    raw = _raw_table().get("engines") or {}
+    return {
+        str(name): _value((entry or {}).get("step_overhead_scale", 1.0), f"engines.{name}")
+        for name, entry in raw.items()
+    }
+
+
 def efficiency_for(
-    family: str, generation: int | None = None, **overrides: float
+    family: str, generation: int | None = None, engine: str | None = None, **overrides: float
 ) -> ServingEfficiency:
     """The efficiency of a vendor family (``Accelerator.vendor_family``) on a serving stack of
-    ``generation`` (None: the newest in the table), optionally overridden."""
+    ``generation`` (None: the newest in the table) with ``engine``'s per-iteration overhead,
+    optionally overridden."""
     table = load_efficiency_table()
     if family not in table:
         raise UnknownNameError("vendor family", family, table)
@@ -224,6 +237,9 @@ def efficiency_for(
     below = [g for g in listed if wanted is not None and g <= wanted]
     if below:
         base = base.replace(**gens[below[-1]])
+    scale = engine_overhead_scales().get(engine or "", 1.0)
+    if scale != 1.0:
+        base = base.replace(step_overhead_s=base.step_overhead_s * scale)
     return base.replace(**overrides) if overrides else base
 
 

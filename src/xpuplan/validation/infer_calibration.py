@@ -13,7 +13,9 @@ What is fitted (log space; every other efficiency field is a documented constant
   stack generation with few cases stays near the shared value and one without cases takes
   it (partial pooling, Gelman and Hill 2007 ch. 12). An offset is fitted only where at least
   :data:`MIN_CASES` cases inform it; the software-stack generation (2024 vs 2025 releases) is
-  what lets a 2024 benchmark and today's engine differ.
+  what lets a 2024 benchmark and today's engine differ;
+* **per engine**: a log offset of ``step_overhead_s`` (an engine's per-iteration host work:
+  a C++ executor with CUDA graphs vs a Python scheduler), shared by every chip it runs on.
 
 Loss: per case the log error of its throughput metric plus its latency metrics (each weighted
 1/sqrt(n) so a case counts about once), Huber-weighted (c = :data:`HUBER_LOG`) and solved by
@@ -74,7 +76,13 @@ PRIOR_CENTRE: dict[str, float] = {
     "fp4_peak_fraction": 0.75,
 }
 # log-space prior widths: global values, family / generation / cell offsets
-PRIOR_SD: dict[str, float] = {"global": 1.0, "family": 0.3, "generation": 0.1, "cell": 0.25}
+PRIOR_SD: dict[str, float] = {
+    "global": 1.0,
+    "family": 0.3,
+    "generation": 0.1,
+    "cell": 0.25,
+    "engine": 1.0,  # per-iteration host work: C++ executors vs Python schedulers, ~x3 apart
+}
 BOUNDS: dict[str, tuple[float, float]] = {
     "compute_fraction": (0.05, 0.95),
     "hbm_bw_fraction": (0.2, 0.95),
@@ -100,11 +108,16 @@ class ServingParams:
     family: dict[str, dict[str, float]] = field(default_factory=dict)
     generation: dict[int, dict[str, float]] = field(default_factory=dict)
     cell: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+    engine: dict[str, float] = field(default_factory=dict)  # log offsets of step_overhead_s
     n_cases: int = 0
     bounds_hit: tuple[str, ...] = ()
 
-    def value(self, name: str, family: str, generation: int | None) -> float:
+    def value(
+        self, name: str, family: str, generation: int | None, engine: str | None = None
+    ) -> float:
         log = self.glob[name]
+        if name == "step_overhead_s" and engine is not None:
+            log += self.engine.get(engine, 0.0)
         if name in HIERARCHICAL:
             log += self.family.get(family, {}).get(name, 0.0)
             if generation is not None:
@@ -113,10 +126,13 @@ class ServingParams:
         lo, hi = BOUNDS[name]
         return float(min(max(math.exp(log), lo), hi))
 
-    def efficiency(self, family: str, generation: int | None) -> ServingEfficiency:
-        """The family's bundled constants with the fitted values of (family, generation)."""
+    def efficiency(
+        self, family: str, generation: int | None, engine: str | None = None
+    ) -> ServingEfficiency:
+        """The family's bundled constants with the fitted values of (family, generation) and
+        the engine's overhead."""
         base = load_efficiency_table()[family if family in load_efficiency_table() else "other"]
-        return base.replace(**{n: self.value(n, family, generation) for n in FITTED})
+        return base.replace(**{n: self.value(n, family, generation, engine) for n in FITTED})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +140,7 @@ class ServingParams:
             "family_log_offsets": self.family,
             "generation_log_offsets": {str(g): v for g, v in self.generation.items()},
             "cell_log_offsets": {f"{f}/{g}": v for (f, g), v in self.cell.items()},
+            "engine_step_overhead_scales": {e: math.exp(v) for e, v in self.engine.items()},
             "n_cases": self.n_cases,
             "bounds_hit": list(self.bounds_hit),
         }
@@ -139,6 +156,10 @@ def prior_params() -> ServingParams:
 
 def _case_key(p: PreparedCase) -> tuple[str, int | None]:
     return p.accelerator.vendor_family, p.generation
+
+
+def _engine(p: PreparedCase) -> str | None:
+    return None if p.setting.stack is None else p.setting.stack.engine
 
 
 def _residual_weights(p: PreparedCase, predicted: dict[str, float]) -> list[tuple[str, float]]:
@@ -169,7 +190,7 @@ def _linearize(cases: Sequence[PreparedCase], params: ServingParams) -> _Lineari
     d: list[np.ndarray] = []
     for i, p in enumerate(cases):
         family, generation = _case_key(p)
-        base = params.efficiency(family, generation)
+        base = params.efficiency(family, generation, _engine(p))
         perturbed = [base]
         for name in FITTED:
             perturbed.append(base.replace(**{name: _nudged(name, getattr(base, name))}))
@@ -217,11 +238,13 @@ class _Layout:
     generations: tuple[int, ...]
     cells: tuple[tuple[str, int], ...]
     fp4: bool
+    engines: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
         h = len(HIERARCHICAL)
-        return len(FITTED) + h * (len(self.families) + len(self.generations) + len(self.cells))
+        offsets = len(self.families) + len(self.generations) + len(self.cells)
+        return len(FITTED) + h * offsets + len(self.engines)
 
 
 def _layout(cases: Sequence[PreparedCase]) -> _Layout:
@@ -229,8 +252,12 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
     gens: dict[int, int] = {}
     cells: dict[tuple[str, int], int] = {}
     fp4 = 0
+    engines: dict[str, int] = {}
     for p in cases:
         family, generation = _case_key(p)
+        engine = _engine(p)
+        if engine is not None:
+            engines[engine] = engines.get(engine, 0) + 1
         fams[family] = fams.get(family, 0) + 1
         if generation is not None:
             gens[generation] = gens.get(generation, 0) + 1
@@ -243,6 +270,7 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
         generations=tuple(sorted(g for g, n in gens.items() if n >= MIN_CASES and g != oldest)),
         cells=tuple(sorted(c for c, n in cells.items() if n >= MIN_CASES and c[1] != oldest)),
         fp4=fp4 >= MIN_CASES,
+        engines=tuple(sorted(e for e, n in engines.items() if n >= MIN_CASES)),
     )
 
 
@@ -262,7 +290,8 @@ def _unpack(x: np.ndarray, layout: _Layout, n_cases: int) -> ServingParams:
     for c in layout.cells:
         cell[c] = {n: float(x[at + k]) for k, n in enumerate(HIERARCHICAL)}
         at += h
-    return ServingParams(glob, family, generation, cell, n_cases)
+    engine = {e: float(x[at + k]) for k, e in enumerate(layout.engines)}
+    return ServingParams(glob, family, generation, cell, engine, n_cases)
 
 
 def _prior(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -281,6 +310,7 @@ def _prior(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
     ):
         sd[at : at + h * count] = np.tile(PRIOR_SD[group] * scale, count)
         at += h * count
+    sd[at:] = PRIOR_SD["engine"]
     return centre, sd
 
 
@@ -293,12 +323,18 @@ def _design(lin: _Linearized, cases: Sequence[PreparedCase], layout: _Layout) ->
     gen_at = {g: base + h * k for k, g in enumerate(layout.generations)}
     base += h * len(layout.generations)
     cell_at = {c: base + h * k for k, c in enumerate(layout.cells)}
+    base += h * len(layout.cells)
+    engine_at = {e: base + k for k, e in enumerate(layout.engines)}
+    overhead = HIERARCHICAL.index("step_overhead_s")
     for row, (i, _, _) in enumerate(lin.rows):
         family, generation = _case_key(cases[i])
         a[row, : len(FITTED)] = lin.d[row]
         for at in (fam_at.get(family), gen_at.get(generation), cell_at.get((family, generation))):
             if at is not None:
                 a[row, at : at + h] += lin.d[row, :h]
+        engine = _engine(cases[i])
+        if engine in engine_at:
+            a[row, engine_at[engine]] += lin.d[row, overhead]
     return a
 
 
@@ -368,6 +404,7 @@ def fit_serving_params(cases: Sequence[PreparedCase], iterations: int = 8) -> Se
         params.family,
         params.generation,
         params.cell,
+        params.engine,
         len(cases),
         _bounds_hit(params, cases),
     )
@@ -406,7 +443,7 @@ class ServingCalibration:
         for p in self.prepare(cases):
             family, generation = _case_key(p)
             try:
-                predicted = predict_many(p, [params.efficiency(family, generation)])[0]
+                predicted = predict_many(p, [params.efficiency(family, generation, _engine(p))])[0]
             except CaseSkipped:
                 continue
             measured = p.case.measured()

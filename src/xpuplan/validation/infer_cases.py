@@ -47,6 +47,7 @@ from xpuplan.perf.serving import (
     build_candidates,
     serving_capacity_arrays,
 )
+from xpuplan.perf.serving.candidates import reads_padded_kv
 from xpuplan.perf.serving.engine import ServingStack, default_stack, get_engine, parse_stack
 from xpuplan.perf.serving_efficiency import ServingEfficiency, efficiency_for
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
@@ -80,6 +81,9 @@ _ENGINE_WORDS = (
     ("trt-llm", "tensorrt-llm"),
     ("trtllm", "tensorrt-llm"),
     ("sglang", "sglang"),
+    ("vllm", "vllm"),
+    ("text-generation-inference", "tgi"),
+    ("tgi", "tgi"),
     ("jetstream", "jetstream"),
     ("maxtext", "jetstream"),
     ("neuronx-distributed", "nxd-inference"),
@@ -88,7 +92,6 @@ _ENGINE_WORDS = (
     ("transformers neuronx", "nxd-inference"),
     ("transformers-neuronx", "nxd-inference"),
     ("neuron", "nxd-inference"),
-    ("vllm", "vllm"),
     ("tensorrt", "tensorrt-llm"),
 )
 
@@ -473,7 +476,7 @@ def _efficiency_of(prepared: PreparedCase, efficiency: ServingEfficiency) -> Ser
     s = prepared.setting
     changes: dict[str, float] = {}
     if s.stack is not None:  # the engine's static shapes, not the family's
-        changes["kv_read_padded"] = 1.0 if s.stack.can("static_shapes") else 0.0
+        changes["kv_read_padded"] = 1.0 if reads_padded_kv(s.stack, prepared.accelerator) else 0.0
     if s.dispatch_window_s:
         changes["dispatch_window_s"] = s.dispatch_window_s
     if s.slots:
@@ -486,8 +489,11 @@ def predict_prepared(
 ) -> dict[str, float]:
     """Predicted metrics of a prepared case, optionally with another efficiency (fitting:
     the efficiency of the case's family and stack generation)."""
+    stack = prepared.setting.stack
     eff = efficiency or efficiency_for(
-        prepared.accelerator.vendor_family, generation=prepared.generation
+        prepared.accelerator.vendor_family,
+        generation=prepared.generation,
+        engine=None if stack is None else stack.engine,
     )
     return predict_many(prepared, [eff])[0]
 

@@ -44,6 +44,7 @@ __all__ = [
     "build_candidates",
     "compute_precision",
     "default_kv_precision",
+    "reads_padded_kv",
     "sustained_clock_fraction",
 ]
 
@@ -201,6 +202,13 @@ def allreduce_latency_steps(tp_chips: FloatArray, topology: npt.ArrayLike) -> Fl
     return out
 
 
+def reads_padded_kv(stack: ServingStack, accelerator: Accelerator) -> bool:
+    """Decode attention reads whole static-shape buckets: the engine compiles static shapes,
+    or the chip's compiler does (Neuron, XLA), whatever engine fronts it."""
+    compiled = accelerator.software_stack in ("Neuron", "XLA/TPU")
+    return compiled or get_engine(stack.engine).can("static_shapes")
+
+
 def _stack_for(accelerator: Accelerator, stack: ServingStack | None) -> ServingStack:
     return stack if stack is not None else default_stack(accelerator.vendor_family)
 
@@ -244,7 +252,7 @@ def build_candidates(
         _as_list(efficiency, n)
         if efficiency is not None
         else [
-            efficiency_for(a.vendor_family, generation=st.generation)
+            efficiency_for(a.vendor_family, generation=st.generation, engine=st.engine)
             for a, st in zip(accelerators, stacks, strict=True)
         ]
     )
@@ -268,7 +276,7 @@ def build_candidates(
         )
         clock[i] = sustained_clock_fraction(acc)
         engine = get_engine(st.engine)
-        static[i] = 1.0 if engine.can("static_shapes") else 0.0
+        static[i] = 1.0 if reads_padded_kv(st, acc) else 0.0
         logical = engine.logical_cores_per_chip(acc.cores_per_chip, acc.generation)
         cores[i] = (cores_per_chip or logical) if acc.software_stack == "Neuron" else 1.0
     scaleup = np.array([a.scaleup_gbytes_per_s or 0.0 for a in accelerators], dtype=np.float64)
