@@ -447,11 +447,12 @@ class ServingCalibration:
             except CaseSkipped:
                 continue
             measured = p.case.measured()
+            both = [k for k in predicted if measured.get(k)]
             primary = next(
-                (k for k in PRIMARY_METRICS["infer"] + ("requests_per_s",) if k in predicted),
-                next(iter(predicted), None),
+                (k for k in (*PRIMARY_METRICS["infer"], "requests_per_s") if k in both),
+                next(iter(both), None),
             )
-            if primary is not None and measured.get(primary):
+            if primary is not None:
                 out[p.case.id] = predicted[primary] / measured[primary] - 1.0
         return out
 
