@@ -11,8 +11,8 @@ import pytest
 
 from xpuplan.catalog.load import load_catalog
 from xpuplan.validation.cases import load_cases
-from xpuplan.validation.infer_calibration import ServingCalibration
 from xpuplan.validation.crossval import cross_validate
+from xpuplan.validation.infer_calibration import ServingCalibration
 from xpuplan.validation.infer_cases import error_table
 from xpuplan.validation.run import bundled_case_files, bundled_public_file, validate_files
 

@@ -97,7 +97,7 @@ MIN_CASES = 3
 RESIDUAL_SD = 0.1
 HUBER_LOG = 0.1  # |log error| beyond which a residual's weight falls as 1/|r| (~10 %)
 _STEP = 0.05  # finite-difference step in log space
-_THROUGHPUT = PRIMARY_METRICS["infer"][:6] + ("requests_per_s",)
+_THROUGHPUT = (*PRIMARY_METRICS["infer"][:6], "requests_per_s")
 
 
 @dataclass(frozen=True)
@@ -329,7 +329,10 @@ def _design(lin: _Linearized, cases: Sequence[PreparedCase], layout: _Layout) ->
     for row, (i, _, _) in enumerate(lin.rows):
         family, generation = _case_key(cases[i])
         a[row, : len(FITTED)] = lin.d[row]
-        for at in (fam_at.get(family), gen_at.get(generation), cell_at.get((family, generation))):
+        offsets = [fam_at.get(family)]
+        if generation is not None:
+            offsets += [gen_at.get(generation), cell_at.get((family, generation))]
+        for at in offsets:
             if at is not None:
                 a[row, at : at + h] += lin.d[row, :h]
         engine = _engine(cases[i])

@@ -552,7 +552,7 @@ def predict_many(
     )
     total = np.where(r.feasible & (count >= chips), r.output_tokens_per_s * busy, -np.inf)
     total = total.reshape(k, m)
-    out = []
+    out: list[dict[str, float]] = []
     for j in range(k):
         best_option = int(np.argmax(total[j]))
         if not np.isfinite(total[j, best_option]):
