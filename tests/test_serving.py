@@ -14,11 +14,11 @@ from xpuplan.errors import InputError
 from xpuplan.models.presets import get_preset
 from xpuplan.perf.serving import (
     build_candidates,
-    cost_per_million_tokens,
     estimate_serving,
     serving_capacity_arrays,
 )
 from xpuplan.perf.serving_efficiency import ServingEfficiency, efficiency_for
+from xpuplan.search.serving_cost import cost_per_million_tokens
 from xpuplan.units import GIB
 
 CATALOG = load_catalog()

@@ -71,3 +71,38 @@ def test_weights_that_do_not_fit_report_null_and_no_cost(
     payload = json.loads(capsys.readouterr().out)
     assert payload["feasible"] is False and "do not fit" in payload["status"]
     assert payload["output_tokens_per_s"] is None and payload["cost"] is None
+
+
+def test_layout_search_stack_and_speculative_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "estimate", "serve", "--model", "llama-3.1-70b", "--accelerator", "google-tpu-v6e",
+        "--count", "8", "--input", "1024", "--output", "256", "--json",
+    ]  # fmt: skip
+    assert run(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["feasible"] and payload["layout_searched"] and payload["tp"] * payload["pp"] > 1
+    assert payload["stack"]["engine"] == "jetstream"
+    spec = [*BASE, "--stack", "vllm==0.8.5", "--spec-decode", "eagle", "--acceptance", "0.6"]
+    assert run([*spec, "--batch", "4", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["stack"] == {"engine": "vllm", "version": "0.8.5", "generation": 2025}
+    assert payload["spec_decode"]["tokens_per_step"] > 1.0
+    assert payload["decode_step_ms"]["draft"] > 0.0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--stack", "vlm"], "unknown serving engine"),
+        (["--batching", "lazy"], "--batching"),
+        (["--spec-decode", "guess"], "--spec-decode"),
+        (["--spec-decode", "draft"], "draft model"),
+        (["--draft-model", "llama-3.1-8b"], "--spec-decode draft"),
+        (["--spec-decode", "eagle", "--acceptance", "1.5"], "acceptance"),
+    ],
+)
+def test_bad_stack_or_spec_flags_exit_2(
+    extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run([*BASE, *extra]) == 2
+    assert message in capsys.readouterr().err

@@ -1,8 +1,8 @@
-"""Accuracy of the serving estimator on the public inference cases (the bundled copy).
+"""Accuracy of the serving estimator on the bundled inference cases.
 
-The bounds pin the accuracy reached with the fitted efficiencies of
-``perf/data/serving_efficiency.yaml`` (``python scripts/fit_serving.py --report`` prints the
-table): a change that makes the estimator worse on the public set fails here.
+Published accuracy is out-of-group (``xpuplan validate --cross-validate source --kind infer``);
+the test bounds the out-of-family error of a quick refit (it never pins today's figures) and
+guards the in-sample error of the shipped fit loosely against regressions.
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from __future__ import annotations
 import pytest
 
 from xpuplan.catalog.load import load_catalog
+from xpuplan.validation.cases import load_cases
+from xpuplan.validation.crossval import cross_validate
+from xpuplan.validation.infer_calibration import ServingCalibration
 from xpuplan.validation.infer_cases import error_table
-from xpuplan.validation.run import bundled_public_file, validate_files
+from xpuplan.validation.run import bundled_case_files, bundled_public_file, validate_files
 
 
 @pytest.fixture(scope="module")
@@ -23,21 +26,32 @@ def table() -> dict[tuple[str, str], dict[str, float]]:
 
 @pytest.mark.parametrize(
     ("family", "kind", "bound"),
-    [
-        ("all", "throughput", 0.07),  # issue target 0.15 (reached 6.7 %)
-        ("all", "latency", 0.125),  # issue target 0.25 (12.1 %)
-        ("nvidia", "throughput", 0.09),  # issue target per family 0.20 (8.8 %)
-        ("amd", "throughput", 0.02),  # 1.9 %
-        ("aws", "throughput", 0.04),  # 3.6 %
-        ("nvidia", "latency", 0.135),  # 13.1 %
-        ("amd", "latency", 0.125),  # 12.0 %
-        ("aws", "latency", 0.11),  # 10.6 %
-    ],
+    [("all", "throughput", 0.15), ("all", "latency", 0.25), ("nvidia", "throughput", 0.15)],
 )
-def test_median_error_on_public_cases(
+def test_in_sample_error_of_the_shipped_fit(
     table: dict[tuple[str, str], dict[str, float]], family: str, kind: str, bound: float
 ) -> None:
     assert table[(family, kind)]["median"] <= bound
+
+
+def test_every_bundled_mlperf_case_with_dataset_statistics_is_predicted() -> None:
+    report = validate_files(bundled_case_files(), load_catalog(), kinds=["infer"])
+    skipped = [c for c in report.cases if c.status != "ok"]
+    # what may still be skipped: datasets whose lengths are published nowhere the package
+    # can read (data, not the reader)
+    assert all("length" in c.reason for c in skipped), [c.reason for c in skipped]
+    mlperf = [c for c in report.cases if c.id.startswith("mlperf-inf-v5.0")]
+    assert sum(c.status == "ok" for c in mlperf) >= 0.8 * len(mlperf)
+
+
+def test_out_of_family_error_is_bounded() -> None:
+    """Refit without each vendor family and predict it (a quick 2-iteration refit on the
+    public set): the held-out median stays bounded."""
+    cases = [c for c in load_cases(bundled_public_file()) if c.kind == "infer"]
+    result = cross_validate(cases, ServingCalibration(iterations=2), "family", kind="infer")
+    assert result.overall.n == len(cases)
+    assert result.overall.median_abs_error < 0.4
+    assert result.in_sample.median_abs_error < 0.15
 
 
 def _neuron_case(accelerator_id: str, count: int, tp: int) -> dict[str, object]:

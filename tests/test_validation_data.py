@@ -1,126 +1,243 @@
-"""Shipped validation files: every one loads, names catalog accelerators, and the MLPerf parser
-reads throughput the documented way (evaluation time excluded, first block dropped)."""
+"""Contract battery for every validation file shipped in the package (and its dataset table)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
+from functools import cache
+from importlib import resources
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import pytest
 import yaml
 
+from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
-from xpuplan.validation.cases import load_cases
+from xpuplan.validation.cases import ValidationCase, load_cases
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "xpuplan" / "validation" / "data"
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "parse_mlperf_training.py"
-
-
-def _case_files() -> list[Path]:
-    files = []
-    for path in sorted(DATA.glob("*.yaml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(raw, dict) and "cases" in raw:
-            files.append(path)
-    return files
+DATA = Path(str(resources.files("xpuplan.validation").joinpath("data")))
+CASE_FILES = sorted(p for p in DATA.glob("*.yaml") if "cases" in yaml.safe_load(p.read_text()))
+WORKLOADS: dict[str, Any] = yaml.safe_load((DATA / "infer_workloads.yaml").read_text())["workloads"]
+# Accelerator ids a case may carry although the bundled catalog lacks them, with the reason.
+NOT_IN_CATALOG: dict[str, str] = {}
 
 
-def test_new_training_files_are_shipped() -> None:
-    names = {p.name for p in _case_files()}
-    assert {
-        "mlperf-training-v3.1.yaml",
-        "mlperf-training-v4.0.yaml",
-        "training-trainium2.yaml",
-        "train-nemo-perf-summary.yaml",
-        "train-intel-gaudi2-perf.yaml",
-    } <= names
+@cache
+def _catalog() -> Catalog:
+    return load_catalog()
 
 
-@pytest.mark.parametrize("path", _case_files(), ids=lambda p: p.name)
-def test_every_shipped_file_loads_with_catalog_accelerators(path: Path) -> None:
-    cases = load_cases(path)
-    assert cases, path.name
-    known = {a.id for a in load_catalog().accelerators}
-    unknown = {c.hardware.accelerator_id for c in cases} - known
-    assert not unknown, f"{path.name}: accelerator ids not in the catalog: {sorted(unknown)}"
+@cache
+def _cases(name: str) -> list[ValidationCase]:
+    return load_cases(DATA / name)
 
 
-def test_case_ids_unique_across_shipped_files() -> None:
-    seen: dict[str, str] = {}
-    for path in _case_files():
-        for case in load_cases(path):
-            assert case.id not in seen, f"{case.id} in {seen.get(case.id)} and {path.name}"
-            seen[case.id] = path.name
+def test_the_shipped_files_are_found() -> None:
+    names = {p.name for p in CASE_FILES}
+    assert {"public.yaml", "serving-tpu-inferentia.yaml", "training-trainium2.yaml"} <= names
 
 
-def test_mlperf_cases_state_benchmark_facts() -> None:
-    for name in ("mlperf-training-v3.1.yaml", "mlperf-training-v4.0.yaml"):
-        for case in load_cases(DATA / name):
-            assert case.kind == "train"
-            assert case.measured().get("tokens_per_s", 0) > 0
-            extra = case.model_extra or {}
-            if "llama2-70b-lora" in case.id:
-                assert case.model.seq_len == 8192
-                assert extra["finetune"]["method"] == "lora"
-                assert extra["finetune"]["rank"] == 16
-            else:
-                assert case.model.seq_len == 2048
-                assert "finetune" not in extra
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.name)
+def test_every_file_loads_and_names_catalog_accelerators(path: Path) -> None:
+    cases = _cases(path.name)
+    assert cases
+    unknown = {
+        c.hardware.accelerator_id
+        for c in cases
+        if not _catalog().has_accelerator(c.hardware.accelerator_id)
+    }
+    assert unknown <= set(NOT_IN_CATALOG), f"{path.name}: not in the catalog: {sorted(unknown)}"
 
 
-def _parser() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("parse_mlperf_training", SCRIPT)
-    assert spec is not None and spec.loader is not None
+def _has_lengths(workload: dict[str, Any]) -> bool:
+    if workload.get("input_tokens_mean") and workload.get("output_tokens_mean"):
+        return True
+    entry = WORKLOADS.get(str(workload.get("dataset")))
+    return bool(entry and entry.get("output_tokens_mean"))
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.name)
+def test_every_infer_case_states_its_request_mix(path: Path) -> None:
+    for case in _cases(path.name):
+        if case.kind != "infer":
+            continue
+        workload = getattr(case, "workload", None)
+        assert isinstance(workload, dict), f"{case.id}: no workload block"
+        assert set(workload) <= {
+            "input_tokens_mean",
+            "output_tokens_mean",
+            "max_concurrency",
+            "request_rate",
+            "dataset",
+            "notes",
+        }, case.id
+        if "sharegpt" in str(workload.get("dataset", "")).lower():
+            # JetStream's ShareGPT runs: the sources publish the filters, not the mean lengths
+            assert workload.get("notes"), case.id
+            continue
+        assert _has_lengths(workload), f"{case.id}: neither means nor a dataset entry with them"
+
+
+def test_mlperf_cases_name_a_dataset_entry() -> None:
+    for path in CASE_FILES:
+        for case in _cases(path.name):
+            workload = getattr(case, "workload", None) or {}
+            if case.kind == "infer" and "mlperf" in case.model.name.lower():
+                assert workload.get("dataset") in WORKLOADS, case.id
+
+
+@pytest.mark.parametrize("key", sorted(WORKLOADS))
+def test_dataset_entries_carry_provenance(key: str) -> None:
+    entry = WORKLOADS[key]
+    assert entry["source"] and entry["as_of"] and entry["match"], key
+    for field in ("input_tokens_mean", "output_tokens_mean", "input_tokens_max"):
+        value = entry.get(field)
+        assert value is None or value > 0, (key, field)
+    limits = entry.get("scenarios") or {}
+    assert set(limits) <= {"server", "interactive"}, key
+    assert all(v > 0 for scenario in limits.values() for v in scenario.values()), key
+
+
+def _script(name: str) -> Any:
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-def _line(t_ms: int, key: str, **meta: object) -> str:
-    event = {"time_ms": t_ms, "event_type": "X", "key": key, "value": None, "metadata": meta}
-    return ":::MLLOG " + json.dumps(event)
+def _case(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"id": "x", "kind": "infer", "model": {"name": "m"}, "batch": {}}
+    base.update(fields)
+    return base
 
 
-def test_parser_excludes_evaluations_and_the_first_block() -> None:
-    # First segment 100 samples in 50 s (warm-up), then 100 samples per 10 s with 30 s evals.
-    lines = [_line(0, "run_start")]
-    t = 50_000
-    for i in range(1, 4):
-        lines.append(_line(t, "eval_start", samples_count=100 * i))
-        lines.append(_line(t + 30_000, "eval_stop", samples_count=100 * i))
-        t += 30_000 + 10_000
-    lines.append(_line(t - 10_000, "run_stop", samples_count=300, status="success"))
-    run = _parser().parse_log("synthetic", "\n".join(lines))
-    assert run.converged
-    assert run.throughput == pytest.approx(10.0)
-    assert "eval time excluded" in run.method
-    assert run.progress_final == 300
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"batch": {"notes": "fixed ISL 128/OSL 2048, all queued"}}, (128, 2048, None)),
+        (
+            {"batch": {"global_batch_seqs": 4, "notes": "input 32 tokens, output 128 tokens"}},
+            (32, 128, 4),
+        ),
+        (
+            {
+                "conditions": "guidellm prompt_tokens=1500 (var 150), generated_tokens=250; "
+                "max concurrency 128 users; mode throughput"
+            },
+            (1500, 250, 128),
+        ),
+        ({"conditions": "prompt_tokens=10 generated_tokens=5; mode synchronous"}, (10, 5, 1)),
+        (
+            {"conditions": "guidellm emulated ~1,500 input / ~250 output tokens; with 96 users"},
+            (1500, 250, 96),
+        ),
+    ],
+)
+def test_workload_parser_reads_stated_lengths(
+    fields: dict[str, Any], expected: tuple[Any, ...]
+) -> None:
+    workload = _script("parse_case_workloads").workload_for(_case(**fields), WORKLOADS)
+    got = (workload["input_tokens_mean"], workload["output_tokens_mean"])
+    assert (*got, workload["max_concurrency"]) == expected
 
 
-def test_parser_uses_blocks_when_a_log_has_no_eval_markers() -> None:
-    # Block amounts come from consecutive block_stop counts (block_start counts are not
-    # trusted); the first block is dropped: 200 samples in 20 s after it -> 10 samples/s.
-    lines = [
-        _line(0, "run_start"),
-        _line(0, "block_start", samples_count=0),
-        _line(100_000, "block_stop", samples_count=100),
-        _line(100_000, "block_start", samples_count=1),
-        _line(110_000, "block_stop", samples_count=200),
-        _line(110_000, "block_start", samples_count=2),
-        _line(120_000, "block_stop", samples_count=300),
-        _line(120_000, "run_stop", samples_count=300, status="success"),
-    ]
-    run = _parser().parse_log("synthetic", "\n".join(lines))
-    assert run.throughput == pytest.approx(10.0)
-    assert "evaluation time inside blocks is included" in run.method
+def test_workload_parser_maps_mlperf_to_its_dataset_and_skips_silent_cases() -> None:
+    module = _script("parse_case_workloads")
+    mlperf = _case(
+        model={"name": "Llama 2 70B Chat (MLPerf llama2-70b-99)"},
+        conditions="scenario=Server; result VALID",
+    )
+    workload = module.workload_for(mlperf, WORKLOADS)
+    assert workload["dataset"] == "mlperf-llama2-70b"
+    assert workload["output_tokens_mean"] == WORKLOADS["mlperf-llama2-70b"]["output_tokens_mean"]
+    assert module.workload_for(_case(conditions="nothing stated"), WORKLOADS) is None
+    assert module.workload_for(_case(kind="train"), WORKLOADS) is None
 
 
-def test_vendor_lora_rows_carry_a_finetune_block() -> None:
-    lora = [c for c in load_cases(DATA / "train-nemo-perf-summary.yaml") if "-lora-" in c.id]
-    assert lora
-    for case in lora:
-        assert (case.model_extra or {})["finetune"]["method"] == "lora"
+_SERVER_SUMMARY = """================================================
+MLPerf Results Summary
+================================================
+SUT name : PySUT
+Scenario : Server
+Mode     : PerformanceOnly
+Completed samples per second    : 1.29
+Completed tokens per second: 845.82
+Result is : VALID
+Mean First Token latency (ns)                : 1860083007
+99.00 percentile first token latency (ns)   : 4296681261
+Mean Time to Output Token (ns)               : 87022478
+99.00 percentile time to output token (ns)   : 113518660
+ttft_latency (ns): 6000000000
+tpot_latency (ns): 175000000
+"""
+
+
+def _tree(root: Path, system: dict[str, Any], runs: dict[str, str]) -> None:
+    base = root / "closed" / "Acme"
+    (base / "systems").mkdir(parents=True)
+    (base / "systems" / "box.json").write_text(json.dumps(system))
+    for rel, text in runs.items():
+        folder = base / "results" / "box" / rel / "performance" / "run_1"
+        folder.mkdir(parents=True)
+        (folder / "mlperf_log_summary.txt").write_text(text)
+
+
+def test_mlperf_parser_writes_loadable_cases_and_accounts_for_the_rest(tmp_path: Path) -> None:
+    module = _script("parse_mlperf_inference")
+    system = {
+        "accelerator_model_name": "NVIDIA B200-SXM-180GB",
+        "accelerators_per_node": "8",
+        "number_of_nodes": 1,
+        "framework": "TensorRT",
+        "system_name": "Box",
+    }
+    _tree(
+        tmp_path,
+        system,
+        {
+            "llama3_1-405b/Server": _SERVER_SUMMARY,
+            "llama2-70b-interactive-99/Server": _SERVER_SUMMARY,
+            "llama2-70b-99/Offline": _SERVER_SUMMARY.replace("VALID", "INVALID"),
+            "qwen-9b/Offline": _SERVER_SUMMARY,
+            "resnet50/Offline": _SERVER_SUMMARY,
+        },
+    )
+    source = {"repo": "o/r", "commit": "c" * 40, "round": "v5.0", "division": "closed"}
+    cases, account = module.parse(tmp_path, {**source, "as_of": "2026-12-02"})
+    assert account["summaries_found"] == 5 and account["llm_results_found"] == 4
+    assert len(cases) == 2 and len(account["left_out"]) == 2
+    assert any("INVALID" in line for line in account["left_out"])
+    assert any("does not describe" in line for line in account["left_out"])
+    out = tmp_path / "out.yaml"
+    out.write_text(module.render(cases, account, {**source, "as_of": "2026-12-02"}))
+    loaded = {c.id: c for c in load_cases(out)}
+    by_scenario = {c.conditions.split(";")[0]: c for c in loaded.values() if c.conditions}
+    server = by_scenario["scenario=Server"]
+    assert server.hardware.accelerator_id == "nvidia-b200" and server.hardware.count == 8
+    assert server.measured()["tokens_per_s"] == pytest.approx(845.82)
+    assert server.measured()["ttft_p99_ms"] == pytest.approx(4296.681261)
+    assert server.measured()["constraint_tpot_ms"] == pytest.approx(175.0)
+    assert server.workload["dataset"] == "mlperf-llama3.1-405b"  # type: ignore[attr-defined]
+    assert "scenario=Interactive" in by_scenario
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("NVIDIA H200-SXM-141GB", "nvidia-h200-sxm"),
+        ("NVIDIA GH200 Grace Hopper Superchip 144GB", "nvidia-gh200"),
+        ("NVIDIA H100-NVL-94GB", "nvidia-h100-nvl"),
+        ("AMD Instinct MI325X 256GB HBM3E", "amd-mi325x"),
+        ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "nvidia-rtx-pro-6000-bse"),
+        ("TPU v6e (Trillium)", "google-tpu-v6e"),
+        ("Some New Chip", None),
+    ],
+)
+def test_mlperf_accelerator_names_map_to_catalog_ids(name: str, expected: str | None) -> None:
+    known = {a.id for a in _catalog().accelerators}
+    assert _script("parse_mlperf_inference").accelerator_id(name, known) == expected

@@ -18,8 +18,10 @@ from xpuplan.cli.common import (
 )
 from xpuplan.errors import InputError
 from xpuplan.models.presets import resolve_model
-from xpuplan.perf.serving import estimate_serving_priced
+from xpuplan.perf.serving import SCHEDULERS, SpecDecode, parse_stack
+from xpuplan.perf.serving.step import SPEC_METHODS, SpecMethod
 from xpuplan.report import terminal
+from xpuplan.search.serving_cost import estimate_serving_priced
 
 __all__ = ["serve"]
 
@@ -28,9 +30,39 @@ def serve(
     model: Annotated[str, typer.Option("--model", help="Preset name or path to config.json.")],
     accelerator: Annotated[str, typer.Option("--accelerator", help="Accelerator id.")],
     count: Annotated[int, typer.Option("--count", help="Number of chips.")],
-    tp: Annotated[int, typer.Option("--tp", help="Tensor-parallel degree (chips).")] = 1,
-    pp: Annotated[int, typer.Option("--pp", help="Pipeline-parallel degree.")] = 1,
-    ep: Annotated[int, typer.Option("--ep", help="Expert-parallel degree (MoE).")] = 1,
+    tp: Annotated[
+        int | None,
+        typer.Option("--tp", help="Tensor-parallel degree (chips); default: search tp x pp x ep."),
+    ] = None,
+    pp: Annotated[int | None, typer.Option("--pp", help="Pipeline-parallel degree.")] = None,
+    ep: Annotated[int | None, typer.Option("--ep", help="Expert-parallel degree (MoE).")] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            help="Serving engine[==version]: tensorrt-llm, vllm, sglang, jetstream, "
+            "nxd-inference (default: the chip family's engine, today's release).",
+        ),
+    ] = None,
+    batching: Annotated[
+        str | None,
+        typer.Option(
+            "--batching", help="continuous, chunked, static or disaggregated (default continuous)."
+        ),
+    ] = None,
+    spec_decode: Annotated[
+        str | None,
+        typer.Option(
+            "--spec-decode", help="Speculative decoding: draft (with --draft-model), eagle, medusa."
+        ),
+    ] = None,
+    draft_model: Annotated[
+        str | None, typer.Option("--draft-model", help="Draft model (preset or config.json).")
+    ] = None,
+    spec_tokens: Annotated[int, typer.Option("--spec-tokens", help="Tokens drafted per step.")] = 4,
+    acceptance: Annotated[
+        float, typer.Option("--acceptance", help="Per-token acceptance rate of the drafts.")
+    ] = 0.7,
     tp_cores: Annotated[
         bool, typer.Option("--tp-cores", help="--tp counts NeuronCores (Neuron SDK convention).")
     ] = False,
@@ -74,7 +106,8 @@ def serve(
     """Estimate throughput, TTFT/TPOT, memory and cost per million tokens of one serving setup.
 
     Without --rate or --batch the operating point is the largest batch meeting the p99 targets,
-    or, without targets, the largest that fits (offline maximum throughput).
+    or, without targets, the largest that fits (offline maximum throughput). Without --tp every
+    tp x pp (x ep for MoE) layout of the chips is evaluated and the best kept.
     """
     if input_len < 1 or output_len < 1:
         raise InputError(f"--input {input_len} / --output {output_len}: must be >= 1 token")
@@ -86,6 +119,23 @@ def serve(
     check_positive("--ttft-p99-ms", ttft_p99_ms, "number of milliseconds")
     check_positive("--tpot-p99-ms", tpot_p99_ms, "number of milliseconds")
     pricing_model = cast(PricingModel, pricing)  # checked above
+    if static and batching not in (None, "static"):
+        raise InputError(f"--static and --batching {batching}: give one of them")
+    scheduler = "static" if static else (batching or "continuous")
+    check_choice("--batching", scheduler, tuple(SCHEDULERS))
+    cat = load_cli_catalog(catalog)
+    family = cat.accelerator(accelerator).vendor_family
+    speculative = None
+    if spec_decode is not None:
+        check_choice("--spec-decode", spec_decode, SPEC_METHODS)
+        speculative = SpecDecode(
+            method=cast(SpecMethod, spec_decode),
+            tokens=spec_tokens,
+            acceptance=acceptance,
+            draft=resolve_model(draft_model) if draft_model else None,
+        )
+    elif draft_model is not None:
+        raise InputError("--draft-model needs --spec-decode draft")
     spec = resolve_model(model)
     if input_len + output_len > spec.max_seq_len:
         raise InputError(
@@ -93,7 +143,7 @@ def serve(
             f"context of {spec.max_seq_len:,} tokens"
         )
     priced = estimate_serving_priced(
-        load_cli_catalog(catalog),
+        cat,
         spec,
         accelerator,
         provider=provider,
@@ -113,7 +163,9 @@ def serve(
         batch=batch,
         ttft_p99_ms=ttft_p99_ms,
         tpot_p99_ms=tpot_p99_ms,
-        batching="static" if static else "continuous",
+        batching=scheduler,
+        stack=parse_stack(stack, family),
+        spec_decode=speculative,
     )
     if json_output:
         print_json(priced.to_dict())

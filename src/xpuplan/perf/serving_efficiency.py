@@ -44,6 +44,12 @@ not per case or per model:
     replica (replicas take the batches in turn); 0 when every request goes to the engine on
     arrival.
 
+Stack generations: a family's values describe the reference generation of serving software
+(2024 releases); ``generations`` under a family lists the values it reaches on each later
+generation (release year of the engine's version line, :mod:`xpuplan.perf.serving.engine`).
+``efficiency_for(family, generation)`` takes the newest listed generation at or below the one
+asked (None: the newest), so plans assume today's software.
+
 Values live in ``perf/data/serving_efficiency.yaml`` (``defaults`` plus per-family overrides,
 each with ``source``/``as_of``); the fitted ones come from ``scripts/fit_serving.py`` on the
 public validation set. Families without public measurements (tpu, intel, other) use the
@@ -71,6 +77,8 @@ __all__ = [
     "ServingEfficiency",
     "efficiency_arrays",
     "efficiency_for",
+    "engine_overhead_scales",
+    "generation_table",
     "load_efficiency_table",
 ]
 
@@ -159,7 +167,7 @@ def _parse_table(raw: Any) -> dict[str, ServingEfficiency]:
         overrides = families.get(family) or {}
         values = dict(defaults)
         for name, entry in overrides.items():
-            if name in ("source", "as_of", "notes", "fitted_on"):
+            if name in ("source", "as_of", "notes", "fitted_on", "bounds_hit", "generations"):
                 continue
             if name not in EFFICIENCY_FIELDS:
                 raise UnknownNameError("efficiency parameter", name, EFFICIENCY_FIELDS)
@@ -169,22 +177,69 @@ def _parse_table(raw: Any) -> dict[str, ServingEfficiency]:
 
 
 @cache
-def load_efficiency_table() -> dict[str, ServingEfficiency]:
-    """The bundled per-family efficiency table (read once, on first use)."""
+def _raw_table() -> dict[str, Any]:
     text = (
         resources.files("xpuplan.perf")
         .joinpath("data/serving_efficiency.yaml")
         .read_text(encoding="utf-8")
     )
-    return _parse_table(yaml.safe_load(text))
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
 
 
-def efficiency_for(family: str, **overrides: float) -> ServingEfficiency:
-    """The efficiency of a vendor family (``Accelerator.vendor_family``), optionally overridden."""
+@cache
+def load_efficiency_table() -> dict[str, ServingEfficiency]:
+    """The bundled per-family efficiency table (read once, on first use)."""
+    return _parse_table(_raw_table())
+
+
+@cache
+def generation_table() -> dict[str, dict[int, dict[str, float]]]:
+    """``{family: {generation: {field: value}}}``: the values a family reaches on a newer
+    serving-stack generation (``generations`` under each family in the YAML)."""
+    families = _raw_table().get("families") or {}
+    out: dict[str, dict[int, dict[str, float]]] = {}
+    for family, entry in families.items():
+        gens = (entry or {}).get("generations") or {}
+        out[family] = {
+            int(gen): {
+                k: _value(v, f"families.{family}.generations.{gen}.{k}") for k, v in row.items()
+            }
+            for gen, row in gens.items()
+        }
+    return out
+
+
+@cache
+def engine_overhead_scales() -> dict[str, float]:
+    """``{engine: scale}`` of ``step_overhead_s`` (``engines`` in the YAML): an engine's own
+    per-iteration host work relative to the family value."""
+    raw = _raw_table().get("engines") or {}
+    return {
+        str(name): _value((entry or {}).get("step_overhead_scale", 1.0), f"engines.{name}")
+        for name, entry in raw.items()
+    }
+
+
+def efficiency_for(
+    family: str, generation: int | None = None, engine: str | None = None, **overrides: float
+) -> ServingEfficiency:
+    """The efficiency of a vendor family (``Accelerator.vendor_family``) on a serving stack of
+    ``generation`` (None: the newest in the table) with ``engine``'s per-iteration overhead,
+    optionally overridden."""
     table = load_efficiency_table()
     if family not in table:
         raise UnknownNameError("vendor family", family, table)
     base = table[family]
+    gens = generation_table().get(family, {})
+    listed = sorted(gens)
+    wanted = listed[-1] if (generation is None and listed) else generation
+    below = [g for g in listed if wanted is not None and g <= wanted]
+    if below:
+        base = base.replace(**gens[below[-1]])
+    scale = engine_overhead_scales().get(engine or "", 1.0)
+    if scale != 1.0:
+        base = base.replace(step_overhead_s=base.step_overhead_s * scale)
     return base.replace(**overrides) if overrides else base
 
 

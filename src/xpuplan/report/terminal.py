@@ -26,7 +26,6 @@ from xpuplan.search.training import format_duration, format_usd
 if TYPE_CHECKING:
     from xpuplan.catalog.query import OfferingRow
     from xpuplan.catalog.schema import Accelerator, Region
-    from xpuplan.perf.serving import PricedServingEstimate
     from xpuplan.perf.training import TrainingEstimate
     from xpuplan.search.results import (
         FleetPlan,
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
         TrainingPlan,
         TrainingPlanResult,
     )
+    from xpuplan.search.serving_cost import PricedServingEstimate
     from xpuplan.validation.run import ValidationReport
 
 __all__ = [

@@ -210,12 +210,16 @@ class RooflineServingEvaluator:
         tp, pp = serving_layout(domain[group], replica_chips)
         model = workload.model
         usable = (model.n_heads % tp == 0) & (pp <= model.n_layers)
+        # MoE: experts spread over the replica's chips by expert parallelism when they divide
+        experts = model.moe.n_routed_experts if model.moe is not None else 0
+        ep = np.where((experts > 0) & (experts % np.maximum(tp * pp, 1) == 0), tp * pp, 1)
         cands = serving_core.build_candidates(
             [g.accelerator for g in groups],
             group,
             tp,
             pp,
             weight_precision=workload.precision,
+            ep=ep,
         )
         common: dict[str, Any] = {
             "input_len": float(workload.input_tokens),
@@ -242,7 +246,7 @@ class RooflineServingEvaluator:
             hbm_gb=hbm,
             ttft_min_s=np.where(fits, idle.ttft_p99_s, np.nan),
             tpot_min_s=np.where(fits, idle.tpot_p99_s, np.nan),
-            layout={"tp": tp, "pp": pp},
+            layout={"tp": tp, "pp": pp, "ep": ep.astype(np.int64)},
         )
 
     def sources(self, group: HardwareGroup) -> tuple[Source, ...]:

@@ -58,6 +58,7 @@ class Calibration(Protocol, Generic[P]):
 # and returns a Calibration. Another estimator registers its kind with one line here.
 CALIBRATIONS: dict[str, tuple[str, str]] = {
     "train": ("xpuplan.validation.train_calibration", "TrainCalibration"),
+    "infer": ("xpuplan.validation.infer_calibration", "ServingCalibration"),
 }
 
 

@@ -25,7 +25,9 @@ How a case is read (documented in ``docs/serving-estimator.md``):
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -45,6 +47,8 @@ from xpuplan.perf.serving import (
     build_candidates,
     serving_capacity_arrays,
 )
+from xpuplan.perf.serving.candidates import reads_padded_kv
+from xpuplan.perf.serving.engine import ServingStack, default_stack, get_engine, parse_stack
 from xpuplan.perf.serving_efficiency import ServingEfficiency, efficiency_for
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.run import ValidationReport
@@ -52,20 +56,44 @@ from xpuplan.validation.run import ValidationReport
 __all__ = [
     "InferSetting",
     "PreparedCase",
+    "case_stack",
     "error_table",
     "interpret_case",
     "metric_kind",
     "predict_infer_case",
+    "predict_many",
     "predict_prepared",
     "prepare_infer_case",
+    "resolve_accelerator",
 ]
 
-Scenario = Literal["offline", "server", "interactive", "static"]
+Scenario = Literal["offline", "server", "interactive", "static", "closed"]
 
 # Layouts a submitter tunes over when the case does not state one.
 _TP_CHOICES = (1, 2, 4, 8)
 # Percentile of the latency constraints (MLPerf LLM server rules: p99 TTFT and TPOT).
 _LATENCY_QUANTILE = 0.99
+# Year of each MLPerf Inference round's submission deadline (the software stack's vintage).
+_MLPERF_ROUND_YEAR = {"v3.1": 2023, "v4.0": 2024, "v4.1": 2024, "v5.0": 2025, "v5.1": 2025}
+# Engines named in a case's framework text, in the order they are looked for (specific first).
+_ENGINE_WORDS = (
+    ("tensorrt-llm", "tensorrt-llm"),
+    ("trt-llm", "tensorrt-llm"),
+    ("trtllm", "tensorrt-llm"),
+    ("sglang", "sglang"),
+    ("vllm", "vllm"),
+    ("text-generation-inference", "tgi"),
+    ("tgi", "tgi"),
+    ("jetstream", "jetstream"),
+    ("maxtext", "jetstream"),
+    ("neuronx-distributed", "nxd-inference"),
+    ("nxd", "nxd-inference"),
+    ("optimum-neuron", "nxd-inference"),
+    ("transformers neuronx", "nxd-inference"),
+    ("transformers-neuronx", "nxd-inference"),
+    ("neuron", "nxd-inference"),
+    ("tensorrt", "tensorrt-llm"),
+)
 
 
 @dataclass(frozen=True)
@@ -82,10 +110,13 @@ class InferSetting:
     pp: int
     tp_unit: Literal["chips", "cores"]
     cores_per_chip: float | None  # Neuron cores a core-counted TP uses per chip
-    batch: float | None
+    batch: float | None  # static / closed loop: sequences per replica
     ttft_p99_ms: float | None
     tpot_p99_ms: float | None
     dispatch_window_s: float = 0.0  # the benchmark harness's batching window (0: none)
+    stack: ServingStack | None = None  # the engine (and generation) the case ran
+    users: float | None = None  # closed loop: clients in flight over the whole deployment
+    slots: float | None = None  # engine decode slots per replica stated by the case
 
 
 @cache
@@ -104,21 +135,140 @@ def _workloads() -> dict[str, dict[str, Any]]:
     return workloads
 
 
-def _harness_window_s(case: ValidationCase) -> float:
-    """The dispatch window of the case's benchmark harness (``harnesses`` in the YAML), or 0."""
+def _mlperf_round(case: ValidationCase) -> str | None:
+    text = " ".join(filter(None, (case.id, case.source.title, case.source.repo_path))).lower()
+    match = re.search(r"(?:inf(?:erence)?[-_ ]?|results_)(v\d\.\d)", text)
+    return match.group(1) if match else None
+
+
+def _submitter(case: ValidationCase) -> str | None:
+    """MLPerf submitter: the ``closed/<submitter>/`` directory of the results repository."""
+    for text in (case.source.repo_path, case.source.url):
+        match = re.search(r"closed/([^/]+)/", text or "")
+        if match:
+            return match.group(1).lower()
+    return None
+
+
+def _harness_window_s(case: ValidationCase, scenario: str) -> float:
+    """The dispatch window of the case's benchmark harness (``harnesses`` in the YAML), or 0:
+    a harness applies only to its MLPerf round, submitters, scenarios and framework."""
     framework = (case.framework or "").lower()
+    round_, submitter = _mlperf_round(case), _submitter(case)
     for entry in (_workload_file().get("harnesses") or {}).values():
-        if all(word in framework for word in entry["framework_match"]):
+        if (
+            round_ in entry["rounds"]
+            and submitter in entry["submitters"]
+            and scenario in entry["scenarios"]
+            and all(word in framework for word in entry["framework_match"])
+        ):
             return float(entry["dispatch_window_s"])
     return 0.0
 
 
-def _workload(case: ValidationCase) -> dict[str, Any]:
+def _workload_block(case: ValidationCase) -> dict[str, Any]:
+    block = (case.model_extra or {}).get("workload")
+    return block if isinstance(block, dict) else {}
+
+
+def _dataset_entry(case: ValidationCase) -> dict[str, Any] | None:
+    """The ``infer_workloads.yaml`` entry named by the workload block's ``dataset``, else the
+    first whose ``match`` words all appear in the model name or notes."""
+    key = _workload_block(case).get("dataset")
+    if isinstance(key, str) and key in _workloads():
+        return _workloads()[key]
     text = f"{case.model.name} {case.model.notes or ''}".lower()
     for entry in _workloads().values():
         if all(word in text for word in entry["match"]):
             return entry
-    raise CaseSkipped(f"no request-length statistics for the dataset of {case.model.name!r}")
+    return None
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+_NUM = r"(\d[\d,]*(?:\.\d+)?)"
+
+
+def _lengths_from_text(text: str) -> tuple[float, float] | None:
+    """Lengths stated in free text (the fallback when the case has no workload block)."""
+    patterns = (
+        rf"isl\s*{_NUM}\s*/\s*osl\s*{_NUM}",
+        rf"input\s+~?{_NUM}\s+tokens?,?\s*(?:and\s+)?output\s+~?{_NUM}\s+tokens?",
+        rf"mean\s+input\s+~?{_NUM}\s+tokens?.*?(?:mean\s+)?output\s+~?{_NUM}\s+tokens?",
+        rf"prompt_tokens\s*=\s*{_NUM}.*?generated_tokens\s*=\s*{_NUM}",
+        rf"~?{_NUM}\s+input\s*/\s*~?{_NUM}\s+output",
+    )
+    for pattern in patterns:
+        match = re.search(pattern, text)
+        if match:
+            return _number(match.group(1)), _number(match.group(2))
+    return None
+
+
+def _uniform_scv(cap: float) -> float:
+    """Squared coefficient of variation of a length uniform on [1, cap] (max entropy)."""
+    return ((cap - 1.0) ** 2 / 12.0) / ((cap + 1.0) / 2.0) ** 2
+
+
+def _mean_and_scv(
+    stated: Any, entry: dict[str, Any] | None, field: str, fixed: bool
+) -> tuple[float, float] | None:
+    """(mean, scv) of a length: stated in the case, else the dataset's published mean
+    (exponential: max entropy given a mean), else uniform on [1, cap] (max entropy given a
+    cap); fixed-length runs have scv 0."""
+    mean_key, cap_key = f"{field}_tokens_mean", f"{field}_tokens_max"
+    if isinstance(stated, int | float) and stated > 0:
+        return float(stated), 0.0 if fixed else 1.0
+    if entry is None:
+        return None
+    if entry.get(mean_key):
+        return float(entry[mean_key]), 1.0
+    if entry.get(cap_key):
+        cap = float(entry[cap_key])
+        return (cap + 1.0) / 2.0, _uniform_scv(cap)
+    return None
+
+
+def case_stack(case: ValidationCase, accelerator: Accelerator) -> ServingStack:
+    """The serving engine a case ran and its generation: the engine named in the framework
+    text with the version written after it; without a version, the year of the publication
+    (MLPerf round, else the latest 20xx year in the source, id and conditions)."""
+    text = " ".join(filter(None, (case.framework, case.conditions))).lower()
+    engine_name = None
+    version = None
+    for word, name in _ENGINE_WORDS:
+        at = text.find(word)
+        if at < 0:
+            continue
+        engine_name = name
+        if name == "nxd-inference":  # Neuron stacks are versioned by the Neuron SDK release
+            after = re.search(r"neuron\s+sdk\s*~?v?(\d+(?:\.\d+){1,2})", text)
+            version = after.group(1) if after else None
+        elif word != "tensorrt":  # "TensorRT 10.2" is TensorRT's version, not TensorRT-LLM's
+            after = re.match(r"[\s:]*~?v?(\d+(?:\.\d+){1,2})", text[at + len(word) :])
+            version = after.group(1) if after else None
+        break
+    stack = (
+        default_stack(accelerator.vendor_family)
+        if engine_name is None
+        else parse_stack(engine_name, accelerator.vendor_family)
+    )
+    engine = get_engine(stack.engine)
+    if version is not None:
+        return ServingStack(engine.name, version, engine.generation(version))
+    round_ = _mlperf_round(case)
+    if round_ in _MLPERF_ROUND_YEAR:
+        year = _MLPERF_ROUND_YEAR[round_]
+    else:
+        source = " ".join(
+            filter(None, (case.id, case.source.commit, case.source.table, case.conditions))
+        )
+        years = [int(y) for y in re.findall(r"\b(20[12]\d)\b", source)]
+        year = max(years) if years else engine.newest_generation
+    oldest = engine.versions[0][1]
+    return ServingStack(engine.name, None, min(max(year, oldest), engine.newest_generation))
 
 
 def _lowest_float_format(accelerator: Accelerator) -> str:
@@ -139,33 +289,44 @@ def _stated_precision(text: str | None) -> str:
     return "bf16"  # "not stated (default dtype)": checkpoints are bf16/fp16
 
 
-def _lengths(notes: str) -> tuple[float, float] | None:
-    match = re.search(r"isl\s*(\d+)\s*/\s*osl\s*(\d+)", notes) or re.search(
-        r"input\s+(\d+)\s+tokens?,\s*output\s+(\d+)\s+tokens?", notes
-    )
-    return (float(match.group(1)), float(match.group(2))) if match else None
+def _replicas_stated(case: ValidationCase) -> float:
+    return float(case.parallelism.dp or 1)
 
 
 def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetting:
-    """Map a case to scenario, lengths, precision and layout (rules in the module docstring)."""
+    """Map a case to scenario, lengths, precision, layout and stack (rules in the module
+    docstring): the ``workload`` block first, the free text only as a fallback."""
     text = case.text
-    scenario_match = re.search(r"scenario\s*=\s*(offline|server|interactive)", text)
+    work = _workload_block(case)
+    entry = _dataset_entry(case)
     par = case.parallelism
-    if scenario_match:
+    stack = case_stack(case, accelerator)
+    scenario_match = re.search(r"scenario\s*[=:]?\s*(offline|server|interactive)", text)
+    if scenario_match and entry is not None:
         scenario: Scenario = scenario_match.group(1)  # type: ignore[assignment]
-        work = _workload(case)
-        cap = float(work["input_tokens_max"])
-        mean_in = work.get("input_tokens_mean")
-        limits = (work.get("scenarios") or {}).get(scenario, {})
+        if "interactive" in f"{case.id} {case.model.name}".lower() and scenario == "server":
+            scenario = "interactive"
+        length_in = _mean_and_scv(work.get("input_tokens_mean"), entry, "input", False)
+        length_out = _mean_and_scv(work.get("output_tokens_mean"), entry, "output", False)
+        if length_in is None or length_out is None:
+            raise CaseSkipped(
+                f"the dataset of {case.model.name!r} has no published mean or maximum "
+                f"{'input' if length_in is None else 'output'} length (data/infer_workloads.yaml)"
+            )
+        limits = (entry.get("scenarios") or {}).get(scenario) or (
+            (entry.get("scenarios") or {}).get("server", {}) if scenario != "offline" else {}
+        )
         metrics = case.metrics
+        tpot_limit = metrics.get("constraint_tpot_ms") or limits.get("tpot_p99_ms")
+        if tpot_limit is None and limits.get("e2e_p99_ms"):
+            # an end-to-end limit (GPT-J): spread over the mean output as a per-token bound
+            tpot_limit = float(limits["e2e_p99_ms"]) / length_out[0]
         return InferSetting(
             scenario=scenario,
-            input_len=float(mean_in) if mean_in else (cap + 1.0) / 2.0,
-            output_len=float(work["output_tokens_mean"]),
-            # max-entropy length distributions (infer_workloads.yaml): exponential given the
-            # mean, uniform on [1, cap] given only the cap
-            input_len_scv=1.0 if mean_in else ((cap - 1.0) ** 2 / 12.0) / ((cap + 1.0) / 2.0) ** 2,
-            output_len_scv=1.0,  # only the mean output is published: exponential
+            input_len=length_in[0],
+            output_len=length_out[0],
+            input_len_scv=length_in[1],
+            output_len_scv=length_out[1],
             weight_precision=_lowest_float_format(accelerator),
             tp=par.tp,
             pp=par.pp or 1,
@@ -173,38 +334,89 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             cores_per_chip=None,
             batch=None,
             ttft_p99_ms=metrics.get("constraint_ttft_ms") or limits.get("ttft_p99_ms"),
-            tpot_p99_ms=metrics.get("constraint_tpot_ms") or limits.get("tpot_p99_ms"),
-            dispatch_window_s=_harness_window_s(case),
+            tpot_p99_ms=tpot_limit,
+            dispatch_window_s=_harness_window_s(case, scenario),
+            stack=stack,
         )
-    lengths = _lengths(case.batch.notes.lower() if case.batch.notes else "")
-    if lengths is None:
+    dataset = str(work.get("dataset") or "").lower()
+    fixed = "fixed" in dataset or "synthetic" in dataset
+    notes_text = " ".join(filter(None, (case.batch.notes, case.conditions))).lower()
+    stated = _lengths_from_text(notes_text)
+    length_in = _mean_and_scv(work.get("input_tokens_mean"), entry, "input", fixed)
+    length_out = _mean_and_scv(work.get("output_tokens_mean"), entry, "output", fixed)
+    if (length_in is None or length_out is None) and stated is not None:
+        length_in = length_in or (stated[0], 0.0)
+        length_out = length_out or (stated[1], 0.0)
+    if length_in is None or length_out is None:
         raise CaseSkipped(
-            "input/output lengths not stated (no 'ISL/OSL' or 'input/output N tokens')"
+            "input/output lengths not stated (no workload means, dataset statistics, 'ISL/OSL' "
+            "or 'input/output N tokens')"
         )
     batch = case.batch.global_batch_seqs
-    offline = any(w in text for w in ("max-throughput", "all queued at once", "offline"))
-    if not offline and batch is None:
-        raise CaseSkipped("neither a fixed batch nor an offline max-throughput setting")
-    cores = "counts neuroncores" in (par.notes or "").lower()
+    concurrency = work.get("max_concurrency")
+    # Neuron degrees count NeuronCores (the Neuron SDK convention, stated in the schema)
+    cores = (
+        accelerator.software_stack == "Neuron" or "counts neuroncores" in (par.notes or "").lower()
+    )
     # one replica per dp rank on all the case's chips: tp cores / chips is the number of
     # (logical) NeuronCores used per chip (2 on Inferentia2; 4 on Trainium2 with LNC=2)
     chips = case.hardware.count // (par.dp or 1)
     per_chip = par.tp / chips if cores and par.tp and chips >= 1 and par.tp % chips == 0 else None
+    mode = re.search(r"mode\s*[:=]?\s*(synchronous|throughput)", text) or re.search(
+        r"(synchronous|throughput)\s*(?:\([^)]*\)\s*)?mode", text
+    )
+    closed = mode is not None or "concurrent users" in text
+    static = "static" in str(work.get("notes") or "").lower() or (
+        not closed and concurrency is not None and batch is not None
+    )
+    offline = concurrency is None and any(
+        w in text
+        for w in ("max-throughput", "all queued at once", "offline", "rate inf", "all requests")
+    )
+    if closed:
+        synchronous = mode is not None and mode.group(1) == "synchronous"
+        stated_users = re.search(r"(\d+)\s+(?:concurrent\s+)?users", text)
+        users = (
+            1.0
+            if synchronous
+            else float(concurrency or (stated_users and stated_users.group(1)) or batch or 1)
+        )
+        scenario_: Scenario = "closed"
+    elif offline:
+        users, scenario_ = None, "offline"
+    elif static or batch is not None or concurrency is not None:
+        users, scenario_ = None, "static"
+    else:
+        raise CaseSkipped("neither a fixed batch, a client concurrency nor an offline setting")
+    replicas = _replicas_stated(case)
     return InferSetting(
-        scenario="offline" if offline else "static",
-        input_len=lengths[0],
-        output_len=lengths[1],
-        input_len_scv=0.0,
-        output_len_scv=0.0,
+        scenario=scenario_,
+        input_len=length_in[0],
+        output_len=length_out[0],
+        input_len_scv=length_in[1],
+        output_len_scv=length_out[1],
         weight_precision=_stated_precision(case.precision),
         tp=par.tp,
         pp=par.pp or 1,
         tp_unit="cores" if cores else "chips",
         cores_per_chip=per_chip,
-        batch=None if offline else float(batch or 1),
+        batch=float(concurrency or batch or 1) if scenario_ == "static" else None,
         ttft_p99_ms=None,
         tpot_p99_ms=None,
+        stack=stack,
+        users=users,
+        slots=_slots_per_replica(case, replicas) if scenario_ in ("offline", "closed") else None,
     )
+
+
+def _slots_per_replica(case: ValidationCase, replicas: float) -> float | None:
+    """Engine decode slots (compiled or configured batch) per replica, when the case states
+    them: ``global_batch_seqs`` per replica if its notes say so, else over the replicas."""
+    batch = case.batch.global_batch_seqs
+    if not batch:
+        return None
+    per_replica = "per replica" in (case.batch.notes or "").lower()
+    return float(batch) if per_replica else max(float(batch) / replicas, 1.0)
 
 
 def _tp_options(setting: InferSetting, case: ValidationCase) -> list[int]:
@@ -227,14 +439,27 @@ class PreparedCase:
     accelerator: Accelerator
     setting: InferSetting
 
+    @property
+    def generation(self) -> int | None:
+        return None if self.setting.stack is None else self.setting.stack.generation
+
+
+def resolve_accelerator(catalog: Catalog, accelerator_id: str) -> Accelerator:
+    """The catalog accelerator of a case's id; an id that names one catalog entry's prefix
+    (``nvidia-rtx-pro-6000`` for ``nvidia-rtx-pro-6000-bse``) resolves to it."""
+    if catalog.has_accelerator(accelerator_id):
+        return catalog.accelerator(accelerator_id)
+    prefixed = [a for a in catalog.accelerators if a.id.startswith(accelerator_id + "-")]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    raise CaseSkipped(f"accelerator {accelerator_id!r} is not in the catalog")
+
 
 def prepare_infer_case(case: ValidationCase, catalog: Catalog) -> PreparedCase:
     """Resolve a case's model, accelerator and setting; CaseSkipped when it cannot be."""
     if case.kind != "infer":
         raise CaseSkipped(f"not an inference case (kind {case.kind!r})")
-    if not catalog.has_accelerator(case.hardware.accelerator_id):
-        raise CaseSkipped(f"accelerator {case.hardware.accelerator_id!r} is not in the catalog")
-    accelerator = catalog.accelerator(case.hardware.accelerator_id)
+    accelerator = resolve_accelerator(catalog, case.hardware.accelerator_id)
     try:
         spec = spec_from_description(case.model.model_dump())
     except XpuplanError as error:
@@ -245,10 +470,40 @@ def prepare_infer_case(case: ValidationCase, catalog: Catalog) -> PreparedCase:
     return PreparedCase(case=case, spec=spec, accelerator=accelerator, setting=setting)
 
 
+def _efficiency_of(prepared: PreparedCase, efficiency: ServingEfficiency) -> ServingEfficiency:
+    """``efficiency`` with what the case itself fixes: its engine's static shapes, its
+    harness's dispatch window and its engine's decode slots."""
+    s = prepared.setting
+    changes: dict[str, float] = {}
+    if s.stack is not None:  # the engine's static shapes, not the family's
+        changes["kv_read_padded"] = 1.0 if reads_padded_kv(s.stack, prepared.accelerator) else 0.0
+    if s.dispatch_window_s:
+        changes["dispatch_window_s"] = s.dispatch_window_s
+    if s.slots:
+        changes["max_sequences"] = s.slots
+    return efficiency.replace(**changes) if changes else efficiency
+
+
 def predict_prepared(
     prepared: PreparedCase, efficiency: ServingEfficiency | None = None
 ) -> dict[str, float]:
-    """Predicted metrics of a prepared case, optionally with another efficiency (fitting)."""
+    """Predicted metrics of a prepared case, optionally with another efficiency (fitting:
+    the efficiency of the case's family and stack generation)."""
+    stack = prepared.setting.stack
+    eff = efficiency or efficiency_for(
+        prepared.accelerator.vendor_family,
+        generation=prepared.generation,
+        engine=None if stack is None else stack.engine,
+    )
+    return predict_many(prepared, [eff])[0]
+
+
+def predict_many(
+    prepared: PreparedCase, efficiencies: Sequence[ServingEfficiency]
+) -> list[dict[str, float]]:
+    """Predicted metrics of a case under each efficiency, in one vectorized estimator call
+    (every efficiency x layout option is a candidate): the fitter's Jacobian in one pass.
+    CaseSkipped when the first efficiency leaves no feasible layout."""
     case, spec, accelerator, s = (
         prepared.case,
         prepared.spec,
@@ -256,20 +511,32 @@ def predict_prepared(
         prepared.setting,
     )
     options = _tp_options(s, case)
-    eff = efficiency or efficiency_for(accelerator.vendor_family)
-    if s.dispatch_window_s:
-        eff = eff.replace(dispatch_window_s=s.dispatch_window_s)
+    effs = [_efficiency_of(prepared, e) for e in efficiencies]
+    k, m = len(effs), len(options)
     cands = build_candidates(
-        [accelerator],
-        np.zeros(len(options), dtype=np.int64),
-        options,
+        [accelerator] * k,
+        np.repeat(np.arange(k), m),
+        np.tile(options, k),
         s.pp,
         weight_precision=s.weight_precision,
         tp_unit=s.tp_unit,
         cores_per_chip=s.cores_per_chip,
-        efficiency=eff,
+        efficiency=effs,
+        stack=s.stack,
     )
+    count = case.hardware.count
+    chips = cands.tp * cands.pp
+    replicas = np.maximum(np.floor(count / chips), 1.0)
     constrained = s.scenario in ("server", "interactive")
+    batch: Any = s.batch
+    if s.scenario == "closed":
+        users = s.users or 1.0
+        busy = np.minimum(replicas, users)  # one user keeps one replica busy
+        batch = np.maximum(users / busy, 1.0)
+        if s.slots:
+            batch = np.minimum(batch, s.slots)
+    else:
+        busy = replicas
     r = serving_capacity_arrays(
         spec,
         cands,
@@ -278,33 +545,52 @@ def predict_prepared(
         input_len_scv=s.input_len_scv,
         output_len_scv=s.output_len_scv,
         batching="static" if s.scenario == "static" else "continuous",
-        batch=s.batch,
+        batch=batch,
         ttft_p99_ms=s.ttft_p99_ms if constrained else None,
         tpot_p99_ms=s.tpot_p99_ms if constrained else None,
-        replicas=np.maximum(np.floor(case.hardware.count / (cands.tp * cands.pp)), 1.0),
+        replicas=replicas,
     )
+    total = np.where(r.feasible & (count >= chips), r.output_tokens_per_s * busy, -np.inf)
+    total = total.reshape(k, m)
+    out: list[dict[str, float]] = []
+    for j in range(k):
+        best_option = int(np.argmax(total[j]))
+        if not np.isfinite(total[j, best_option]):
+            if j == 0:
+                reason = STATUS_MESSAGES[int(r.status[best_option])]
+                raise CaseSkipped(f"infeasible on {count} x {accelerator.id}: {reason}")
+            out.append({})
+            continue
+        best = j * m + best_option
+        out.append(_metrics(case, s, r.row(best), float(busy[best]), float(chips[best])))
+    return out
+
+
+def _metrics(
+    case: ValidationCase, s: InferSetting, row: dict[str, float], n: float, group: float
+) -> dict[str, float]:
+    """The case's metrics from one candidate's row (``n`` busy replicas of ``group`` chips)."""
     count = case.hardware.count
-    chips = cands.tp * cands.pp
-    replicas = np.floor(count / chips)
-    total = np.where(r.feasible & (replicas >= 1), r.output_tokens_per_s * replicas, -np.inf)
-    best = int(np.argmax(total))
-    if not np.isfinite(total[best]):
-        reason = STATUS_MESSAGES[int(r.status[best])]
-        raise CaseSkipped(f"infeasible on {count} x {accelerator.id}: {reason}")
-    row = r.row(best)
-    n = float(replicas[best])
-    group = float(chips[best])
     out_total = row["output_tokens_per_s"] * n
     ms = 1e3
-    e2e = row["e2e_mean_s"] * ms
+    n_decode = max(s.output_len - 1.0, 0.0)
+    ttft_mean = row["ttft_mean_s"]
+    if s.scenario == "closed" and s.users:
+        # closed loop: a user's request waits for a free slot, then one iteration and its own
+        # prefill; with every slot busy Little's law gives e2e = users / throughput
+        service = row["prefill_latency_s"] + row["step_s"]
+        little = s.users / (row["rate_per_s"] * n) - n_decode * row["tpot_mean_s"]
+        ttft_mean = max(service, little)
+    e2e = (ttft_mean + n_decode * row["tpot_mean_s"]) * ms
     predicted = {
         "tokens_per_s": out_total,
         "tokens_per_s_per_accelerator": out_total / count,
         "samples_per_s": row["rate_per_s"] * n,
+        "requests_per_s": row["rate_per_s"] * n,
         "output_tokens_per_s": out_total,
         "output_tokens_per_s_total": out_total,
         "output_tokens_per_s_per_gpu": out_total / (n * group),
-        "ttft_mean_ms": row["ttft_mean_s"] * ms,
+        "ttft_mean_ms": ttft_mean * ms,
         "ttft_p50_ms": row["ttft_p50_s"] * ms,
         "ttft_p99_ms": row["ttft_p99_s"] * ms,
         "tpot_mean_ms": row["tpot_mean_s"] * ms,
@@ -312,12 +598,16 @@ def predict_prepared(
         "tpot_p99_ms": row["tpot_p99_s"] * ms,
         "e2e_latency_mean_ms": e2e,
         "e2e_latency_median_ms": e2e,
-        "e2e_latency_p99_ms": e2e,
+        # a request's p99 end-to-end time: its TTFT and per-token tails added (an upper
+        # estimate; a static batch has no spread)
+        "e2e_latency_p99_ms": e2e
+        if s.scenario in ("static", "closed")
+        else (row["ttft_p99_s"] + n_decode * row["tpot_p99_s"]) * ms,
     }
     if s.scenario == "offline":  # no latency is measured when everything is queued at once
         predicted = {k: v for k, v in predicted.items() if "_ms" not in k}
     wanted = {k for k in case.metrics if not k.startswith("constraint_")}
-    return {k: v for k, v in predicted.items() if k in wanted}
+    return {k: v for k, v in predicted.items() if k in wanted and math.isfinite(v)}
 
 
 def predict_infer_case(case: ValidationCase, catalog: Catalog) -> dict[str, float]:

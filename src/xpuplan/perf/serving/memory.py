@@ -1,0 +1,142 @@
+"""How many sequences fit: weights, runtime reserve and KV cache per chip (bytes).
+
+weights = (block matmuls x weight bytes + embeddings/head/norms x 2) / (tp pp): quantized
+checkpoints keep embeddings and the LM head in 16 bit (NVIDIA ModelOpt, AutoAWQ defaults).
+KV budget = usable_hbm_fraction x (HBM - weights - runtime reserve). KV heads shard over at most
+``n_kv_heads`` TP ranks (GQA heads are replicated beyond that, Ainslie et al. 2023); MLA's
+latent is replicated on every TP rank. A paged sequence holds on average its prompt plus its
+length-biased half output (vLLM PagedAttention; TensorRT-LLM MAX_UTILIZATION); static-shape
+runtimes hold the whole bucket, static batches their whole length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from xpuplan.models.counts import kv_cache_bytes_per_token
+from xpuplan.models.spec import ModelSpec
+from xpuplan.perf.serving.candidates import ModelTerms, ServingCandidates
+from xpuplan.units import GIB
+
+__all__ = [
+    "MIN_BUCKET_TOKENS",
+    "Capacity",
+    "bucket",
+    "dp_attention",
+    "kv_capacity",
+    "kv_share",
+    "mean_bucket",
+]
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+
+# Smallest sequence bucket of static-shape runtimes (transformers-neuronx buckets start at 128).
+MIN_BUCKET_TOKENS = 128.0
+
+
+def bucket(tokens: npt.ArrayLike) -> FloatArray:
+    """Static-shape bucket of a sequence: the next power of two, at least MIN_BUCKET_TOKENS."""
+    t = np.maximum(np.asarray(tokens, dtype=np.float64), 1.0)
+    out: FloatArray = np.maximum(2.0 ** np.ceil(np.log2(t) - 1e-12), MIN_BUCKET_TOKENS)
+    return out
+
+
+def mean_bucket(lo: float, hi: float) -> float:
+    """Mean bucket over positions uniform on [lo, hi] (exact for power-of-two buckets)."""
+    if hi <= lo:
+        return float(bucket(lo))
+    total = 0.0
+    edge = MIN_BUCKET_TOKENS
+    start = lo
+    while start < hi:
+        while edge < start:
+            edge *= 2.0
+        stop = min(hi, edge)
+        total += (stop - start) * edge
+        start = stop
+        edge *= 2.0
+    return total / (hi - lo)
+
+
+def dp_attention(terms: ModelTerms, c: ServingCandidates) -> npt.NDArray[np.bool_]:
+    """Data-parallel attention with expert-parallel MoE (SGLang / vLLM ``--enable-dp-attention``
+    for MLA models, DeepSeek-V3 report sec. 3.4): each of the ep ranks runs attention for its
+    own sequences with a full copy of the attention weights, so MLA's latent cache is not
+    replicated; experts are split over the ep ranks and exchanged by all-to-all."""
+    out: npt.NDArray[np.bool_] = (c.ep > 1) & terms.latent_kv & (terms.n_experts > 0)
+    return out
+
+
+def kv_share(terms: ModelTerms, c: ServingCandidates) -> FloatArray:
+    """Share of a sequence's KV cache one chip holds (GQA heads over at most n_kv_heads ranks;
+    every (logical) NeuronCore holds its own heads; MLA latent replicated on TP ranks, split
+    by sequences under data-parallel attention)."""
+    if terms.latent_kv:
+        out: FloatArray = np.where(dp_attention(terms, c), 1.0 / c.ep, 1.0) / c.pp
+        return out
+    share = c.kv_shards_per_chip / np.minimum(c.tp * c.kv_shards_per_chip, terms.n_kv_heads)
+    result: FloatArray = share / c.pp
+    return result
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Memory per chip (bytes) and the sequences that fit, per candidate."""
+
+    weights: FloatArray
+    reserve: FloatArray
+    hbm: FloatArray
+    kv_budget: FloatArray
+    kv_per_sequence: FloatArray
+    max_batch: FloatArray  # at least 1 (status says when even one does not fit)
+    status: npt.NDArray[np.int64]  # 0 ok, 1 weights do not fit, 2 one sequence does not fit
+
+
+def kv_capacity(
+    model: ModelSpec,
+    terms: ModelTerms,
+    c: ServingCandidates,
+    *,
+    input_len: float,
+    output_len: float,
+    output_len_scv: float,
+    full_sequence: bool,
+    extra_weight_bytes: float = 0.0,
+) -> Capacity:
+    """Weights, KV budget and the largest batch of one replica (``full_sequence``: a static
+    batch holds every sequence at full length). ``extra_weight_bytes`` per replica: a draft
+    model's or speculative heads' weights."""
+    e = c.efficiency
+    chips = c.tp * c.pp
+    weights = (
+        (terms.block_params + terms.expert_params) * c.weight_bytes_per_param
+        + terms.other_params * 2.0
+        + extra_weight_bytes
+    ) / chips
+    # data-parallel attention: every rank holds the whole attention of its stage
+    replicated = terms.attention_params * c.weight_bytes_per_param * (1.0 / c.pp - 1.0 / chips)
+    weights = weights + np.where(dp_attention(terms, c), replicated, 0.0)
+    reserve = e["runtime_reserve_gb"] * GIB
+    hbm = c.hbm_gb * GIB  # vendors' HBM "GB" are binary (H100 80 GB = 81,559 MiB)
+    budget = np.maximum(e["usable_hbm_fraction"] * (hbm - weights - reserve), 0.0)
+    seq = input_len + output_len
+    per_token = kv_cache_bytes_per_token(model, 1.0, round(seq))
+    resident = seq if full_sequence else input_len + (1.0 + output_len_scv) * output_len / 2.0
+    padded = e["kv_read_padded"] > 0.5
+    per_seq = np.where(padded, bucket(seq), resident) * per_token
+    per_seq = per_seq * c.kv_bytes_per_element * kv_share(terms, c)
+    max_batch = np.minimum(np.floor(budget / per_seq), e["max_sequences"])
+    status = np.where(weights + reserve >= hbm, 1, np.where(max_batch < 1, 2, 0)).astype(np.int64)
+    return Capacity(
+        weights=np.asarray(weights, dtype=np.float64),
+        reserve=np.asarray(reserve, dtype=np.float64),
+        hbm=np.asarray(hbm, dtype=np.float64),
+        kv_budget=np.asarray(budget, dtype=np.float64),
+        kv_per_sequence=np.asarray(per_seq, dtype=np.float64),
+        max_batch=np.maximum(max_batch, 1.0),
+        status=status,
+    )

@@ -1,0 +1,303 @@
+"""Time of one prefill and one decode step of a replica (roofline, Williams et al. 2009).
+
+Prefill (compute-bound) of L tokens: FLOPs = L x (forward FLOPs per token at causal context L,
+without the LM head) + LM head (only the last position needs logits), including the quadratic
+attention term (:func:`xpuplan.models.counts.forward_flops_per_token`), over ``tp x peak x
+compute_fraction x rows / (rows + gemm_half_rows)``; plus 2 TP all-reduces per layer of the
+L x d activations (Megatron TP, Shoeybi et al. 2019) and one engine iteration.
+
+Decode step at batch B (per pipeline stage of B/pp): max(weight bytes touched / (BW x
+hbm_bw_fraction), B x FLOPs / (peak x compute_fraction x GEMM row efficiency)) + the KV read
+(attention kernel, at least its FLOPs) + 2 all-reduces per layer + MoE all-to-all when experts
+are split by expert parallelism + step overhead; a token passes every stage. MoE layers read
+only the experts the batch touches: E (1 - (1 - k/E)^B) of E experts for B tokens routed top-k.
+
+Speculative decoding (:class:`SpecDecode`): each step drafts k tokens (a draft model's k
+decode steps, or EAGLE / Medusa heads: one extra decoder layer and the LM head per draft
+token), then verifies k + 1 positions per sequence in one target pass (B (k+1) GEMM rows,
+weights read once); it yields (1 - a^(k+1)) / (1 - a) tokens per sequence at per-token
+acceptance a (Leviathan et al. 2023, eq. 1). The step time reported is per generated token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from xpuplan.errors import InputError
+from xpuplan.models.counts import forward_flops_per_token, kv_cache_bytes_per_token
+from xpuplan.models.spec import ModelSpec
+from xpuplan.perf import comm
+from xpuplan.perf.serving.candidates import ACTIVATION_BYTES, ModelTerms, ServingCandidates
+from xpuplan.perf.serving.memory import bucket, dp_attention, kv_share, mean_bucket
+from xpuplan.units import TERA
+
+__all__ = [
+    "SPEC_METHODS",
+    "SpecDecode",
+    "StepModel",
+    "draft_weight_bytes",
+    "gemm_rows_efficiency",
+]
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+SpecMethod = Literal["draft", "eagle", "medusa"]
+SPEC_METHODS: tuple[str, ...] = ("draft", "eagle", "medusa")
+
+
+@dataclass(frozen=True)
+class SpecDecode:
+    """Speculative decoding: ``tokens`` drafted per step, accepted each with probability
+    ``acceptance`` (given: it depends on the draft and the data, not on the chip)."""
+
+    method: SpecMethod
+    tokens: int
+    acceptance: float
+    draft: ModelSpec | None = None  # the draft model (method "draft")
+
+    def __post_init__(self) -> None:
+        if self.method not in SPEC_METHODS:
+            raise InputError(
+                f"spec decode: method {self.method!r} is not one of {', '.join(SPEC_METHODS)}"
+            )
+        if not 1 <= self.tokens <= 16:
+            raise InputError(f"spec decode: tokens {self.tokens!r} must be in 1..16")
+        if not 0.0 <= self.acceptance < 1.0:
+            raise InputError(f"spec decode: acceptance {self.acceptance!r} must be in [0, 1)")
+        if self.method == "draft" and self.draft is None:
+            raise InputError("spec decode: method 'draft' needs a draft model (--draft-model)")
+
+    @property
+    def tokens_per_step(self) -> float:
+        """Expected tokens a sequence gains per verification step (Leviathan et al. 2023)."""
+        a = self.acceptance
+        return (1.0 - a ** (self.tokens + 1)) / (1.0 - a)
+
+
+def gemm_rows_efficiency(rows: npt.ArrayLike, c: ServingCandidates) -> FloatArray:
+    """Share of the achievable GEMM rate at ``rows`` rows (tokens): rows / (rows + half).
+
+    Tensor-core GEMMs are tiled over rows (64-256 per tile on Hopper/CDNA3): few rows leave
+    tiles and waves partly empty; ``gemm_half_rows`` is the row count at half efficiency.
+    """
+    r = np.maximum(np.asarray(rows, dtype=np.float64), 1e-9)
+    out: FloatArray = r / (r + c.efficiency["gemm_half_rows"])
+    return out
+
+
+class StepModel:
+    """Prefill and decode-step times of every candidate for one model and request shape."""
+
+    def __init__(
+        self,
+        model: ModelSpec,
+        terms: ModelTerms,
+        c: ServingCandidates,
+        weights_per_chip: FloatArray,
+        *,
+        input_len: float,
+        output_len: float,
+        output_len_scv: float,
+        spec: SpecDecode | None = None,
+    ) -> None:
+        e = c.efficiency
+        self.c, self.terms, self.spec = c, terms, spec
+        self.chips = c.tp * c.pp
+        self.bw = c.hbm_tbps * TERA
+        self.flops = c.peak_tflops * TERA
+        self.padded = e["kv_read_padded"] > 0.5
+        self.kv_share = kv_share(terms, c)
+        l_in, l_out = float(input_len), float(output_len)
+        # prefill of one prompt
+        self.pf_tokens = np.where(self.padded, bucket(l_in), l_in)
+        per_token = forward_flops_per_token(model, round(l_in), causal=True)
+        attn = per_token.attention_scores * self.pf_tokens / max(l_in, 1.0)
+        mm = per_token.total - per_token.attention_scores - per_token.head
+        pf_per_token = mm / self.flops + attn / (c.attention_peak_tflops * TERA)
+        self.pf_compute_at_peak = (self.pf_tokens * pf_per_token + per_token.head / self.flops) / (
+            c.tp * e["compute_fraction"]
+        )
+        self.pf_comm = (
+            2.0
+            * terms.n_layers
+            * self.allreduce_s(self.pf_tokens * terms.d_model * ACTIVATION_BYTES)
+        )
+        self.pf_weights = weights_per_chip / (self.bw * e["hbm_bw_fraction"])
+        # decode: mean cached context of a running sequence (length-biased)
+        self.ctx_plain = l_in + (1.0 + output_len_scv) * max(l_out - 1.0, 0.0) / 2.0
+        self.ctx_mean = np.where(
+            self.padded, mean_bucket(l_in, l_in + max(l_out - 1.0, 0.0)), self.ctx_plain
+        )
+        self.kv_bytes_ctx = kv_cache_bytes_per_token(model, 1.0, max(round(self.ctx_plain), 1))
+        dec = forward_flops_per_token(model, max(round(self.ctx_plain), 1))
+        self.dec_time_token = (dec.total - dec.attention_scores) / self.flops
+        # decode attention is one memory-bound kernel per layer: it streams the KV cache and
+        # does its QK^T / AV FLOPs on the fly (FlashDecoding); its time is the larger of the two
+        self.attn_time_token = dec.attention_scores / (c.attention_peak_tflops * TERA)
+        self.draft_terms = (
+            ModelTerms.from_spec(spec.draft) if spec and spec.draft is not None else None
+        )
+        self.draft_flops_token = (
+            forward_flops_per_token(spec.draft, max(round(self.ctx_plain), 1)).total
+            if spec and spec.draft is not None
+            else 0.0
+        )
+
+    def allreduce_s(self, nbytes: npt.ArrayLike) -> FloatArray:
+        """One TP all-reduce: steps x alpha + ring bandwidth term (``perf.comm``)."""
+        c, e = self.c, self.c.efficiency
+        bandwidth = comm.ring_allreduce_time_s(
+            nbytes, c.tp, c.tp_link_gbytes_per_s * e["collective_bw_fraction"], 0.0
+        )
+        out: FloatArray = bandwidth + c.allreduce_steps * e["collective_latency_s"]
+        return out
+
+    # ---------------------------------------------------------------- prefill
+
+    def prefill(
+        self, b: FloatArray, batched: npt.ArrayLike = 0.0, *, static: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(latency, busy time, compute time) of one prefill at concurrency b.
+
+        Continuous batching runs the prefill inside an iteration whose GEMMs also carry the
+        b / pp decode rows of the stage and the ``batched`` other prompts dispatched with it;
+        a static batch prefills b prompts together.
+        """
+        c = self.c
+        rows = (
+            b * self.pf_tokens
+            if static
+            else b / c.pp + (1.0 + np.asarray(batched)) * (self.pf_tokens)
+        )
+        compute = self.pf_compute_at_peak / gemm_rows_efficiency(rows, c)
+        overhead = c.efficiency["step_overhead_s"]
+        latency = np.maximum(compute, self.pf_weights) + self.pf_comm + overhead
+        return latency, (compute + self.pf_comm) / c.pp, compute
+
+    def static_prefill(self, b: FloatArray) -> FloatArray:
+        """Time to prefill a static batch of b prompts (pipelined over pp stages)."""
+        c = self.c
+        compute = self.prefill(b, static=True)[2]
+        out: FloatArray = (
+            b * compute / c.pp
+            + compute * (1.0 - 1.0 / c.pp)
+            + b * self.pf_comm
+            + np.maximum(self.pf_weights - b * compute, 0.0)
+            + c.efficiency["step_overhead_s"]
+        )
+        return out
+
+    # ---------------------------------------------------------------- decode
+
+    def decode(
+        self, b_total: FloatArray, ctx: npt.ArrayLike | None = None
+    ) -> dict[str, FloatArray]:
+        """Decode step at batch ``b_total`` reading ``ctx`` cached tokens per sequence (default:
+        the mean running context), per generated token: parts that sum to ``total``."""
+        c, e, terms = self.c, self.c.efficiency, self.terms
+        context = self.ctx_mean if ctx is None else np.asarray(ctx, dtype=np.float64)
+        spec = self.spec
+        positions = 1.0 + (spec.tokens if spec else 0)  # rows per sequence in the target pass
+        b = b_total / c.pp
+        rows = b * positions
+        touched = 1.0 - (1.0 - terms.top_k / terms.n_experts) ** rows if terms.n_experts else 0.0
+        w_bytes = (
+            terms.block_params * c.weight_bytes_per_param
+            + terms.expert_params * c.weight_bytes_per_param * touched
+            + terms.head_read_params * 2.0
+        ) / self.chips
+        dp_attn = dp_attention(terms, c)
+        # data-parallel attention: each rank streams the whole attention of its stage
+        w_bytes = w_bytes + np.where(
+            dp_attn,
+            terms.attention_params * c.weight_bytes_per_param * (1.0 / c.pp - 1.0 / self.chips),
+            0.0,
+        )
+        t_w = w_bytes / (self.bw * e["hbm_bw_fraction"])
+        t_c = (
+            rows
+            * self.dec_time_token
+            / (self.chips * e["compute_fraction"] * gemm_rows_efficiency(rows, c))
+        )
+        t_kv = b * context * self.kv_bytes_ctx * c.kv_bytes_per_element * self.kv_share
+        t_kv = np.maximum(
+            t_kv / (self.bw * e["kv_bw_fraction"]),
+            rows
+            * self.attn_time_token
+            * context
+            / self.ctx_plain
+            / (self.chips * e["compute_fraction"]),
+        )
+        act = rows * terms.d_model * ACTIVATION_BYTES
+        # TP all-reduces per layer: after attention and after the MLP; an expert-parallel MoE
+        # layer exchanges tokens by all-to-all instead, and data-parallel attention needs none
+        moe_ep = (c.ep > 1) & (terms.n_experts > 0)
+        reduces = np.where(dp_attn, 0.0, np.where(moe_ep, 1.0, 2.0))
+        t_ar = reduces * terms.n_layers / c.pp * self.allreduce_s(act)
+        # expert parallelism: dispatch and combine all-to-all of the routed activations
+        moe_layers = terms.n_layers if terms.n_experts else 0
+        t_a2a = np.where(moe_ep, 2.0, 0.0) * (
+            moe_layers
+            / c.pp
+            * comm.alltoall_time_s(
+                act * max(terms.top_k, 1) / c.ep,  # each rank dispatches its share of tokens
+                c.ep,
+                c.tp_link_gbytes_per_s * e["collective_bw_fraction"],
+                e["collective_latency_s"],
+            )
+        )
+        p2p = (c.pp - 1.0) * comm.p2p_time_s(act, c.tp_link_gbytes_per_s, e["collective_latency_s"])
+        weights_part = np.where(t_w >= t_c, t_w, 0.0) * c.pp
+        compute_part = np.where(t_w >= t_c, 0.0, t_c) * c.pp
+        overhead = e["step_overhead_s"] + 0.0 * b
+        draft = self.draft_s(b) * c.pp if spec else 0.0 * b
+        parts = {
+            "weights": weights_part,
+            "compute": compute_part,
+            "kv": t_kv * c.pp,
+            "comm": (t_ar + t_a2a) * c.pp + p2p,
+            "overhead": overhead,
+            "draft": draft,
+        }
+        per_token = spec.tokens_per_step if spec else 1.0
+        parts = {k: np.asarray(v / per_token, dtype=np.float64) for k, v in parts.items()}
+        parts["total"] = sum(parts.values(), np.zeros(np.shape(b)))
+        return parts
+
+    def draft_s(self, b: FloatArray) -> FloatArray:
+        """Time of drafting ``spec.tokens`` tokens for b sequences on one stage (memory-bound
+        reads of the draft weights, or its FLOPs; EAGLE / Medusa: one decoder layer of the
+        target and its LM head per draft token, Li et al. 2024, Cai et al. 2024)."""
+        c, e, spec, terms = self.c, self.c.efficiency, self.spec, self.terms
+        assert spec is not None
+        if self.draft_terms is not None:
+            d = self.draft_terms
+            params = d.block_params + d.expert_params + d.head_read_params
+            flops = self.draft_flops_token
+        else:
+            params = terms.block_params / terms.n_layers + terms.head_read_params
+            flops = 2.0 * params
+        t_w = params * c.weight_bytes_per_param / self.chips / (self.bw * e["hbm_bw_fraction"])
+        t_c = (
+            b
+            * flops
+            / (self.chips * self.flops * e["compute_fraction"] * gemm_rows_efficiency(b, c))
+        )
+        # a draft model runs its own engine iterations; heads are fused into the target's
+        launches = e["step_overhead_s"] if self.draft_terms is not None else 0.0
+        out: FloatArray = spec.tokens * (np.maximum(t_w, t_c) + launches)
+        return out
+
+
+def draft_weight_bytes(spec: SpecDecode | None, terms: ModelTerms) -> float:
+    """Weights a replica holds for drafting, in 16 bit: the draft model, or one decoder layer
+    of the target (EAGLE head; Medusa's k residual heads are smaller)."""
+    if spec is None:
+        return 0.0
+    if spec.draft is not None:
+        d = ModelTerms.from_spec(spec.draft)
+        return (d.block_params + d.expert_params + d.other_params) * 2.0
+    return terms.block_params / terms.n_layers * 2.0

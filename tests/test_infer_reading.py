@@ -1,0 +1,138 @@
+"""How inference cases are read: workload block first, stacks, harness quirks, id prefixes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xpuplan.catalog.load import load_catalog
+from xpuplan.cli import run
+from xpuplan.validation.cases import CaseSkipped, ValidationCase, load_cases
+from xpuplan.validation.infer_cases import (
+    case_stack,
+    interpret_case,
+    predict_infer_case,
+    resolve_accelerator,
+)
+from xpuplan.validation.run import bundled_case_files
+
+CATALOG = load_catalog()
+MODEL = {"name": "Llama-3.1-8B", "layers": 32, "hidden": 4096, "heads": 32, "kv_heads": 8,
+         "ffn": 14336, "vocab": 128256}  # fmt: skip
+
+
+def _case(**changes: Any) -> ValidationCase:
+    raw: dict[str, Any] = {
+        "id": "synthetic",
+        "kind": "infer",
+        "model": MODEL,
+        "hardware": {"accelerator": "x", "accelerator_id": "nvidia-h100-sxm", "family": "nvidia",
+                     "count": 1},
+        "parallelism": {"tp": 1},
+        "batch": {"notes": "ISL 128/OSL 2048, all queued at once"},
+        "framework": "TensorRT-LLM 0.17",
+        "precision": "fp8",
+        "metrics": {"output_tokens_per_s": 1000.0},
+    }  # fmt: skip
+    raw.update(changes)
+    return ValidationCase.model_validate(raw)
+
+
+def test_workload_block_wins_over_free_text() -> None:
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    text_only = interpret_case(_case(), h100)
+    assert (text_only.input_len, text_only.output_len) == (128.0, 2048.0)
+    block = _case(workload={"input_tokens_mean": 500, "output_tokens_mean": 300})
+    setting = interpret_case(block, h100)
+    assert (setting.input_len, setting.output_len) == (500.0, 300.0)
+
+
+@pytest.mark.parametrize(
+    "notes",
+    ["mean input 10,000 tokens, mean output 1,000 tokens, all queued at once",
+     "input 10,000 tokens, output 1,000 tokens, offline"],
+)  # fmt: skip
+def test_lengths_with_thousands_separators(notes: str) -> None:
+    setting = interpret_case(_case(batch={"notes": notes}), CATALOG.accelerator("nvidia-h100-sxm"))
+    assert (setting.input_len, setting.output_len) == (10000.0, 1000.0)
+
+
+def test_case_stack_reads_engine_version_or_publication_year() -> None:
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    assert case_stack(_case(), h100).generation == 2025
+    old = _case(framework="TensorRT 10.2.0, CUDA 12.4", id="mlperf-inf-v4.1-x")
+    assert case_stack(old, h100).engine == "tensorrt-llm"
+    assert case_stack(old, h100).generation == 2024  # the round's year, not TensorRT's version
+    assert case_stack(_case(framework="vLLM 0.4.3+rocm614"), h100).generation == 2024
+
+
+def test_catalog_id_prefix_resolves_to_the_one_entry() -> None:
+    assert resolve_accelerator(CATALOG, "nvidia-rtx-pro-6000").id == "nvidia-rtx-pro-6000-bse"
+    with pytest.raises(CaseSkipped, match="not in the catalog"):
+        resolve_accelerator(CATALOG, "nvidia-h1")
+
+
+def test_harness_window_only_for_its_round_submitter_and_scenario() -> None:
+    cases = {c.id: c for f in bundled_case_files() for c in load_cases(f)}
+    windows = {}
+    for case in cases.values():
+        if case.kind != "infer" or "mi3" not in case.hardware.accelerator_id:
+            continue
+        try:
+            setting = interpret_case(
+                case, resolve_accelerator(CATALOG, case.hardware.accelerator_id)
+            )
+        except CaseSkipped:
+            continue
+        windows[case.id] = setting.dispatch_window_s
+    assert windows["mlperf-inf-v4.1-llama2-70b-99-server-amd-8xmi300x-2xepyc-turin"] == 0.3
+    amd = cases["mlperf-inf-v4.1-llama2-70b-99-server-amd-8xmi300x-2xepyc-turin"]
+    as_interactive = amd.model_copy(
+        update={"conditions": (amd.conditions or "").replace("Server", "Interactive")}
+    )
+    mi300x = CATALOG.accelerator("amd-mi300x")
+    assert interpret_case(as_interactive, mi300x).scenario == "interactive"
+    assert interpret_case(as_interactive, mi300x).dispatch_window_s == 0.0
+    assert any("v5.0" in i and "server" in i for i in windows)
+    assert all(w == 0.0 for i, w in windows.items() if "v5.0" in i)
+
+
+def test_closed_loop_clients_follow_littles_law() -> None:
+    case = _case(
+        hardware={"accelerator": "x", "accelerator_id": "aws-inferentia2", "family": "aws",
+                  "count": 4},
+        parallelism={"tp": 8},
+        batch={"global_batch_seqs": 8, "notes": "compiled batch size 8 per replica"},
+        framework="optimum-neuron vLLM plugin, Neuron SDK 2.24",
+        precision="bf16",
+        conditions="guidellm 64 concurrent users; mode throughput",
+        workload={"input_tokens_mean": 1500, "output_tokens_mean": 250},
+        metrics={"output_tokens_per_s": 400.0, "requests_per_s": 1.6, "ttft_mean_ms": 1.0,
+                 "tpot_mean_ms": 1.0},
+    )  # fmt: skip
+    setting = interpret_case(case, CATALOG.accelerator("aws-inferentia2"))
+    assert setting.scenario == "closed" and setting.users == 64 and setting.slots == 8
+    predicted = predict_infer_case(case, CATALOG)
+    e2e = predicted["ttft_mean_ms"] + 249 * predicted["tpot_mean_ms"]
+    assert e2e / 1e3 == pytest.approx(64 / predicted["requests_per_s"], rel=1e-6)
+
+
+def test_cross_validate_infer_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    public = load_cases(bundled_case_files()[0])
+    keep = [c for c in public if c.kind == "infer"][:12]
+    import yaml
+
+    path = tmp_path / "few.yaml"
+    path.write_text(
+        yaml.safe_dump({"cases": [c.model_dump(exclude_none=True) for c in keep]}),
+        encoding="utf-8",
+    )
+    assert (
+        run(["validate", str(path), "--kind", "infer", "--cross-validate", "family", "--json"]) == 0
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["kind"] == "infer" and payload["group_by"] == "family"
+    assert payload["overall"]["n"] >= 1
