@@ -161,6 +161,13 @@ CLUSTER_LIMITS: tuple[tuple[str, str, int, str], ...] = (
         131_072,
         "OCI Zettascale announcement 2024-09: superclusters of up to 131,072 Blackwell GPUs",
     ),
+    (
+        "lambda",
+        "8x ",
+        1_536,
+        "Lambda 1-Click Clusters: 16 to over 1,500 GPUs (Lambda's tour of its Columbus B200 "
+        "cluster, 2025-11, read via a transcript summary; low confidence)",
+    ),
 )
 # Without a published figure: conservative defaults (hyperscaler / neocloud), always noted.
 DEFAULT_HYPERSCALER_MAX_CHIPS = 4_096
