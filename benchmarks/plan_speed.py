@@ -41,7 +41,7 @@ def _evaluations_per_s(model_name: str, repeat: int) -> tuple[int, float]:
         global_batch_tokens=default_global_batch_tokens(model),
     )
     selected = select_offerings(catalog, OfferingFilter())
-    groups = group_hardware(catalog, selected, None)
+    groups = group_hardware(catalog, selected, None, training=True)
     pair_group, pair_chips = chip_count_pairs(groups)
     domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
     layouts = enumerate_layouts(

@@ -161,6 +161,13 @@ CLUSTER_LIMITS: tuple[tuple[str, str, int, str], ...] = (
         131_072,
         "OCI Zettascale announcement 2024-09: superclusters of up to 131,072 Blackwell GPUs",
     ),
+    (
+        "lambda",
+        "8x ",
+        1_536,
+        "Lambda 1-Click Clusters: 16 to over 1,500 GPUs (Lambda's tour of its Columbus B200 "
+        "cluster, 2025-11, read via a transcript summary; low confidence)",
+    ),
 )
 # Without a published figure: conservative defaults (hyperscaler / neocloud), always noted.
 DEFAULT_HYPERSCALER_MAX_CHIPS = 4_096
@@ -269,27 +276,24 @@ def _fill_capacity(
         fixed_shape = provider in ("aws", "gcp", "azure")
         node = min(domains.get(acc, 1), 8)
         if fixed_shape and chips < node and row.get("network_gbits_per_s") is None:
-            row["max_chips"] = chips
             row["scaleup_domain_chips"] = chips
-            row["max_chips_source"] = (
-                "single instance: this shape has fewer chips than a full node and no "
-                "published scale-out network, so it is not used for multi-node training"
+            row["training_max_chips"] = chips
+            row["training_max_chips_source"] = (
+                "single instance: this shape has fewer chips than a full node and no published "
+                "scale-out network, so a training job stays on one instance"
             )
-            continue
-        if provider == "lambda" and instance.startswith("1x "):
-            row["max_chips"] = chips
-            row["max_chips_source"] = (
+        elif provider == "lambda" and instance.startswith("1x "):
+            row["training_max_chips"] = chips
+            row["training_max_chips_source"] = (
                 "single instance: Lambda's 1x rows are single-GPU instances without a cluster "
                 "network (its multi-node clusters are the 8x rows)"
             )
-            continue
-        if provider == "runpod" and "(Community" in instance:
-            row["max_chips"] = 8
-            row["max_chips_source"] = (
+        elif provider == "runpod" and "(Community" in instance:
+            row["training_max_chips"] = 8
+            row["training_max_chips_source"] = (
                 "one node: RunPod Community Cloud rents GPUs on individual hosts without a "
                 "cluster network (Instant Clusters are a Secure Cloud product)"
             )
-            continue
         for prov, prefix, limit, source in CLUSTER_LIMITS:
             if provider == prov and instance.startswith(prefix):
                 row["max_chips"] = limit

@@ -266,7 +266,16 @@ def test_bundled_catalog_has_energy_and_capacity_everywhere(bundled: Catalog) ->
     for o in bundled.offerings:
         assert o.max_chips is not None and o.max_chips_source, (o.provider, o.instance)
     single = [o for o in bundled.offerings if o.instance == "trn2.3xlarge"]
-    assert single and all(o.max_chips == 1 for o in single)
+    assert single and all(o.training_max_chips == 1 for o in single)
+    selected = select_offerings(bundled, OfferingFilter(accelerators=("aws-trainium2",)))
+    one = [
+        g
+        for g in group_hardware(bundled, selected, 384, training=True)
+        if g.chips_per_instance == 1
+    ]
+    assert one and all(g.max_chips == 1 for g in one)  # never 384 single-chip instances
+    many = [g for g in group_hardware(bundled, selected, None) if g.chips_per_instance == 1]
+    assert many and all(g.max_chips > 1 for g in many)  # serving replicas may use many
     v5e = [o for o in bundled.offerings if o.accelerator_id == "google-tpu-v5e"]
     assert v5e and all(o.allowed_chip_counts and max(o.allowed_chip_counts) > 256 for o in v5e)
     assert all(o.scaleup_domain_chips == 256 for o in v5e)

@@ -233,7 +233,7 @@ def plan_training(
         spot=spot or SpotModel(),
     )
     selected = _supporting(catalog, select_offerings(catalog, flt), precision)
-    groups = group_hardware(catalog, selected, max_chips)
+    groups = group_hardware(catalog, selected, max_chips, training=True)
     plans, pareto, lock_in, stats = search_training(
         work,
         catalog,
@@ -691,7 +691,7 @@ def compare_options(
             )
         groups = tuple(
             dataclasses.replace(g, allowed_chip_counts=(chips,), max_chips=chips)
-            for g in group_hardware(catalog, selected, chips)
+            for g in group_hardware(catalog, selected, chips, training=True)
         )
         search = TrainingSearch(
             objective="cost",

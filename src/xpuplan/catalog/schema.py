@@ -190,6 +190,15 @@ class Offering(_Row):
         default=None,
         description="where max_chips comes from; 'default: ...' marks a conservative default",
     )
+    training_max_chips: int | None = Field(
+        default=None,
+        ge=1,
+        description="largest single training job (one synchronous cluster) on this shape, when "
+        "smaller than max_chips: a shape without a cluster network stays on one node",
+    )
+    training_max_chips_source: str | None = Field(
+        default=None, description="why training_max_chips is set"
+    )
     capacity_block_max_instances: int | None = Field(
         default=None, ge=1, description="largest capacity block, in instances"
     )

@@ -32,7 +32,6 @@ __all__ = [
     "chip_counts",
     "group_hardware",
     "offering_limit",
-    "single_instance_only",
 ]
 
 # Largest cluster the search considers when neither the offering nor --max-chips caps it:
@@ -96,20 +95,16 @@ def _network(offering: Offering, accelerator: Accelerator) -> float | None:
     return accelerator.scaleout_gbits_per_s_per_chip
 
 
-def single_instance_only(offering: Offering) -> bool:
-    """True for shapes the catalog marks as never spanning instances (no scale-out network)."""
-    return (offering.max_chips_source or "").startswith("single instance")
-
-
-def offering_limit(offering: Offering, max_chips: int | None) -> int:
+def offering_limit(offering: Offering, max_chips: int | None, training: bool = False) -> int:
     """Largest total this search may rent of ``offering``.
 
     The offering's own ``max_chips`` (a published cluster size or a conservative default),
-    unless the user's ``--max-chips`` lifts or lowers it; a single-instance shape stays one
-    instance whatever the user asks.
+    unless the user's ``--max-chips`` lifts or lowers it. For training (one synchronous
+    job), a shape without a cluster network stays within ``training_max_chips`` whatever
+    the user asks; serving replicas are independent and may use many such instances.
     """
-    if single_instance_only(offering):
-        own = offering.max_chips or offering.chips_per_instance
+    if training and offering.training_max_chips is not None:
+        own = offering.training_max_chips
         return own if max_chips is None else min(own, max_chips)
     if max_chips is not None:
         return max_chips
@@ -117,14 +112,20 @@ def offering_limit(offering: Offering, max_chips: int | None) -> int:
 
 
 def group_hardware(
-    catalog: Catalog, selected: Sequence[SelectedOffering], max_chips: int | None
+    catalog: Catalog,
+    selected: Sequence[SelectedOffering],
+    max_chips: int | None,
+    training: bool = False,
 ) -> tuple[HardwareGroup, ...]:
-    """Group the selected offerings by hardware; ``max_chips`` is the user's cap (or None)."""
+    """Group the selected offerings by hardware; ``max_chips`` is the user's cap (or None).
+
+    ``training``: the groups serve one synchronous training job (see :func:`offering_limit`).
+    """
     groups: dict[tuple[str, int, int, float | None, tuple[int, ...] | None, int], list[int]] = {}
     for i, sel in enumerate(selected):
         o = sel.offering
         acc = catalog.accelerator(o.accelerator_id)
-        limit = offering_limit(o, max_chips)
+        limit = offering_limit(o, max_chips, training)
         if _network(o, acc) is None:
             # No scale-out figure for this offering or its chip: traffic between instances
             # cannot be costed, so plans stay inside one instance or scale-up domain (add
