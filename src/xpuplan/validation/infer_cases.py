@@ -2,25 +2,26 @@
 
 How a case is read (documented in ``docs/serving-estimator.md``):
 
-* **MLPerf Inference** (``conditions`` says ``scenario=Offline|Server|Interactive``): request
-  lengths from ``data/infer_workloads.yaml`` (the dataset's mean input and output tokens per
-  sample; maximum-entropy length distributions around them). Offline = the largest batch that fits
-  (maximum throughput); Server / Interactive = the highest request rate whose p99 TTFT and TPOT
-  meet the case's ``constraint_*`` limits (or the benchmark's). Closed-division LLM submissions
-  quantize, so the weights run in the lowest floating-point format the chip has a peak for
-  (FP4, else FP8; the ``precision`` field of these cases names the checkpoint type). The layout
-  is not published: every ``tp`` in 1, 2, 4, 8 that fits a node is evaluated (one vectorized
-  call) and the best is kept, as a submitter tunes it; its ``count / (tp pp)`` replicas share
-  the harness's dispatch window (``harnesses`` in ``data/infer_workloads.yaml``: AMD's vLLM
-  harness batches queries for 0.3 s; the window belongs to the benchmark, not to the chip).
-  ``tokens_per_s`` is output tokens/s.
-* **Fixed-length max-throughput tables** (TensorRT-LLM ``trtllm-bench``: "ISL a/OSL b", all
-  requests queued at once): the offline maximum at the stated ``tp x pp`` and precision;
-  ``output_tokens_per_s_total`` is the whole TP group, ``..._per_gpu`` divides by its GPUs.
-* **Fixed-batch runs** (Neuron tables "input a tokens, output b tokens" with
-  ``global_batch_seqs``; vLLM ``benchmark_latency`` "fixed batch"): static batching at that batch;
-  Neuron TP degrees count NeuronCores; e2e latency = TTFT + (out - 1) TPOT; output tokens/s =
-  batch x out / e2e.
+* **Lengths**: the case's ``workload`` block first (``input_tokens_mean``,
+  ``output_tokens_mean``, ``max_concurrency``, ``dataset``), then the dataset's entry in
+  ``data/infer_workloads.yaml`` (published means: exponential lengths; only a cap: uniform on
+  [1, cap]), then free text (``ISL a/OSL b``, ``input a tokens, output b tokens``, ``mean input
+  10,000 tokens``, ``prompt_tokens=a ... generated_tokens=b``).
+* **Stack**: the engine named in the framework text and the version after it (Neuron: the SDK
+  release), else the publication's year (MLPerf round); it picks the efficiency (family x
+  generation, engine overhead) and whether KV reads are padded to static shapes.
+* **MLPerf Inference** (``scenario=Offline|Server|Interactive``): weights in the lowest
+  floating-point format with a peak (FP4, else FP8); every ``tp`` in 1, 2, 4, 8 within a node is
+  evaluated in one vectorized call and the best kept; Offline = the largest batch that fits;
+  Server / Interactive = the highest rate meeting the case's ``constraint_*`` (or the
+  benchmark's) p99 limits. A benchmark harness's quirk (``harnesses`` in the YAML: AMD's v4.1
+  vLLM batcher window) applies only to its round, submitters, scenario and framework.
+* **Offline tables** (TensorRT-LLM ``trtllm-bench``, JetStream "rate inf"): the offline maximum
+  at the stated layout; a stated engine batch caps the decode slots.
+* **Fixed-batch runs** (Neuron tables, vLLM ``benchmark_latency``): static batching; Neuron TP
+  degrees count (logical) NeuronCores.
+* **Client concurrency** (guidellm ``mode synchronous|throughput``, ``N users``): a closed loop
+  of that many users; TTFT from Little's law when every slot is busy.
 """
 
 from __future__ import annotations
