@@ -86,6 +86,7 @@ _ENGINE_WORDS = (
     ("text-generation-inference", "tgi"),
     ("tgi", "tgi"),
     ("jetstream", "jetstream"),
+    ("saxml", "saxml"),
     ("maxtext", "jetstream"),
     ("neuronx-distributed", "nxd-inference"),
     ("nxd", "nxd-inference"),
@@ -118,6 +119,7 @@ class InferSetting:
     stack: ServingStack | None = None  # the engine (and generation) the case ran
     users: float | None = None  # closed loop: clients in flight over the whole deployment
     slots: float | None = None  # engine decode slots per replica stated by the case
+    beams: float = 1.0  # beam-search hypotheses per request (MLPerf GPT-J: 4)
 
 
 @cache
@@ -290,6 +292,12 @@ def _stated_precision(text: str | None) -> str:
     return "bf16"  # "not stated (default dtype)": checkpoints are bf16/fp16
 
 
+def _beams(text: str) -> float:
+    """Beam-search width stated in the case (``beam search 4``, ``beam search width 4``)."""
+    match = re.search(r"beam[\s_-]*(?:search)?[\s_-]*(?:width|size)?\s*[=:]?\s*(\d+)", text)
+    return float(match.group(1)) if match else 1.0
+
+
 def _replicas_stated(case: ValidationCase) -> float:
     return float(case.parallelism.dp or 1)
 
@@ -338,6 +346,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             tpot_p99_ms=tpot_limit,
             dispatch_window_s=_harness_window_s(case, scenario),
             stack=stack,
+            beams=_beams(text),
         )
     dataset = str(work.get("dataset") or "").lower()
     fixed = "fixed" in dataset or "synthetic" in dataset
@@ -550,6 +559,7 @@ def predict_many(
         ttft_p99_ms=s.ttft_p99_ms if constrained else None,
         tpot_p99_ms=s.tpot_p99_ms if constrained else None,
         replicas=replicas,
+        beams=s.beams,
     )
     total = np.where(r.feasible & (count >= chips), r.output_tokens_per_s * busy, -np.inf)
     total = total.reshape(k, m)
