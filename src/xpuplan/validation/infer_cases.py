@@ -503,7 +503,7 @@ def predict_prepared(
     eff = efficiency or efficiency_for(
         prepared.accelerator.vendor_family,
         generation=prepared.generation,
-        engine=None if stack is None else stack.engine,
+        engine=None if stack is None else stack.backend_key(prepared.accelerator.software_stack),
     )
     return predict_many(prepared, [eff])[0]
 
