@@ -72,8 +72,6 @@ Scenario = Literal["offline", "server", "interactive", "static", "closed"]
 
 # Layouts a submitter tunes over when the case does not state one.
 _TP_CHOICES = (1, 2, 4, 8)
-# Percentile of the latency constraints (MLPerf LLM server rules: p99 TTFT and TPOT).
-_LATENCY_QUANTILE = 0.99
 # Year of each MLPerf Inference round's submission deadline (the software stack's vintage).
 _MLPERF_ROUND_YEAR = {"v3.1": 2023, "v4.0": 2024, "v4.1": 2024, "v5.0": 2025, "v5.1": 2025}
 # Engines named in a case's framework text, in the order they are looked for (specific first).
