@@ -55,6 +55,7 @@ from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.run import ValidationReport
 
 __all__ = [
+    "InferPrediction",
     "InferSetting",
     "PreparedCase",
     "case_stack",
@@ -64,6 +65,7 @@ __all__ = [
     "predict_infer_case",
     "predict_many",
     "predict_prepared",
+    "reading_notes",
     "prepare_infer_case",
     "resolve_accelerator",
 ]
@@ -619,9 +621,36 @@ def _metrics(
     return {k: v for k, v in predicted.items() if k in wanted and math.isfinite(v)}
 
 
+class InferPrediction(dict[str, float]):
+    """Predicted metrics plus how the case was read (stack, lengths, harness quirks)."""
+
+    assumptions: tuple[str, ...] = ()
+
+
+def reading_notes(prepared: PreparedCase) -> tuple[str, ...]:
+    """How a case was read, in words: its stack, scenario, lengths and any harness quirk."""
+    s = prepared.setting
+    notes = [
+        f"stack {s.stack.label}" if s.stack is not None else "stack: family default",
+        f"{s.scenario}: {s.input_len:,.1f} in / {s.output_len:,.1f} out tokens "
+        f"(scv {s.input_len_scv:.2f} / {s.output_len_scv:.2f}), weights {s.weight_precision}",
+    ]
+    if s.dispatch_window_s:
+        notes.append(f"benchmark harness dispatch window {s.dispatch_window_s:g} s")
+    if s.beams > 1:
+        notes.append(f"beam search, {s.beams:g} hypotheses per request")
+    if s.users:
+        notes.append(f"closed loop of {s.users:g} users")
+    return tuple(notes)
+
+
 def predict_infer_case(case: ValidationCase, catalog: Catalog) -> dict[str, float]:
-    """Predicted metrics of an ``infer`` case under its own metric names (never constraints)."""
-    return predict_prepared(prepare_infer_case(case, catalog))
+    """Predicted metrics of an ``infer`` case under its own metric names (never constraints),
+    with the reading's notes as ``assumptions``."""
+    prepared = prepare_infer_case(case, catalog)
+    out = InferPrediction(predict_prepared(prepared))
+    out.assumptions = reading_notes(prepared)
+    return out
 
 
 def metric_kind(name: str) -> str:
