@@ -65,8 +65,8 @@ __all__ = [
     "predict_infer_case",
     "predict_many",
     "predict_prepared",
-    "reading_notes",
     "prepare_infer_case",
+    "reading_notes",
     "resolve_accelerator",
 ]
 
