@@ -136,3 +136,10 @@ def test_cross_validate_infer_json(tmp_path: Path, capsys: pytest.CaptureFixture
     payload = json.loads(capsys.readouterr().out)
     assert payload["kind"] == "infer" and payload["group_by"] == "family"
     assert payload["overall"]["n"] >= 1
+
+
+def test_prediction_states_the_stack_it_assumed() -> None:
+    case = _case(workload={"input_tokens_mean": 500, "output_tokens_mean": 300})
+    predicted = predict_infer_case(case, CATALOG)
+    notes = getattr(predicted, "assumptions", ())
+    assert any(n.startswith("stack tensorrt-llm 0.17") for n in notes)

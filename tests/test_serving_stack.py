@@ -196,3 +196,13 @@ def test_layout_is_searched_without_tp() -> None:
     assert math.isfinite(e.output_tokens_per_s)
     fixed = estimate_serving(LLAMA_70B, v6e, count=8, tp=1, input_len=1024, output_len=256)
     assert not fixed.feasible
+
+
+def test_beam_search_decodes_every_hypothesis() -> None:
+    c = build_candidates([CATALOG.accelerator("nvidia-h100-sxm")], [0], [1])
+    kw = {"input_len": 1000.0, "output_len": 100.0, "batch": 16.0}
+    one = serving_capacity_arrays(LLAMA_8B, c, **kw)
+    four = serving_capacity_arrays(LLAMA_8B, c, beams=4.0, **kw)
+    assert four.step_kv_s[0] > 3.0 * one.step_kv_s[0]  # four hypotheses read their KV
+    assert four.kv_gb_per_sequence_per_chip[0] > one.kv_gb_per_sequence_per_chip[0]
+    assert four.output_tokens_per_s[0] < one.output_tokens_per_s[0]

@@ -86,3 +86,22 @@ def test_neuron_core_counted_tp_uses_all_chips(
     assert setting.tp_unit == "cores" and setting.cores_per_chip == cores
     predicted = predict_infer_case(case, catalog)
     assert set(predicted) == {"output_tokens_per_s", "tpot_p50_ms"}
+
+
+def test_fit_without_cases_is_the_prior_and_offsets_need_cases() -> None:
+    from xpuplan.validation.infer_calibration import (
+        MIN_CASES,
+        PRIOR_CENTRE,
+        fit_serving_params,
+    )
+
+    empty = fit_serving_params([])
+    assert empty.value("compute_fraction", "nvidia", 2025) == pytest.approx(
+        PRIOR_CENTRE["compute_fraction"]
+    )
+    assert not empty.family and not empty.generation and not empty.engine
+    calibration = ServingCalibration(iterations=1)
+    cases = [c for c in load_cases(bundled_public_file()) if c.kind == "infer"]
+    amd = [c for c in cases if c.hardware.family == "amd"][: MIN_CASES - 1]
+    params = calibration.fit(amd)
+    assert "amd" not in params.family  # too few cases to inform a family offset

@@ -212,8 +212,8 @@ def generation_table() -> dict[str, dict[int, dict[str, float]]]:
 
 @cache
 def engine_overhead_scales() -> dict[str, float]:
-    """``{engine: scale}`` of ``step_overhead_s`` (``engines`` in the YAML): an engine's own
-    per-iteration host work relative to the family value."""
+    """``{engine@backend: scale}`` of ``step_overhead_s`` (``engines`` in the YAML): an
+    engine's own per-iteration host work on a chip software stack, relative to the family."""
     raw = _raw_table().get("engines") or {}
     return {
         str(name): _value((entry or {}).get("step_overhead_scale", 1.0), f"engines.{name}")

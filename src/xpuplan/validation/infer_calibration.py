@@ -14,8 +14,9 @@ What is fitted (log space; every other efficiency field is a documented constant
   it (partial pooling, Gelman and Hill 2007 ch. 12). An offset is fitted only where at least
   :data:`MIN_CASES` cases inform it; the software-stack generation (2024 vs 2025 releases) is
   what lets a 2024 benchmark and today's engine differ;
-* **per engine**: a log offset of ``step_overhead_s`` (an engine's per-iteration host work:
-  a C++ executor with CUDA graphs vs a Python scheduler), shared by every chip it runs on.
+* **per engine and backend** (``vllm@CUDA``, ``vllm@Neuron``, ...): a log offset of
+  ``step_overhead_s`` (an engine's per-iteration host work: a C++ executor with CUDA graphs vs
+  a Python scheduler; vLLM's Neuron plugin is another implementation than vLLM on CUDA).
 
 Loss: per case the log error of its throughput metric plus its latency metrics (each weighted
 1/sqrt(n) so a case counts about once), Huber-weighted (c = :data:`HUBER_LOG`) and solved by
@@ -159,7 +160,8 @@ def _case_key(p: PreparedCase) -> tuple[str, int | None]:
 
 
 def _engine(p: PreparedCase) -> str | None:
-    return None if p.setting.stack is None else p.setting.stack.engine
+    stack = p.setting.stack
+    return None if stack is None else stack.backend_key(p.accelerator.software_stack)
 
 
 def _residual_weights(p: PreparedCase, predicted: dict[str, float]) -> list[tuple[str, float]]:

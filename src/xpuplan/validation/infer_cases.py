@@ -2,25 +2,26 @@
 
 How a case is read (documented in ``docs/serving-estimator.md``):
 
-* **MLPerf Inference** (``conditions`` says ``scenario=Offline|Server|Interactive``): request
-  lengths from ``data/infer_workloads.yaml`` (the dataset's mean input and output tokens per
-  sample; maximum-entropy length distributions around them). Offline = the largest batch that fits
-  (maximum throughput); Server / Interactive = the highest request rate whose p99 TTFT and TPOT
-  meet the case's ``constraint_*`` limits (or the benchmark's). Closed-division LLM submissions
-  quantize, so the weights run in the lowest floating-point format the chip has a peak for
-  (FP4, else FP8; the ``precision`` field of these cases names the checkpoint type). The layout
-  is not published: every ``tp`` in 1, 2, 4, 8 that fits a node is evaluated (one vectorized
-  call) and the best is kept, as a submitter tunes it; its ``count / (tp pp)`` replicas share
-  the harness's dispatch window (``harnesses`` in ``data/infer_workloads.yaml``: AMD's vLLM
-  harness batches queries for 0.3 s; the window belongs to the benchmark, not to the chip).
-  ``tokens_per_s`` is output tokens/s.
-* **Fixed-length max-throughput tables** (TensorRT-LLM ``trtllm-bench``: "ISL a/OSL b", all
-  requests queued at once): the offline maximum at the stated ``tp x pp`` and precision;
-  ``output_tokens_per_s_total`` is the whole TP group, ``..._per_gpu`` divides by its GPUs.
-* **Fixed-batch runs** (Neuron tables "input a tokens, output b tokens" with
-  ``global_batch_seqs``; vLLM ``benchmark_latency`` "fixed batch"): static batching at that batch;
-  Neuron TP degrees count NeuronCores; e2e latency = TTFT + (out - 1) TPOT; output tokens/s =
-  batch x out / e2e.
+* **Lengths**: the case's ``workload`` block first (``input_tokens_mean``,
+  ``output_tokens_mean``, ``max_concurrency``, ``dataset``), then the dataset's entry in
+  ``data/infer_workloads.yaml`` (published means: exponential lengths; only a cap: uniform on
+  [1, cap]), then free text (``ISL a/OSL b``, ``input a tokens, output b tokens``, ``mean input
+  10,000 tokens``, ``prompt_tokens=a ... generated_tokens=b``).
+* **Stack**: the engine named in the framework text and the version after it (Neuron: the SDK
+  release), else the publication's year (MLPerf round); it picks the efficiency (family x
+  generation, engine overhead) and whether KV reads are padded to static shapes.
+* **MLPerf Inference** (``scenario=Offline|Server|Interactive``): weights in the lowest
+  floating-point format with a peak (FP4, else FP8); every ``tp`` in 1, 2, 4, 8 within a node is
+  evaluated in one vectorized call and the best kept; Offline = the largest batch that fits;
+  Server / Interactive = the highest rate meeting the case's ``constraint_*`` (or the
+  benchmark's) p99 limits. A benchmark harness's quirk (``harnesses`` in the YAML: AMD's v4.1
+  vLLM batcher window) applies only to its round, submitters, scenario and framework.
+* **Offline tables** (TensorRT-LLM ``trtllm-bench``, JetStream "rate inf"): the offline maximum
+  at the stated layout; a stated engine batch caps the decode slots.
+* **Fixed-batch runs** (Neuron tables, vLLM ``benchmark_latency``): static batching; Neuron TP
+  degrees count (logical) NeuronCores.
+* **Client concurrency** (guidellm ``mode synchronous|throughput``, ``N users``): a closed loop
+  of that many users; TTFT from Little's law when every slot is busy.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.run import ValidationReport
 
 __all__ = [
+    "InferPrediction",
     "InferSetting",
     "PreparedCase",
     "case_stack",
@@ -64,6 +66,7 @@ __all__ = [
     "predict_many",
     "predict_prepared",
     "prepare_infer_case",
+    "reading_notes",
     "resolve_accelerator",
 ]
 
@@ -71,8 +74,6 @@ Scenario = Literal["offline", "server", "interactive", "static", "closed"]
 
 # Layouts a submitter tunes over when the case does not state one.
 _TP_CHOICES = (1, 2, 4, 8)
-# Percentile of the latency constraints (MLPerf LLM server rules: p99 TTFT and TPOT).
-_LATENCY_QUANTILE = 0.99
 # Year of each MLPerf Inference round's submission deadline (the software stack's vintage).
 _MLPERF_ROUND_YEAR = {"v3.1": 2023, "v4.0": 2024, "v4.1": 2024, "v5.0": 2025, "v5.1": 2025}
 # Engines named in a case's framework text, in the order they are looked for (specific first).
@@ -85,6 +86,7 @@ _ENGINE_WORDS = (
     ("text-generation-inference", "tgi"),
     ("tgi", "tgi"),
     ("jetstream", "jetstream"),
+    ("saxml", "saxml"),
     ("maxtext", "jetstream"),
     ("neuronx-distributed", "nxd-inference"),
     ("nxd", "nxd-inference"),
@@ -117,6 +119,7 @@ class InferSetting:
     stack: ServingStack | None = None  # the engine (and generation) the case ran
     users: float | None = None  # closed loop: clients in flight over the whole deployment
     slots: float | None = None  # engine decode slots per replica stated by the case
+    beams: float = 1.0  # beam-search hypotheses per request (MLPerf GPT-J: 4)
 
 
 @cache
@@ -289,6 +292,12 @@ def _stated_precision(text: str | None) -> str:
     return "bf16"  # "not stated (default dtype)": checkpoints are bf16/fp16
 
 
+def _beams(text: str) -> float:
+    """Beam-search width stated in the case (``beam search 4``, ``beam search width 4``)."""
+    match = re.search(r"beam[\s_-]*(?:search)?[\s_-]*(?:width|size)?\s*[=:]?\s*(\d+)", text)
+    return float(match.group(1)) if match else 1.0
+
+
 def _replicas_stated(case: ValidationCase) -> float:
     return float(case.parallelism.dp or 1)
 
@@ -337,6 +346,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             tpot_p99_ms=tpot_limit,
             dispatch_window_s=_harness_window_s(case, scenario),
             stack=stack,
+            beams=_beams(text),
         )
     dataset = str(work.get("dataset") or "").lower()
     fixed = "fixed" in dataset or "synthetic" in dataset
@@ -493,7 +503,7 @@ def predict_prepared(
     eff = efficiency or efficiency_for(
         prepared.accelerator.vendor_family,
         generation=prepared.generation,
-        engine=None if stack is None else stack.engine,
+        engine=None if stack is None else stack.backend_key(prepared.accelerator.software_stack),
     )
     return predict_many(prepared, [eff])[0]
 
@@ -549,6 +559,7 @@ def predict_many(
         ttft_p99_ms=s.ttft_p99_ms if constrained else None,
         tpot_p99_ms=s.tpot_p99_ms if constrained else None,
         replicas=replicas,
+        beams=s.beams,
     )
     total = np.where(r.feasible & (count >= chips), r.output_tokens_per_s * busy, -np.inf)
     total = total.reshape(k, m)
@@ -610,9 +621,36 @@ def _metrics(
     return {k: v for k, v in predicted.items() if k in wanted and math.isfinite(v)}
 
 
+class InferPrediction(dict[str, float]):
+    """Predicted metrics plus how the case was read (stack, lengths, harness quirks)."""
+
+    assumptions: tuple[str, ...] = ()
+
+
+def reading_notes(prepared: PreparedCase) -> tuple[str, ...]:
+    """How a case was read, in words: its stack, scenario, lengths and any harness quirk."""
+    s = prepared.setting
+    notes = [
+        f"stack {s.stack.label}" if s.stack is not None else "stack: family default",
+        f"{s.scenario}: {s.input_len:,.1f} in / {s.output_len:,.1f} out tokens "
+        f"(scv {s.input_len_scv:.2f} / {s.output_len_scv:.2f}), weights {s.weight_precision}",
+    ]
+    if s.dispatch_window_s:
+        notes.append(f"benchmark harness dispatch window {s.dispatch_window_s:g} s")
+    if s.beams > 1:
+        notes.append(f"beam search, {s.beams:g} hypotheses per request")
+    if s.users:
+        notes.append(f"closed loop of {s.users:g} users")
+    return tuple(notes)
+
+
 def predict_infer_case(case: ValidationCase, catalog: Catalog) -> dict[str, float]:
-    """Predicted metrics of an ``infer`` case under its own metric names (never constraints)."""
-    return predict_prepared(prepare_infer_case(case, catalog))
+    """Predicted metrics of an ``infer`` case under its own metric names (never constraints),
+    with the reading's notes as ``assumptions``."""
+    prepared = prepare_infer_case(case, catalog)
+    out = InferPrediction(predict_prepared(prepared))
+    out.assumptions = reading_notes(prepared)
+    return out
 
 
 def metric_kind(name: str) -> str:

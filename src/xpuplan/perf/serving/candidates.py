@@ -252,7 +252,9 @@ def build_candidates(
         _as_list(efficiency, n)
         if efficiency is not None
         else [
-            efficiency_for(a.vendor_family, generation=st.generation, engine=st.engine)
+            efficiency_for(
+                a.vendor_family, generation=st.generation, engine=st.backend_key(a.software_stack)
+            )
             for a, st in zip(accelerators, stacks, strict=True)
         ]
     )

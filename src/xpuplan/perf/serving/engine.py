@@ -99,6 +99,11 @@ class ServingStack:
     def can(self, capability: str) -> bool:
         return get_engine(self.engine).can(capability)
 
+    def backend_key(self, software_stack: str) -> str:
+        """``engine@backend``: the engine's implementation on a chip's software stack (vLLM on
+        CUDA and vLLM's Neuron plugin schedule differently); keys the engine's overhead."""
+        return f"{self.engine}@{software_stack}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"engine": self.engine, "version": self.version, "generation": self.generation}
 

@@ -185,7 +185,7 @@ def estimate_serving(
         weight_precision=weight_precision,
         kv_precision=kv_precision,
         efficiency=efficiency,
-        tp_unit=tp_unit,
+        tp_unit=tp_unit if not searched else "chips",  # searched degrees count chips
         stack=stack,
         ep=eps,
     )
@@ -221,6 +221,11 @@ def estimate_serving(
         (r.max_rate_per_s if rate is not None else r.rate_per_s) * replicas,
         -np.inf,
     )
+    if not np.isfinite(score).any():
+        # nothing meets the targets: show the layout that fits and comes closest (its status
+        # names the binding limit), not one whose weights do not fit
+        fits = ((r.status == 3) | (r.status == 4)) & (replicas >= 1)
+        score = np.where(fits, np.nan_to_num(r.max_rate_per_s) * replicas, -np.inf)
     best = int(np.argmax(score)) if np.isfinite(score).any() else 0
     row = r.row(best)
     eff = {k: float(v[best]) for k, v in cands.efficiency.items()}

@@ -106,10 +106,12 @@ def kv_capacity(
     output_len_scv: float,
     full_sequence: bool,
     extra_weight_bytes: float = 0.0,
+    beams: float = 1.0,
 ) -> Capacity:
     """Weights, KV budget and the largest batch of one replica (``full_sequence``: a static
     batch holds every sequence at full length). ``extra_weight_bytes`` per replica: a draft
-    model's or speculative heads' weights."""
+    model's or speculative heads' weights. ``beams``: beam search keeps that many hypotheses
+    per request, sharing the prompt's blocks (copy-on-write, vLLM / TensorRT-LLM)."""
     e = c.efficiency
     chips = c.tp * c.pp
     weights = (
@@ -125,9 +127,10 @@ def kv_capacity(
     budget = np.maximum(e["usable_hbm_fraction"] * (hbm - weights - reserve), 0.0)
     seq = input_len + output_len
     per_token = kv_cache_bytes_per_token(model, 1.0, round(seq))
-    resident = seq if full_sequence else input_len + (1.0 + output_len_scv) * output_len / 2.0
+    generated = output_len if full_sequence else (1.0 + output_len_scv) * output_len / 2.0
+    resident = input_len + beams * generated
     padded = e["kv_read_padded"] > 0.5
-    per_seq = np.where(padded, bucket(seq), resident) * per_token
+    per_seq = np.where(padded, beams * bucket(seq), resident) * per_token
     per_seq = per_seq * c.kv_bytes_per_element * kv_share(terms, c)
     max_batch = np.minimum(np.floor(budget / per_seq), e["max_sequences"])
     status = np.where(weights + reserve >= hbm, 1, np.where(max_batch < 1, 2, 0)).astype(np.int64)

@@ -115,6 +115,7 @@ def serving_capacity_arrays(
     tpot_p99_ms: float | None = None,
     replicas: npt.ArrayLike = 1.0,
     spec_decode: SpecDecode | None = None,
+    beams: float = 1.0,
 ) -> ServingArrays:
     """Evaluate every candidate: memory, prefill, decode, throughput and latency (per replica).
 
@@ -123,7 +124,8 @@ def serving_capacity_arrays(
     coefficients of variation of the lengths (0 for fixed lengths); running sequences are
     length-biased (inspection paradox): their mean decoded length is (1 + scv) out / 2.
     ``replicas`` (per candidate) share the front end's dispatch window (``dispatch_window_s``
-    of the efficiency; no effect when it is 0). ``spec_decode``: speculative decoding.
+    of the efficiency; no effect when it is 0). ``spec_decode``: speculative decoding;
+    ``beams``: beam-search hypotheses per request.
     """
     if input_len < 1 or output_len < 1:
         raise InputError(f"input/output length must be >= 1 token, got {input_len}/{output_len}")
@@ -140,6 +142,7 @@ def serving_capacity_arrays(
         output_len_scv=output_len_scv,
         full_sequence=scheduler.full_sequence_kv,
         extra_weight_bytes=draft_weight_bytes(spec_decode, terms),
+        beams=beams,
     )
     steps = StepModel(
         model,
@@ -150,6 +153,7 @@ def serving_capacity_arrays(
         output_len=l_out,
         output_len_scv=output_len_scv,
         spec=spec_decode,
+        beams=beams,
     )
     # offline (everything queued at once): no arrival process for a dispatch window to gather
     offline = batch is None and rate_per_replica is None and ttft_p99_ms is None

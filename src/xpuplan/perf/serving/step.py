@@ -12,6 +12,9 @@ hbm_bw_fraction), B x FLOPs / (peak x compute_fraction x GEMM row efficiency)) +
 are split by expert parallelism + step overhead; a token passes every stage. MoE layers read
 only the experts the batch touches: E (1 - (1 - k/E)^B) of E experts for B tokens routed top-k.
 
+Beam search with w beams: every request decodes w hypotheses per step (w GEMM rows, w KV
+reads), one token of output per step.
+
 Speculative decoding (:class:`SpecDecode`): each step drafts k tokens (a draft model's k
 decode steps, or EAGLE / Medusa heads: one extra decoder layer and the LM head per draft
 token), then verifies k + 1 positions per sequence in one target pass (B (k+1) GEMM rows,
@@ -102,9 +105,10 @@ class StepModel:
         output_len: float,
         output_len_scv: float,
         spec: SpecDecode | None = None,
+        beams: float = 1.0,
     ) -> None:
         e = c.efficiency
-        self.c, self.terms, self.spec = c, terms, spec
+        self.c, self.terms, self.spec, self.beams = c, terms, spec, beams
         self.chips = c.tp * c.pp
         self.bw = c.hbm_tbps * TERA
         self.flops = c.peak_tflops * TERA
@@ -200,7 +204,8 @@ class StepModel:
         c, e, terms = self.c, self.c.efficiency, self.terms
         context = self.ctx_mean if ctx is None else np.asarray(ctx, dtype=np.float64)
         spec = self.spec
-        positions = 1.0 + (spec.tokens if spec else 0)  # rows per sequence in the target pass
+        # rows per request in the target pass: drafted positions x beam-search hypotheses
+        positions = (1.0 + (spec.tokens if spec else 0)) * self.beams
         b = b_total / c.pp
         rows = b * positions
         touched = 1.0 - (1.0 - terms.top_k / terms.n_experts) ** rows if terms.n_experts else 0.0
@@ -222,7 +227,7 @@ class StepModel:
             * self.dec_time_token
             / (self.chips * e["compute_fraction"] * gemm_rows_efficiency(rows, c))
         )
-        t_kv = b * context * self.kv_bytes_ctx * c.kv_bytes_per_element * self.kv_share
+        t_kv = b * self.beams * context * self.kv_bytes_ctx * c.kv_bytes_per_element * self.kv_share
         t_kv = np.maximum(
             t_kv / (self.bw * e["kv_bw_fraction"]),
             rows
