@@ -3,6 +3,7 @@ flag and the value, exit code 2, and nothing else."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,18 @@ def test_model_folder_named_like_markup(tmp_path: Path, capsys: pytest.CaptureFi
     assert "x[/]" in capsys.readouterr().out.replace("\n", "")
     argv = ["plan", "train", "--model", str(folder), "--tokens", "10B", "--top", "2"]
     assert run(argv) == 0
+
+
+def test_ctrl_c_is_a_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import xpuplan.cli.catalog as catalog_cli
+
+    def interrupted(*_: object, **__: object) -> None:
+        signal.raise_signal(signal.SIGINT)  # what Ctrl-C does
+
+    # Ctrl-C while the catalog loads (the first thing a command does).
+    monkeypatch.setattr(catalog_cli, "load_cli_catalog", interrupted)
+    assert run(["catalog", "regions"]) == 2
+    assert capsys.readouterr().err == "error: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
