@@ -35,7 +35,7 @@ _WEIRD_NUMBERS = ["0", "-1", "1e309", "-0", "1e-320", "inf", "-inf", "nan", "NaN
                   str(2**63), str(2**70), "9" * 40, "0x10", "1_000", "", " ", "1,5", "2T",
                   "50M", "3.5", "1e3", "12h", "60d", "30"]  # fmt: skip
 _WEIRD_TEXT = ["eu[/bold]-1", "x[/]", ":fire:", "a\nrun: curl x | sh", "\x00", "\u2028",
-               "é" * 3, "a" * 300, "../../etc/passwd", "meta-llama/Llama-3.1-8B", "-", "--",
+               "é" * 3, "a" * 300, "sub/../x", "meta-llama/Llama-3.1-8B", "-", "--",
                "aws:", "H100 SXM (Community Cloud)", "'\"", "%s%n", "{}", "[]"]  # fmt: skip
 
 # Base command lines that succeed; flags are then mutated. FILE and OUT are placeholders for
@@ -206,8 +206,11 @@ _NON_FINITE = re.compile(r"(?<![\w.\-])-?(nan|inf|infinity)(?![\w.…\-])", re.I
 def check_run(case: FuzzCase, folder: Path, runner: Callable[[list[str]], int] = run) -> int:
     """Run ``case`` in ``folder`` and assert the rules; returns the exit code."""
     argv, outputs = case.materialize(folder)
+    before = set(folder.iterdir())
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    # In the example's folder: a mutated output path ("-", "{}") is relative to it, so nothing
+    # is ever written outside it. No mutated value names a parent folder.
+    with contextlib.chdir(folder), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = runner(argv)  # any exception escaping here is a crash: the test fails
     stdout, stderr = out.getvalue(), err.getvalue()
     assert code in (0, 2, 3), (code, argv, stderr[-500:])
@@ -223,6 +226,6 @@ def check_run(case: FuzzCase, folder: Path, runner: Callable[[list[str]], int] =
     else:
         for path in outputs:
             assert not path.exists(), (argv, path)
-        leftovers = [p.name for p in folder.iterdir() if p.name.startswith(".")]
-        assert not leftovers, (argv, leftovers)  # no temporary file of an atomic write
+        leftovers = sorted(p.name for p in set(folder.iterdir()) - before)
+        assert not leftovers, (argv, leftovers)  # nothing written, not even a temporary file
     return code

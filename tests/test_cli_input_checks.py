@@ -3,6 +3,7 @@ flag and the value, exit code 2, and nothing else."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,10 @@ _HUGE = str(2**70)
           "--count", "1", "--input", "8", "--output", "8", "--batch", _HUGE], "--batch"),
         ([*_SERVE, "--rate", "inf", "--input", "10", "--output", "10"], "--rate inf: must be"),
         ([*_SERVE, "--rate=NaN", "--input", "10", "--output", "10"], "--rate NaN: must be"),
+        ([*_SERVE, "--rate", "1e-320", "--input", "10", "--output", "10"],
+         "--rate 1e-320: too small"),
+        (["plan", "train", "--model", "llama-3.2-1b", "--tokens", "1B", "--report", "a" * 300],
+         "--report"),
         ([*_SERVE, "--rate", "1", "--input", "130000", "--output", "2000"],
          "more than llama-3.1-8b's context of 131,072 tokens"),
         (["estimate", "serve", "--model", "gpt2", "--accelerator", "nvidia-h100-sxm", "--count",
@@ -104,3 +109,18 @@ def test_model_folder_named_like_markup(tmp_path: Path, capsys: pytest.CaptureFi
     assert "x[/]" in capsys.readouterr().out.replace("\n", "")
     argv = ["plan", "train", "--model", str(folder), "--tokens", "10B", "--top", "2"]
     assert run(argv) == 0
+
+
+def test_ctrl_c_is_a_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import xpuplan.cli.catalog as catalog_cli
+
+    def interrupted(*_: object, **__: object) -> None:
+        signal.raise_signal(signal.SIGINT)  # what Ctrl-C does
+
+    # Ctrl-C while the catalog loads (the first thing a command does).
+    monkeypatch.setattr(catalog_cli, "load_cli_catalog", interrupted)
+    assert run(["catalog", "regions"]) == 2
+    assert capsys.readouterr().err == "error: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored

@@ -98,20 +98,30 @@ def test_exit_codes_bad_input_and_infeasible() -> None:
     assert len(none.stderr.strip().splitlines()) == 1
 
 
+def _in_process(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    from xpuplan.cli import run
+
+    assert run(args) == 0
+    return capsys.readouterr().out
+
+
 @pytest.mark.parametrize("name", ["plan train", "plan serve", "catalog offerings", "validate"])
-def test_format_csv_and_md(name: str) -> None:
+def test_format_csv_and_md(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     import csv
     import io
 
-    done = run_cli([*COMMANDS[name], "--format", "csv"])
-    assert done.returncode == 0, done.stderr
-    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    text = _in_process([*COMMANDS[name], "--format", "csv"], capsys)
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert rows and all(len(r) == len(rows[0]) for r in rows)
     assert not any(v.lower() in ("nan", "inf", "-inf") for r in rows for v in r.values())
-    md = run_cli([*COMMANDS[name], "--format=md"])
-    lines = md.stdout.splitlines()
-    assert md.returncode == 0 and lines[1].startswith("| --- |")
-    assert len(lines) == len(rows) + 2
+    lines = _in_process([*COMMANDS[name], "--format=md"], capsys).splitlines()
+    assert lines[1].startswith("| --- |") and len(lines) == len(rows) + 2
     assert all(line.count(" | ") == lines[0].count(" | ") for line in lines[2:])
-    same = run_cli([*COMMANDS[name], "--format", "json"])
-    assert json.loads(same.stdout) == json.loads(run_cli([*COMMANDS[name], "--json"]).stdout)
+    same = json.loads(_in_process([*COMMANDS[name], "--format", "json"], capsys))
+    assert same == json.loads(_in_process([*COMMANDS[name], "--json"], capsys))
+
+
+def test_csv_stdout_of_a_process() -> None:
+    # The fleet's solver runs in this command: fd 1 holds the CSV and nothing else.
+    done = run_cli([*COMMANDS["plan serve"], "--format", "csv"])
+    assert done.returncode == 0 and done.stdout.splitlines()[0].startswith("provider,")

@@ -112,3 +112,27 @@ def test_shipped_launch_limits_match_skypilot(sky: Any) -> None:
     listed = set().union(*names.catalog_clouds.values())
     assert names.clouds <= known
     assert listed <= known, listed - known
+
+
+def test_skypilot_catalog_on_disk_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("sky", reason="skypilot not installed")
+    from xpuplan.export import node_spec
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = tmp_path / ".sky" / "catalogs" / "v8" / "aws"
+    folder.mkdir(parents=True)
+    # Two verbatim-shaped rows of SkyPilot's aws/vms.csv (columns as in catalog schema v8).
+    (folder / "vms.csv").write_text(
+        "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,"
+        "Region,AvailabilityZone,Arch\n"
+        "p5.48xlarge,H100,8.0,192.0,2048.0,,55.04,,us-east-1,use1-az1,x86_64\n"
+        "trn2.48xlarge,Trainium2,16.0,192.0,2048.0,,44.7,,us-east-2,use2-az3,x86_64\n"
+    )
+    plan = {"provider": "aws", "region": "us-east-1", "instance": "p5.48xlarge",
+            "accelerator_id": "nvidia-h100-sxm", "chips": 16, "instances": 2,
+            "pricing": "on_demand"}  # fmt: skip
+    assert not isinstance(node_spec(plan), str)
+    elsewhere = {**plan, "region": "eu-south-2"}
+    assert "has no H100:8 machine in aws/eu-south-2" in str(node_spec(elsewhere))

@@ -8,8 +8,10 @@ plan (:class:`~xpuplan.errors.InfeasibleError`).
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import typer
 
@@ -84,6 +86,29 @@ app.command("compare")(_compare.compare)
 app.command("export")(_export.export)
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised by our SIGINT handler: not a KeyboardInterrupt, so click does not turn
+    it into its own "Aborted!" and exit code."""
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    raise _Interrupted
+
+
+@contextlib.contextmanager
+def _sigint_as_error() -> Iterator[None]:
+    """Route Ctrl-C to :class:`_Interrupted` while a command runs (main thread only)."""
+    try:
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:  # not the main thread: leave the handler alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _fail(message: str, code: int) -> int:
     err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     return code
@@ -93,9 +118,10 @@ def run(argv: Sequence[str]) -> int:
     """Run the CLI on ``argv`` and return the exit code (0 ok, 2 bad input or interrupted,
     3 no plan meets the constraints)."""
     try:
-        args = expand_request_files(argv)
-        check_argv_numbers(args)
-        app(args=take_format(args), prog_name="xpuplan")
+        with _sigint_as_error():
+            args = expand_request_files(argv)
+            check_argv_numbers(args)
+            app(args=take_format(args), prog_name="xpuplan")
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -103,7 +129,7 @@ def run(argv: Sequence[str]) -> int:
         return _fail(str(error), EXIT_INFEASIBLE)
     except XpuplanError as error:
         return _fail(str(error), EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         return _fail("interrupted", EXIT_BAD_INPUT)
     return 0
 

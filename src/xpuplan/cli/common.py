@@ -121,6 +121,9 @@ def check_positive(flag: str, value: float | None, what: str) -> None:
 # The largest whole number a flag may carry: every count (chips, tokens, batch) is exact in a
 # float64 below 2**53, and numpy's int64 arrays hold it; past that a value is a typo.
 MAX_FLAG_INT = 2**53
+# The smallest nonzero magnitude a flag may carry: smaller values (1e-320, a subnormal) round to
+# zero in the first division and mean nothing in any unit we use.
+MIN_FLAG_MAGNITUDE = 1e-100
 _NUMBER = re.compile(r"[+-]?(\d+|(\d*\.\d+|\d+\.?)(e[+-]?\d+)?|inf(inity)?|nan)", re.IGNORECASE)
 
 
@@ -143,6 +146,8 @@ def check_argv_numbers(argv: Sequence[str]) -> None:
         number = float(text)
         if not math.isfinite(number):
             raise InputError(f"{flag} {text}: must be a finite number")
+        if 0 < abs(number) < MIN_FLAG_MAGNITUDE:
+            raise InputError(f"{flag} {text}: too small (0 or at least {MIN_FLAG_MAGNITUDE:g})")
         if text.lstrip("+-").isdigit() and abs(int(text)) > MAX_FLAG_INT:
             raise InputError(f"{flag} {text[:30]}: too large (at most {MAX_FLAG_INT:,})")
 

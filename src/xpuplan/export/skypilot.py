@@ -14,12 +14,15 @@ are left as commented placeholders for the user.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
+import importlib.util
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -100,6 +103,40 @@ class NodeSpec:
     use_spot: bool
 
 
+def _sky_catalog_path(cloud: str) -> Path:
+    """Where SkyPilot keeps its downloaded catalog of ``cloud`` (``~/.sky/catalogs/v8``; the
+    schema version of skypilot 0.14, ``sky/skylet/constants.py``)."""
+    return Path.home() / ".sky" / "catalogs" / "v8" / cloud / "vms.csv"
+
+
+@functools.lru_cache(maxsize=32)
+def _sky_catalog_rows(path: Path, mtime_ns: int) -> frozenset[tuple[str, int, str]]:
+    """(accelerator name, count per VM, region) of every row of a SkyPilot catalog file."""
+    rows: set[tuple[str, int, str]] = set()
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            try:
+                count = round(float(row.get("AcceleratorCount") or 0))
+            except ValueError:
+                continue
+            name, region = row.get("AcceleratorName") or "", row.get("Region") or ""
+            if name and count > 0:
+                rows.add((name, count, region))
+    return frozenset(rows)
+
+
+def sky_catalog_rows(cloud: str) -> frozenset[tuple[str, int, str]] | None:
+    """The rows of SkyPilot's own catalog of ``cloud`` when SkyPilot is installed and has
+    downloaded it (read from its file: no import of SkyPilot, no network), else None."""
+    if importlib.util.find_spec("sky") is None:
+        return None
+    path = _sky_catalog_path(cloud)
+    try:
+        return _sky_catalog_rows(path, path.stat().st_mtime_ns)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return None
+
+
 def _per_node_chips(plan: Mapping[str, Any], catalog: Catalog | None) -> int:
     """Chips per SkyPilot node: the instance's chips, or a whole NVLink/Infinity Fabric board
     (8, 4 or 2) where the catalog prices single GPUs of a larger server (per-GPU rows)."""
@@ -172,6 +209,12 @@ def node_spec(plan: Mapping[str, Any], catalog: Catalog | None = None) -> NodeSp
         return f"{chips} chips do not split into nodes of {per_node}"
     if chips // per_node > 1 and provider in names.single_node_clouds:
         return f"SkyPilot runs single-node clusters only on {provider} (needs {chips // per_node})"
+    rows = None if provider in names.zone_clouds else sky_catalog_rows(provider)
+    if rows is not None and (name, per_node, str(plan["region"])) not in rows:
+        return (
+            f"SkyPilot's catalog ({_sky_catalog_path(provider)}) has no {name}:{per_node} "
+            f"machine in {provider}/{plan['region']}"
+        )
     return NodeSpec(infra, f"{name}:{per_node}", chips // per_node, use_spot)
 
 

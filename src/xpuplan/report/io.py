@@ -28,8 +28,14 @@ def check_writable(path: str | os.PathLike[str], field: str = "output") -> Path:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{field}: folder {str(folder)!r} of {str(target)!r} does not exist")
-    if target.is_dir():
+    try:
+        is_dir = target.is_dir()
+    except OSError as error:  # a name past the file system's limit, say
+        raise InputError(f"{field}: {str(target)[:80]!r}: {error.strerror or error}") from None
+    if is_dir:
         raise InputError(f"{field}: {str(target)!r} is a folder; give a file name")
+    if len(target.name.encode("utf-8", "surrogateescape")) > 255:
+        raise InputError(f"{field}: {str(target)[:80]!r}...: file name longer than 255 bytes")
     return target
 
 
