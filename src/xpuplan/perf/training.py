@@ -295,7 +295,7 @@ def hardware_arrays(
         rows["scaleout_gbytes_per_s"].append(
             np.inf if out is None else float(comm.scaleout_gbytes_per_s(out)) / dpc
         )
-        rows["bytes_per_element"].append(1.0 if precision in ("fp8", "int8", "fp4") else 2.0)
+        rows["bytes_per_element"].append({"fp8": 1.0, "int8": 1.0, "fp4": 0.5}.get(precision, 2.0))
         for name, value in eff.to_dict().items():
             rows[name].append(value * overlap_tp if name == "tp_overlap" else value)
         rows["flash_attention"].append(flash)
