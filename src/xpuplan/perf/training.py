@@ -464,7 +464,9 @@ def estimate_training_arrays(
     core_passes = np.where(
         flash, 1.0 + FLASH_BACKWARD_TO_FORWARD + (rc >= 2), 3.0 + (rc >= 1)
     ) * np.where(flash, f_core, f_core_full)
-    t_attention = core_passes * layers / (hw.attention_eff * _f(hw.attn_peak_tflops) * TERA)
+    # Attention is GEMMs plus an online softmax: it reaches at most the bf16 GEMM efficiency.
+    attn_eff = np.minimum(hw.attention_eff, hw.matmul_eff_max * hw.stack_matmul_scale)
+    t_attention = core_passes * layers / (attn_eff * _f(hw.attn_peak_tflops) * TERA)
     scores = tokens * shape.n_heads / tp * (s / cp) * layers  # score elements per micro-batch
     score_bytes = np.where(
         flash, 0.0, SCORE_TRAFFIC_BYTES * scores * (1.0 + 13.0 / 39.0 * (rc >= 1))
