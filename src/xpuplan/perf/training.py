@@ -260,6 +260,7 @@ def hardware_arrays(
     ``stack`` (default: a 2024+ stack) switches TP-communication overlap and flash attention
     off where the framework has none."""
     overlap_tp = 1.0 if stack is None or stack.tp_comm_overlap else 0.0
+    overlap_dp = 1.0 if stack is None or stack.dp_comm_overlap else 0.0
     flash = 1.0 if stack is None or stack.flash_attention else 0.0
     table = efficiency or load_efficiency()
     n = len(accelerators)
@@ -297,7 +298,8 @@ def hardware_arrays(
         )
         rows["bytes_per_element"].append({"fp8": 1.0, "int8": 1.0, "fp4": 0.5}.get(precision, 2.0))
         for name, value in eff.to_dict().items():
-            rows[name].append(value * overlap_tp if name == "tp_overlap" else value)
+            scale = {"tp_overlap": overlap_tp, "dp_overlap": overlap_dp}.get(name, 1.0)
+            rows[name].append(value * scale)
         rows["flash_attention"].append(flash)
         rows["grad_reduce_bytes"].append(
             stack.grad_reduce_bytes if stack is not None else GRAD_REDUCE_BYTES
