@@ -102,7 +102,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-GRAD_REDUCE_BYTES = 4.0  # fp32 gradient reduction (Megatron grad_reduce_in_fp32, FSDP fp32 reduce)
 PARAM_GATHER_BYTES = 2.0  # weights are gathered in the bf16 compute dtype
 ACT_COMM_BYTES = 2.0  # bf16 activations on the wire (TP, EP, PP, CP)
 ADAM_STEP_BYTES = 32.0  # read fp32 master/m/v/grad (16 B), write master/m/v + bf16 copy (14 B)
@@ -257,11 +256,13 @@ def hardware_arrays(
     raises, or with ``missing_precision="nan"`` gets a NaN peak (its candidates come out
     infeasible, reason 6). ``domain_chips`` overrides the scale-up domain (an offering's NVLink
     domain, a TPU slice); ``scaleout_gbits_per_s_per_chip`` the network (an instance's NIC).
-    ``stack`` (default: a 2024+ stack) switches TP-communication overlap and flash attention
-    off where the framework has none."""
-    overlap_tp = 1.0 if stack is None or stack.tp_comm_overlap else 0.0
-    overlap_dp = 1.0 if stack is None or stack.dp_comm_overlap else 0.0
-    flash = 1.0 if stack is None or stack.flash_attention else 0.0
+    ``stack`` (default: ``generic``, also the planner's) switches TP-communication overlap,
+    gradient-reduction overlap and flash attention off where the framework has none, and
+    brings its fitted matmul factor and gradient bytes."""
+    stack = stack or STACKS["generic"]  # the planner's default, as estimate train's
+    overlap_tp = 1.0 if stack.tp_comm_overlap else 0.0
+    overlap_dp = 1.0 if stack.dp_comm_overlap else 0.0
+    flash = 1.0 if stack.flash_attention else 0.0
     table = efficiency or load_efficiency()
     n = len(accelerators)
     per_chip = (
@@ -301,12 +302,8 @@ def hardware_arrays(
             scale = {"tp_overlap": overlap_tp, "dp_overlap": overlap_dp}.get(name, 1.0)
             rows[name].append(value * scale)
         rows["flash_attention"].append(flash)
-        rows["grad_reduce_bytes"].append(
-            stack.grad_reduce_bytes if stack is not None else GRAD_REDUCE_BYTES
-        )
-        rows["stack_matmul_scale"].append(
-            table.stack_matmul_scale.get(stack.name, 1.0) if stack is not None else 1.0
-        )
+        rows["grad_reduce_bytes"].append(stack.grad_reduce_bytes)
+        rows["stack_matmul_scale"].append(table.stack_matmul_scale.get(stack.name, 1.0))
     arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
     arrays["topology"] = np.asarray(rows["topology"], dtype=np.int64)
     return HardwareArrays(**arrays)
