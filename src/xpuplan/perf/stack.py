@@ -19,7 +19,7 @@ from typing import Any
 
 from xpuplan.errors import InputError
 
-__all__ = ["STACKS", "Stack", "get_stack", "stack_for_framework"]
+__all__ = ["STACKS", "Stack", "get_stack", "stack_for_accelerator", "stack_for_framework"]
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,17 @@ def get_stack(name: str) -> Stack:
         return STACKS[name]
     except KeyError:
         raise InputError(f"stack {name!r} is unknown; allowed: {', '.join(STACKS)}") from None
+
+
+# The stack a plan assumes on each vendor software stack (the catalog's ``software_stack``): the
+# framework its vendor publishes training results with (NxD on Neuron, MaxText on TPUs); a
+# generic 2024+ stack elsewhere.
+_PLAN_STACKS = {"Neuron": "nxd", "XLA/TPU": "maxtext"}
+
+
+def stack_for_accelerator(software_stack: str) -> Stack:
+    """The stack plans assume on a chip whose vendor software is ``software_stack``."""
+    return STACKS[_PLAN_STACKS.get(software_stack, "generic")]
 
 
 def stack_for_framework(framework: str | None, when: str | None = None) -> Stack:

@@ -250,7 +250,7 @@ def hardware_arrays(
     domain_chips: Sequence[int | None] | None = None,
     scaleout_gbits_per_s_per_chip: Sequence[float | None] | None = None,
     missing_precision: str = "raise",
-    stack: Stack | None = None,
+    stack: Stack | Sequence[Stack] | None = None,
 ) -> HardwareArrays:
     """One row per accelerator (``take`` them per candidate). A chip without the precision
     raises, or with ``missing_precision="nan"`` gets a NaN peak (its candidates come out
@@ -259,10 +259,11 @@ def hardware_arrays(
     ``stack`` (default: ``generic``, also the planner's) switches TP-communication overlap,
     gradient-reduction overlap and flash attention off where the framework has none, and
     brings its fitted matmul factor and gradient bytes."""
-    stack = stack or STACKS["generic"]  # the planner's default, as estimate train's
-    overlap_tp = 1.0 if stack.tp_comm_overlap else 0.0
-    overlap_dp = 1.0 if stack.dp_comm_overlap else 0.0
-    flash = 1.0 if stack.flash_attention else 0.0
+    stacks = (
+        list(stack)
+        if isinstance(stack, Sequence)
+        else [stack or STACKS["generic"]] * len(accelerators)
+    )
     table = efficiency or load_efficiency()
     n = len(accelerators)
     per_chip = (
@@ -275,7 +276,12 @@ def hardware_arrays(
         else [None] * n
     )
     rows: dict[str, list[float]] = {f.name: [] for f in fields(HardwareArrays)}
-    for acc, dpc, domain, net in zip(accelerators, per_chip, domains, nets, strict=True):
+    for acc, dpc, domain, net, stack in zip(
+        accelerators, per_chip, domains, nets, stacks, strict=True
+    ):
+        overlap_tp = 1.0 if stack.tp_comm_overlap else 0.0
+        overlap_dp = 1.0 if stack.dp_comm_overlap else 0.0
+        flash = 1.0 if stack.flash_attention else 0.0
         peak = acc.peak_tflops(precision)
         if peak is None and missing_precision == "nan":
             peak = float("nan")
