@@ -638,6 +638,7 @@ def estimate_training_arrays(
         base_weight_bytes=NF4_WEIGHT_BYTES if finetune.method == "qlora" else None,
         fp8=e < 2.0,
         frozen_mlp=lora and finetune.targets == "attention",
+        grad_bytes=hw.grad_reduce_bytes,
     )
     reason = np.zeros(shape_out, dtype=np.int64)
     ep_ok = (
