@@ -113,7 +113,7 @@ def test_chips_with_measured_runs_are_fitted_not_scaled() -> None:
 @pytest.mark.parametrize(
     ("acc", "family", "rule"),
     [
-        ("nvidia-b200", "nvidia", "family"),  # no like-for-like link to a fitted chip
+        ("nvidia-b300", "nvidia", "family"),  # no like-for-like link to a fitted chip
         ("google-tpu7x-ironwood", "tpu", "family"),
         ("intel-gaudi3", "intel", "family"),
     ],

@@ -14,6 +14,7 @@ from xpuplan.catalog.load import load_catalog
 from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import Layout
+from xpuplan.perf.stack import stack_for_accelerator
 from xpuplan.perf.training import estimate_training
 from xpuplan.plan import plan_training
 from xpuplan.search.estimators import RooflineTrainingEvaluator
@@ -80,6 +81,7 @@ def _brute_force(deadline_s: float | None, max_chips: int) -> list[dict[str, obj
                     global_batch_seqs=seqs,
                     scaleup_domain_chips=min(group.scaleup_domain_chips, chips),
                     scaleout_gbits_per_s_per_chip=group.network_gbits_per_s_per_chip,
+                    stack=stack_for_accelerator(group.accelerator.software_stack),
                 )
                 if not est.fits_memory:
                     continue

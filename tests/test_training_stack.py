@@ -148,3 +148,11 @@ def test_estimate_train_bad_flags_exit_2(
 ) -> None:
     assert run(argv) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_plan_train_lora_json(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["plan", "train", "--model", "llama-3.1-8b", "--tokens", "1B", "--top", "1"]
+    assert run([*argv, "--finetune", "lora", "--rank", "8", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["workload"]["finetune"] == {"method": "lora", "rank": 8, "targets": "attention"}
+    assert payload["plans"] and payload["plans"][0]["step_time_s"] > 0

@@ -82,7 +82,7 @@ def _print_cross_validation(result: CrossValidation) -> None:
     table = Table(title=f"{result.kind}: out-of-group error (refit without each {result.group_by})")
     for column in ("group", "n", "median |err|", "signed median", "p90", "max", "worst case"):
         table.add_column(column, justify="left" if column in ("group", "worst case") else "right")
-    for g in (*result.groups, result.overall, result.in_sample):
+    for g in (*result.groups, result.overall, *result.by_family, result.in_sample):
         table.add_row(
             g.group,
             str(g.n),

@@ -179,6 +179,7 @@ def memory_arrays(
     base_weight_bytes: float | None = None,
     fp8: npt.ArrayLike = False,
     frozen_mlp: bool = False,
+    grad_bytes: npt.ArrayLike = GRAD_BYTES,
 ) -> MemoryArrays:
     """Itemized bytes per device and whether they fit in ``usable_fraction`` of the HBM.
 
@@ -186,7 +187,9 @@ def memory_arrays(
     ``trainable_per_device``: with a frozen base (LoRA) only these parameters have gradients
     and optimizer states; ``base_weight_bytes`` the bytes per frozen weight (QLoRA NF4).
     Without ``flash`` attention and without recomputation the softmax output and dropout mask
-    (``5 a s`` bytes per token and layer, Korthikanti et al. 2022) are stored too."""
+    (``5 a s`` bytes per token and layer, Korthikanti et al. 2022) are stored too.
+    ``grad_bytes``: bytes of the gradient buffer per parameter (Megatron keeps fp32 main
+    gradients, 4; a bf16 gradient stack, 2)."""
     tp_, pp_, cp_ = _f(tp), _f(pp), _f(cp)
     zero_ = np.asarray(zero)
     shard_ = np.maximum(_f(shard), 1.0)
@@ -196,7 +199,7 @@ def memory_arrays(
     weights = w_bytes * p_dev / np.where(zero_ >= 3, shard_, 1.0)
     if trainable_per_device is not None:  # adapters in bf16 beside the frozen base
         weights = weights + WEIGHT_BYTES * trained / np.where(zero_ >= 3, shard_, 1.0)
-    gradients = GRAD_BYTES * trained / np.where(zero_ >= 2, shard_, 1.0)
+    gradients = _f(grad_bytes) * trained / np.where(zero_ >= 2, shard_, 1.0)
     optimizer = ADAM_OPTIMIZER_BYTES * trained / np.where(zero_ >= 1, shard_, 1.0)
 
     tokens = _f(micro_batch) * shape.seq_len / cp_  # tokens of one micro-batch on one device

@@ -19,7 +19,7 @@ from typing import Any
 
 from xpuplan.errors import InputError
 
-__all__ = ["STACKS", "Stack", "get_stack", "stack_for_framework"]
+__all__ = ["STACKS", "Stack", "get_stack", "stack_for_accelerator", "stack_for_framework"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class Stack:
     # Bytes per gradient element on the data-parallel wire: fp32 (Megatron-LM forces
     # accumulate_allreduce_grads_in_fp32 with bf16; FSDP reduce_dtype fp32) unless stated.
     grad_reduce_bytes: float = 4.0
+    # Gradient reduction overlapped with the backward (bucketed, as PyTorch DDP, Megatron-Core
+    # --overlap-grad-reduce, FSDP, XLA); Megatron-LM 2021-22's default local DDP reduced after it.
+    dp_comm_overlap: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,7 +66,9 @@ STACKS: dict[str, Stack] = {
             interleaved_pp=True,
             source="NVIDIA/Megatron-LM v2.x-v3.0 arguments.py: --checkpoint-activations (full), "
             "TP all-reduces synchronous in mpu/mappings.py, softmax via fused_softmax (scores "
-            "materialized); distributed optimizer and sequence parallelism arrive in v3.0 (2022)",
+            "materialized); --DDP-impl local reduces gradients after the backward; distributed "
+            "optimizer and sequence parallelism arrive in v3.0 (2022)",
+            dp_comm_overlap=False,
         ),
         Stack(
             name="megatron-2022",
@@ -79,6 +84,7 @@ STACKS: dict[str, Stack] = {
             interleaved_pp=True,
             source="NVIDIA/Megatron-LM v3.0 arguments.py: --sequence-parallel, "
             "--recompute-activations (selective); attention scores still materialized",
+            dp_comm_overlap=False,
         ),
         Stack(
             name="megatron-core",
@@ -220,6 +226,17 @@ def get_stack(name: str) -> Stack:
         return STACKS[name]
     except KeyError:
         raise InputError(f"stack {name!r} is unknown; allowed: {', '.join(STACKS)}") from None
+
+
+# The stack a plan assumes on each vendor software stack (the catalog's ``software_stack``): the
+# framework its vendor publishes training results with (NxD on Neuron, MaxText on TPUs); a
+# generic 2024+ stack elsewhere.
+_PLAN_STACKS = {"Neuron": "nxd", "XLA/TPU": "maxtext"}
+
+
+def stack_for_accelerator(software_stack: str) -> Stack:
+    """The stack plans assume on a chip whose vendor software is ``software_stack``."""
+    return STACKS[_PLAN_STACKS.get(software_stack, "generic")]
 
 
 def stack_for_framework(framework: str | None, when: str | None = None) -> Stack:

@@ -102,7 +102,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-GRAD_REDUCE_BYTES = 4.0  # fp32 gradient reduction (Megatron grad_reduce_in_fp32, FSDP fp32 reduce)
 PARAM_GATHER_BYTES = 2.0  # weights are gathered in the bf16 compute dtype
 ACT_COMM_BYTES = 2.0  # bf16 activations on the wire (TP, EP, PP, CP)
 ADAM_STEP_BYTES = 32.0  # read fp32 master/m/v/grad (16 B), write master/m/v + bf16 copy (14 B)
@@ -251,16 +250,20 @@ def hardware_arrays(
     domain_chips: Sequence[int | None] | None = None,
     scaleout_gbits_per_s_per_chip: Sequence[float | None] | None = None,
     missing_precision: str = "raise",
-    stack: Stack | None = None,
+    stack: Stack | Sequence[Stack] | None = None,
 ) -> HardwareArrays:
     """One row per accelerator (``take`` them per candidate). A chip without the precision
     raises, or with ``missing_precision="nan"`` gets a NaN peak (its candidates come out
     infeasible, reason 6). ``domain_chips`` overrides the scale-up domain (an offering's NVLink
     domain, a TPU slice); ``scaleout_gbits_per_s_per_chip`` the network (an instance's NIC).
-    ``stack`` (default: a 2024+ stack) switches TP-communication overlap and flash attention
-    off where the framework has none."""
-    overlap_tp = 1.0 if stack is None or stack.tp_comm_overlap else 0.0
-    flash = 1.0 if stack is None or stack.flash_attention else 0.0
+    ``stack`` (default: ``generic``, also the planner's) switches TP-communication overlap,
+    gradient-reduction overlap and flash attention off where the framework has none, and
+    brings its fitted matmul factor and gradient bytes."""
+    stacks = (
+        list(stack)
+        if isinstance(stack, Sequence)
+        else [stack or STACKS["generic"]] * len(accelerators)
+    )
     table = efficiency or load_efficiency()
     n = len(accelerators)
     per_chip = (
@@ -273,7 +276,12 @@ def hardware_arrays(
         else [None] * n
     )
     rows: dict[str, list[float]] = {f.name: [] for f in fields(HardwareArrays)}
-    for acc, dpc, domain, net in zip(accelerators, per_chip, domains, nets, strict=True):
+    for acc, dpc, domain, net, stack in zip(
+        accelerators, per_chip, domains, nets, stacks, strict=True
+    ):
+        overlap_tp = 1.0 if stack.tp_comm_overlap else 0.0
+        overlap_dp = 1.0 if stack.dp_comm_overlap else 0.0
+        flash = 1.0 if stack.flash_attention else 0.0
         peak = acc.peak_tflops(precision)
         if peak is None and missing_precision == "nan":
             peak = float("nan")
@@ -295,16 +303,13 @@ def hardware_arrays(
         rows["scaleout_gbytes_per_s"].append(
             np.inf if out is None else float(comm.scaleout_gbytes_per_s(out)) / dpc
         )
-        rows["bytes_per_element"].append(1.0 if precision in ("fp8", "int8", "fp4") else 2.0)
+        rows["bytes_per_element"].append({"fp8": 1.0, "int8": 1.0, "fp4": 0.5}.get(precision, 2.0))
         for name, value in eff.to_dict().items():
-            rows[name].append(value * overlap_tp if name == "tp_overlap" else value)
+            scale = {"tp_overlap": overlap_tp, "dp_overlap": overlap_dp}.get(name, 1.0)
+            rows[name].append(value * scale)
         rows["flash_attention"].append(flash)
-        rows["grad_reduce_bytes"].append(
-            stack.grad_reduce_bytes if stack is not None else GRAD_REDUCE_BYTES
-        )
-        rows["stack_matmul_scale"].append(
-            table.stack_matmul_scale.get(stack.name, 1.0) if stack is not None else 1.0
-        )
+        rows["grad_reduce_bytes"].append(stack.grad_reduce_bytes)
+        rows["stack_matmul_scale"].append(table.stack_matmul_scale.get(stack.name, 1.0))
     arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
     arrays["topology"] = np.asarray(rows["topology"], dtype=np.int64)
     return HardwareArrays(**arrays)
@@ -346,6 +351,7 @@ class _Fabric:
 
     def __init__(self, hw: HardwareArrays) -> None:
         self.hw = hw
+        self._cache: dict[tuple[int, int], tuple[Any, Any, tuple[FloatArray, ...]]] = {}
         self.out_bw = _f(hw.scaleout_gbytes_per_s) * hw.scaleout_bus_eff
 
     def _inner_bw(self, inner: FloatArray) -> FloatArray:
@@ -354,6 +360,17 @@ class _Fabric:
         return bw * hw.scaleup_bus_eff
 
     def _args(self, n: FloatArray, stride: FloatArray) -> tuple[FloatArray, ...]:
+        # The same (group, stride) arrays serve several collectives of one evaluation: compute
+        # their placement and link bandwidth once (keyed on the array objects, alive here).
+        key = (id(n), id(stride))
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] is n and cached[1] is stride:
+            return cached[2]
+        args = self._compute_args(n, stride)
+        self._cache[key] = (n, stride, args)
+        return args
+
+    def _compute_args(self, n: FloatArray, stride: FloatArray) -> tuple[FloatArray, ...]:
         inner = _group_inner(n, stride, _f(self.hw.domain_devices))
         return (
             n,
@@ -464,7 +481,9 @@ def estimate_training_arrays(
     core_passes = np.where(
         flash, 1.0 + FLASH_BACKWARD_TO_FORWARD + (rc >= 2), 3.0 + (rc >= 1)
     ) * np.where(flash, f_core, f_core_full)
-    t_attention = core_passes * layers / (hw.attention_eff * _f(hw.attn_peak_tflops) * TERA)
+    # Attention is GEMMs plus an online softmax: it reaches at most the bf16 GEMM efficiency.
+    attn_eff = np.minimum(hw.attention_eff, hw.matmul_eff_max * hw.stack_matmul_scale)
+    t_attention = core_passes * layers / (attn_eff * _f(hw.attn_peak_tflops) * TERA)
     scores = tokens * shape.n_heads / tp * (s / cp) * layers  # score elements per micro-batch
     score_bytes = np.where(
         flash, 0.0, SCORE_TRAFFIC_BYTES * scores * (1.0 + 13.0 / 39.0 * (rc >= 1))
@@ -587,8 +606,15 @@ def estimate_training_arrays(
     base_step = sum(parts.values())
     parts["straggler"] = base_step * hw.sync_jitter * np.sqrt(2.0 * np.log(domains))
     shape_out = np.broadcast_shapes(*(np.shape(p) for p in parts.values()))
-    parts = {k: np.broadcast_to(p, shape_out).astype(np.float64) for k, p in parts.items()}
-    step = np.sum(np.stack(list(parts.values())), axis=0)
+    parts = {
+        k: p
+        if isinstance(p, np.ndarray) and p.shape == shape_out and p.dtype == np.float64
+        else np.broadcast_to(p, shape_out).astype(np.float64)
+        for k, p in parts.items()
+    }
+    step = np.zeros(shape_out)
+    for p in parts.values():  # in place: no (parts x candidates) stack
+        step += p
 
     tokens_per_step = gbs * s
     devices = dp * tp * pp * cp
@@ -631,6 +657,7 @@ def estimate_training_arrays(
         base_weight_bytes=NF4_WEIGHT_BYTES if finetune.method == "qlora" else None,
         fp8=e < 2.0,
         frozen_mlp=lora and finetune.targets == "attention",
+        grad_bytes=hw.grad_reduce_bytes,
     )
     reason = np.zeros(shape_out, dtype=np.int64)
     ep_ok = (

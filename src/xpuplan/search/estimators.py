@@ -33,6 +33,7 @@ from xpuplan.perf.efficiency import load_efficiency
 from xpuplan.perf.layout import LayoutArrays as CoreLayoutArrays
 from xpuplan.perf.layout import ModelShape
 from xpuplan.perf.serving_efficiency import efficiency_for
+from xpuplan.perf.stack import stack_for_accelerator
 from xpuplan.search.layouts import LayoutArrays
 from xpuplan.search.results import Source
 from xpuplan.search.serving import ServingEvaluation, ServingWorkload
@@ -72,6 +73,7 @@ class RooflineTrainingEvaluator:
                     precision=precision,
                     domain_chips=[g.scaleup_domain_chips for g in groups],
                     scaleout_gbits_per_s_per_chip=[g.network_gbits_per_s_per_chip for g in groups],
+                    stack=[stack_for_accelerator(g.accelerator.software_stack) for g in groups],
                 )
             }
         return self._hw[key]
@@ -154,7 +156,15 @@ class RooflineTrainingEvaluator:
         table = load_efficiency()
         acc = group.accelerator
         params = table.for_accelerator(acc.id, acc.vendor_family)
+        stack = stack_for_accelerator(acc.software_stack)
         return (
+            Source(
+                "software_stack",
+                f"training/{acc.id}: {stack.name} ({stack.description})",
+                "xpuplan/perf/stack.py: " + stack.source,
+                None,
+                tuple(f"{k}={v}" for k, v in stack.to_dict().items() if k not in ("source",)),
+            ),
             Source(
                 "efficiency",
                 f"training/{acc.id} ({table.rule(acc.id, acc.vendor_family)})",

@@ -110,6 +110,7 @@ class CrossValidation:
     overall: GroupError
     in_sample: GroupError
     errors: Mapping[str, float]  # out-of-group signed error by case id
+    by_family: tuple[GroupError, ...] = ()  # the same out-of-group errors per accelerator family
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +119,7 @@ class CrossValidation:
             "groups": [g.to_dict() for g in self.groups],
             "overall": self.overall.to_dict(),
             "in_sample": self.in_sample.to_dict(),
+            "by_family": [g.to_dict() for g in self.by_family],
             "errors": dict(sorted(self.errors.items())),
         }
 
@@ -199,6 +201,10 @@ def cross_validate(
         held_out.update(group_errors)
         per_group.append(summarize_errors(name, group_errors))
     in_sample = calibration.errors(cases, calibration.fit(cases))
+    family_of = {c.id: case_group(c, "family") for c in cases}
+    families: dict[str, dict[str, float]] = {}
+    for case_id, error in held_out.items():
+        families.setdefault(family_of[case_id], {})[case_id] = error
     return CrossValidation(
         kind=kind,
         group_by=group_by,
@@ -206,4 +212,7 @@ def cross_validate(
         overall=summarize_errors("all", held_out),
         in_sample=summarize_errors("all (in-sample)", in_sample),
         errors=held_out,
+        by_family=tuple(
+            summarize_errors(f"family {name}", errs) for name, errs in sorted(families.items())
+        ),
     )

@@ -125,6 +125,7 @@ class TrainItem:
     family: str
     accelerator_id: str
     tp_on: float  # 1 when the case's stack overlaps TP communication
+    dp_on: float  # 1 when it overlaps the gradient reduction with the backward
     fp8: bool
     stack: str
 
@@ -132,6 +133,8 @@ class TrainItem:
         changes: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
         if "tp_overlap" in changes:
             changes["tp_overlap"] = changes["tp_overlap"] * self.tp_on
+        if "dp_overlap" in changes:
+            changes["dp_overlap"] = changes["dp_overlap"] * self.dp_on
         hw = replace(self.hw, **changes)
         result = estimate_training_arrays(
             self.shape,
@@ -178,6 +181,7 @@ def prepare_items(
                 family=prepared.accelerator.vendor_family,
                 accelerator_id=prepared.accelerator.id,
                 tp_on=1.0 if prepared.stack.tp_comm_overlap else 0.0,
+                dp_on=1.0 if prepared.stack.dp_comm_overlap else 0.0,
                 fp8=prepared.precision in ("fp8", "int8"),
                 stack=prepared.stack.name,
             )

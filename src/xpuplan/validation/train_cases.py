@@ -191,8 +191,12 @@ def _scaleout_gbits(case: ValidationCase) -> float | None:
 def _precision(case: ValidationCase, stack: Stack, acc: Accelerator) -> tuple[str, str | None]:
     """The case's precision and, when the case does not state it, the assumption made."""
     text = (case.precision or "").lower()
+    if re.search(r"fp4", text) and acc.peak_tflops("fp4"):
+        return "fp4", None  # NVFP4 / MXFP4 GEMMs (Blackwell)
     if "fp8" in text and "weights fp8" not in text:
         return "fp8", None
+    if re.search(r"\bint8\b|aqt", text) and acc.peak_tflops("int8"):
+        return "int8", None
     if re.search(r"bf16|bfloat16|fp16|float16|amp|mixed", text) and "not stated" not in text:
         return "bf16", None
     chosen = stack_precision(stack, acc)
