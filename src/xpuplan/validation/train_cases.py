@@ -259,7 +259,7 @@ def _case_layout(
         tp = per_chip
         notes.append(
             f"layout unstated: AXLearn's Trainium mesh rule, TP {tp} over the logical cores of "
-            "each chip, FSDP across chips (apple/axlearn fuji.py)"
+            "each chip, FSDP across chips (AXLearn fuji mesh rule, quoted in the case notes)"
         )
     if devices % (tp * pp * cp):
         raise CaseSkipped(
