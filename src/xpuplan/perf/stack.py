@@ -167,7 +167,7 @@ STACKS: dict[str, Stack] = {
             recompute="selective",
             sequence_parallel=False,
             interleaved_pp=False,
-            source="AXLearn fuji mesh rule, as quoted in the Trainium2 case notes (fsdp=-1, model=4 on "
+            source="AXLearn fuji mesh rule, quoted in the Trainium2 case (fsdp=-1, model=4 on "
             "trn2: 'TP within the chip, FSDP across chips'), bf16, flash kernels",
         ),
         Stack(
