@@ -16,11 +16,9 @@ field, the value received and what is allowed. :func:`load_catalog` raises the f
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,6 +30,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.schema import TEXT_RULE, Accelerator, Offering, Region, one_line
 from xpuplan.errors import CatalogError, InputError, did_you_mean
+from xpuplan.gc_pause import paused_gc
 
 __all__ = [
     "BUNDLED_FILES",
@@ -470,19 +469,8 @@ def load_catalog(
     (``None`` means no variable). Raises :class:`CatalogError` for a malformed row and
     :class:`InputError` for a file that does not exist.
     """
-    with _no_gc():  # many small objects and no cycles: collection passes only cost time
+    with paused_gc():  # many small objects and no cycles: collection passes only cost time
         return _load(extra_files, env)
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load(extra_files: Sequence[str | Path], env: Mapping[str, str] | None) -> Catalog:

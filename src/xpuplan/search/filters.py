@@ -96,8 +96,8 @@ def _standing_price(offering: Offering, models: tuple[str, ...]) -> tuple[str, f
     prices = offering.usd_per_hour
     continuous = [m for m in models if m in prices and (m in _CONTINUOUS or m == "spot")]
     pool = continuous or [m for m in models if m in prices]
-    best = min(pool, key=lambda m: (prices[m], m))
-    return best, prices[best]
+    price, best = min((prices[m], m) for m in pool)
+    return best, price
 
 
 def vendor_keys(vendor: str, family: str) -> set[str]:
@@ -208,14 +208,19 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
     if not rows:
         raise InputError("the catalog has no offerings")
     out = []
+    # Many rows share one price table (and one region): work each out once, not per row.
+    standing: dict[tuple[tuple[str, float], ...], tuple[str, float]] = {}
     for o in rows:
-        model, price = _standing_price(o, models)
+        prices = tuple(o.usd_per_hour.items())
+        found = standing.get(prices)
+        if found is None:
+            found = standing[prices] = _standing_price(o, models)
         out.append(
             SelectedOffering(
                 offering=o,
-                usd_per_hour=price,
+                usd_per_hour=found[1],
                 region=catalog.region(o.provider, o.region),
-                pricing=model,
+                pricing=found[0],
             )
         )
     return tuple(out)
