@@ -171,9 +171,11 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
     allowed_regions = region_matcher(catalog, flt.regions) if flt.regions else None
 
     stages: list[tuple[str, list[Offering]]] = []
-    rows = [o for o in catalog.offerings if catalog.has_accelerator(o.accelerator_id)]
+    known = {a.id for a in catalog.accelerators}
+    rows = [o for o in catalog.offerings if o.accelerator_id in known]
     stages.append(("catalog offerings", rows))
-    rows = [o for o in rows if any(m in o.usd_per_hour for m in models)]
+    wanted_models = set(models)
+    rows = [o for o in rows if not wanted_models.isdisjoint(o.usd_per_hour)]
     label = flt.pricing + (" with spot" if flt.allow_spot and flt.pricing == BEST else "")
     stages.append((f"--pricing {label}", rows))
     if flt.providers:
