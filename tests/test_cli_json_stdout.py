@@ -125,3 +125,25 @@ def test_csv_stdout_of_a_process() -> None:
     # The fleet's solver runs in this command: fd 1 holds the CSV and nothing else.
     done = run_cli([*COMMANDS["plan serve"], "--format", "csv"])
     assert done.returncode == 0 and done.stdout.splitlines()[0].startswith("provider,")
+
+
+def test_plan_serve_json_fleet_entries_carry_predicted_latency_within_targets() -> None:
+    """Each fleet entry predicts its replica's p99 TTFT / TPOT at capacity, within the targets
+    given (2000 ms, 100 ms), and the raw stdout matches the shipped schema."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from xpuplan.schemas import load_schema
+
+    done = run_cli([*COMMANDS["plan serve"], "--json"])
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, load_schema("plan-serve"))
+    entries = [
+        e
+        for key in ("fleet", "single_type", "unconstrained")
+        if data.get(key)
+        for e in data[key]["entries"]
+    ]
+    assert entries
+    for entry in entries:
+        assert 0 < entry["ttft_p99_ms"] <= 2000 * (1 + 1e-9)
+        assert 0 < entry["tpot_p99_ms"] <= 100 * (1 + 1e-9)

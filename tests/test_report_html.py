@@ -127,6 +127,19 @@ def test_serving_report_shows_fleet_share_and_cost_per_million_tokens() -> None:
     assert "<dt>ttft p99</dt><dd>1 s</dd>" in render_html(result)
 
 
+def test_serving_report_shows_predicted_latency_against_targets() -> None:
+    result = serving_result()
+    document = render_html(result)
+    assert document.count("<th>TTFT p99 / target</th>") == 3  # fleet, single type, unconstrained
+    assert ">812 / 1,000 ms<" in document and ">41.5 / 50 ms<" in document
+    assert "over target" not in document
+    result["fleet"]["entries"][0]["tpot_p99_ms"] = 75.0
+    result["fleet"]["entries"][1]["ttft_p99_ms"] = None  # an estimator that gives none
+    document = render_html(result)
+    assert ">75 / 50 ms (over target)<" in document
+    assert document.count("over target") == 1
+
+
 def test_comparison_report_puts_options_side_by_side() -> None:
     page = _parse(render_html(comparison_result()))
     assert _marks(render_html(comparison_result())) == {

@@ -23,8 +23,10 @@ from typing import Any
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
+from xpuplan.catalog.schema import Offering
 from xpuplan.energy import PowerModel
 from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
+from xpuplan.gc_pause import paused_gc
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import PRECISIONS as TRAINING_PRECISIONS
 from xpuplan.perf.training import DEFAULT_BATCH_TOKENS, DEFAULT_SEQ_LEN
@@ -159,11 +161,11 @@ def _supporting(
     if precision not in TRAINING_PRECISIONS:
         raise UnknownNameError("training precision", precision, TRAINING_PRECISIONS)
 
-    def trains(s: SelectedOffering) -> bool:
-        acc = catalog.accelerator(s.offering.accelerator_id)
-        return "train" in acc.workloads and acc.peak_tflops(precision) is not None
-
-    kept = tuple(s for s in selected if trains(s))
+    trains = {
+        acc.id: "train" in acc.workloads and acc.peak_tflops(precision) is not None
+        for acc in catalog.accelerators
+    }
+    kept = tuple(s for s in selected if trains[s.offering.accelerator_id])
     if not kept:
         raise InfeasibleError(
             f"--precision {precision}: none of the {len(selected)} selected offerings has an "
@@ -232,17 +234,19 @@ def plan_training(
         pricing_models=allowed_models(flt),
         spot=spot or SpotModel(),
     )
-    selected = _supporting(catalog, select_offerings(catalog, flt), precision)
-    groups = group_hardware(catalog, selected, max_chips, training=True)
-    plans, pareto, lock_in, stats = search_training(
-        work,
-        catalog,
-        selected,
-        groups,
-        search,
-        evaluator or _training_evaluator(),
-        progress,
-    )
+    with paused_gc():  # one object per offering, no cycles (see xpuplan.gc_pause)
+        selected = _supporting(catalog, select_offerings(catalog, flt), precision)
+        groups = group_hardware(catalog, selected, max_chips, training=True)
+        plans, pareto, lock_in, stats = search_training(
+            work,
+            catalog,
+            selected,
+            groups,
+            search,
+            evaluator or _training_evaluator(),
+            progress,
+        )
+        absent = _absent_groups(catalog, flt, selected, lock_in, precision)
     constraints: dict[str, Any] = {
         "deadline_s": deadline_s,
         "deadline_is_default": deadline is None,
@@ -260,7 +264,7 @@ def plan_training(
         notes.append(search.spot.description)
     lock_in = tuple(
         sorted(
-            (*lock_in, *_absent_groups(catalog, flt, selected, lock_in, precision)),
+            (*lock_in, *absent),
             key=lambda e: (e.group_kind != "vendor", e.plan is None),
         )
     )
@@ -291,6 +295,9 @@ def _absent_groups(
     """A lock-in row with the exact reason for every catalog vendor and stack with no plan."""
     shown = {(e.group_kind, e.group) for e in present}
     out: list[LockInEntry] = []
+    positions: dict[str, list[int]] = {}  # catalog offering indices per accelerator id
+    for i, offering in enumerate(catalog.offerings):
+        positions.setdefault(offering.accelerator_id, []).append(i)
     for kind in ("vendor", "software_stack"):
         names: dict[str, list[str]] = {}
         for acc in catalog.accelerators:
@@ -299,16 +306,23 @@ def _absent_groups(
         for name, acc_ids in names.items():
             if (kind, name) in shown:
                 continue
-            reason = _absent_reason(catalog, flt, name, acc_ids, precision)
+            found = sorted(i for a in acc_ids for i in positions.get(a, ()))
+            rows = [catalog.offerings[i] for i in found]
+            reason = _absent_reason(catalog, flt, name, acc_ids, rows, precision)
             out.append(LockInEntry(group_kind=kind, group=name, reason=reason))
     return out
 
 
 def _absent_reason(
-    catalog: Catalog, flt: OfferingFilter, name: str, acc_ids: list[str], precision: str
+    catalog: Catalog,
+    flt: OfferingFilter,
+    name: str,
+    acc_ids: list[str],
+    rows: list[Offering],
+    precision: str,
 ) -> str:
-    """Why no offering of ``name``'s accelerators reached the search."""
-    rows = [o for o in catalog.offerings if o.accelerator_id in acc_ids]
+    """Why no offering of ``name``'s accelerators (``rows``, in catalog order) reached the
+    search."""
     accs = [catalog.accelerator(a) for a in acc_ids]
     if not rows:
         return (

@@ -29,7 +29,24 @@ from xpuplan.report.svg import Bar, Segment, StackedRow, bar_chart, stacked_char
 __all__ = ["serve_sections"]
 
 
-def _fleet_table(fleet: Mapping[str, Any], name: str) -> str:
+def _latency(entry: Mapping[str, Any], key: str, target: Any) -> Cell:
+    """A predicted p99 latency against its target: "812 / 1,000 ms" (a dash when unknown)."""
+    value = as_float(entry.get(key))
+    if value is None:
+        return Cell(DASH)
+    goal = as_float(target)
+    text = (
+        f"{fmt_number(value)} ms"
+        if goal is None
+        else f"{fmt_number(value)} / {fmt_number(goal)} ms"
+    )
+    if goal is not None and value > goal:
+        text += " (over target)"
+    return Cell(text, value)
+
+
+def _fleet_table(fleet: Mapping[str, Any], name: str, workload: Mapping[str, Any]) -> str:
+    ttft_target, tpot_target = workload.get("ttft_p99_ms"), workload.get("tpot_p99_ms")
     rows: list[list[Cell | str]] = [
         [
             str(e.get("accelerator_id", DASH)),
@@ -45,6 +62,8 @@ def _fleet_table(fleet: Mapping[str, Any], name: str) -> str:
                 e.get("capacity_rps_per_replica"), fmt_number(e.get("capacity_rps_per_replica"))
             ),
             Cell.num(e.get("capacity_rps"), fmt_number(e.get("capacity_rps"))),
+            _latency(e, "ttft_p99_ms", ttft_target),
+            _latency(e, "tpot_p99_ms", tpot_target),
             Cell.num(e.get("usd_per_instance_hour"), fmt_usd(e.get("usd_per_instance_hour"))),
             Cell.num(e.get("usd_per_hour"), fmt_usd(e.get("usd_per_hour"))),
             str(e.get("pricing", DASH)),
@@ -53,8 +72,8 @@ def _fleet_table(fleet: Mapping[str, Any], name: str) -> str:
     ]
     headers = [
         "accelerator", "vendor", "provider", "region", "instance", "layout", "chips/replica",
-        "replicas", "instances", "req/s per replica", "req/s", "$/h per instance", "$/h",
-        "pricing",
+        "replicas", "instances", "req/s per replica", "req/s", "TTFT p99 / target",
+        "TPOT p99 / target", "$/h per instance", "$/h", "pricing",
     ]  # fmt: skip
     return table(headers, rows, name=name)
 
@@ -97,7 +116,9 @@ def serve_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
     if premium is not None:
         headline.append(("vendor-share limit costs", f"+{fmt_number(premium)}%"))
     sections = [
-        Section("fleet", "Cheapest fleet", cards(headline) + _fleet_table(fleet, "fleet")),
+        Section(
+            "fleet", "Cheapest fleet", cards(headline) + _fleet_table(fleet, "fleet", workload)
+        ),
         Section(
             "inputs",
             "Workload and constraints",
@@ -143,7 +164,7 @@ def serve_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
         Section(
             "single",
             "Best single replica type",
-            cards(_fleet_cards(single)) + _fleet_table(single, "single-type"),
+            cards(_fleet_cards(single)) + _fleet_table(single, "single-type", workload),
         )
     )
     if unconstrained:
@@ -151,7 +172,8 @@ def serve_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
             Section(
                 "unconstrained",
                 "Cheapest fleet without the vendor-share limit",
-                cards(_fleet_cards(unconstrained)) + _fleet_table(unconstrained, "unconstrained"),
+                cards(_fleet_cards(unconstrained))
+                + _fleet_table(unconstrained, "unconstrained", workload),
             )
         )
     notes = notes_list(result.get("notes") or ())

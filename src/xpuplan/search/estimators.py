@@ -257,6 +257,8 @@ class RooflineServingEvaluator:
             ttft_min_s=np.where(fits, idle.ttft_p99_s, np.nan),
             tpot_min_s=np.where(fits, idle.tpot_p99_s, np.nan),
             layout={"tp": tp, "pp": pp, "ep": ep.astype(np.int64)},
+            ttft_p99_s=np.where(ok, at_slo.ttft_p99_s, np.nan).astype(np.float64),
+            tpot_p99_s=np.where(ok, at_slo.tpot_p99_s, np.nan).astype(np.float64),
         )
 
     def sources(self, group: HardwareGroup) -> tuple[Source, ...]:

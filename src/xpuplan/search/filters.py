@@ -96,8 +96,8 @@ def _standing_price(offering: Offering, models: tuple[str, ...]) -> tuple[str, f
     prices = offering.usd_per_hour
     continuous = [m for m in models if m in prices and (m in _CONTINUOUS or m == "spot")]
     pool = continuous or [m for m in models if m in prices]
-    best = min(pool, key=lambda m: (prices[m], m))
-    return best, prices[best]
+    price, best = min((prices[m], m) for m in pool)
+    return best, price
 
 
 def vendor_keys(vendor: str, family: str) -> set[str]:
@@ -171,9 +171,11 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
     allowed_regions = region_matcher(catalog, flt.regions) if flt.regions else None
 
     stages: list[tuple[str, list[Offering]]] = []
-    rows = [o for o in catalog.offerings if catalog.has_accelerator(o.accelerator_id)]
+    known = {a.id for a in catalog.accelerators}
+    rows = [o for o in catalog.offerings if o.accelerator_id in known]
     stages.append(("catalog offerings", rows))
-    rows = [o for o in rows if any(m in o.usd_per_hour for m in models)]
+    wanted_models = set(models)
+    rows = [o for o in rows if not wanted_models.isdisjoint(o.usd_per_hour)]
     label = flt.pricing + (" with spot" if flt.allow_spot and flt.pricing == BEST else "")
     stages.append((f"--pricing {label}", rows))
     if flt.providers:
@@ -208,14 +210,19 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
     if not rows:
         raise InputError("the catalog has no offerings")
     out = []
+    # Many rows share one price table (and one region): work each out once, not per row.
+    standing: dict[tuple[tuple[str, float], ...], tuple[str, float]] = {}
     for o in rows:
-        model, price = _standing_price(o, models)
+        prices = tuple(o.usd_per_hour.items())
+        found = standing.get(prices)
+        if found is None:
+            found = standing[prices] = _standing_price(o, models)
         out.append(
             SelectedOffering(
                 offering=o,
-                usd_per_hour=price,
+                usd_per_hour=found[1],
                 region=catalog.region(o.provider, o.region),
-                pricing=model,
+                pricing=found[0],
             )
         )
     return tuple(out)

@@ -244,6 +244,10 @@ class FleetEntry:
     usd_per_instance_hour: float
     pricing: str
     sources: tuple[Source, ...] = ()
+    # Predicted p99 latencies of one replica at its capacity_rps_per_replica (None: unknown);
+    # the fleet runs at or below that load, so these are its worst case against the targets.
+    ttft_p99_s: float | None = None
+    tpot_p99_s: float | None = None
 
     @property
     def usd_per_hour(self) -> float:
@@ -272,6 +276,8 @@ class FleetEntry:
             "usd_per_instance_hour": self.usd_per_instance_hour,
             "usd_per_hour": self.usd_per_hour,
             "pricing": self.pricing,
+            "ttft_p99_ms": None if self.ttft_p99_s is None else self.ttft_p99_s * 1e3,
+            "tpot_p99_ms": None if self.tpot_p99_s is None else self.tpot_p99_s * 1e3,
             "sources": [s.to_dict() for s in self.sources],
         }
 

@@ -93,6 +93,10 @@ class ServingEvaluation:
     ttft_min_s: FloatArray  # p99 TTFT at the lowest load (NaN when it does not fit)
     tpot_min_s: FloatArray  # p99 TPOT at the lowest load (NaN when it does not fit)
     layout: dict[str, IntArray]  # layout knobs of each candidate (tp, pp, ...)
+    # Predicted p99 TTFT / TPOT of a replica loaded to its capacity_rps (the operating point
+    # the fleet is sized by); NaN where capacity is 0. None: the evaluator does not say.
+    ttft_p99_s: FloatArray | None = None
+    tpot_p99_s: FloatArray | None = None
 
 
 class ServingEvaluator(Protocol):
@@ -136,6 +140,14 @@ class _Units:
     capacity_rps: FloatArray
     usd_per_hour: FloatArray
     max_units: FloatArray
+
+
+def _finite_at(values: FloatArray | None, row: int) -> float | None:
+    """``values[row]`` as a float, or None when not given or not finite."""
+    if values is None:
+        return None
+    value = float(values[row])
+    return value if math.isfinite(value) else None
 
 
 def _fleet_plan(
@@ -202,6 +214,8 @@ def _fleet_plan(
             usd_per_instance_hour=sel.usd_per_hour,
             pricing=sel.pricing,
             sources=sources,
+            ttft_p99_s=_finite_at(ev.ttft_p99_s, c),
+            tpot_p99_s=_finite_at(ev.tpot_p99_s, c),
         )
         entries.append(entry)
         chips = entry.instances * o.chips_per_instance

@@ -13,8 +13,9 @@ capped by the offering's ``max_chips`` and the user's ``--max-chips``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -122,8 +123,24 @@ def group_hardware(
     ``training``: the groups serve one synchronous training job (see :func:`offering_limit`).
     """
     groups: dict[tuple[str, int, int, float | None, tuple[int, ...] | None, int], list[int]] = {}
+    # Offerings alike in every hardware field share a key: work each key out once.
+    keys: dict[tuple[Any, ...], tuple[str, int, int, float | None, tuple[int, ...] | None, int]]
+    keys = {}
     for i, sel in enumerate(selected):
         o = sel.offering
+        fields = (
+            o.accelerator_id,
+            o.chips_per_instance,
+            o.scaleup_domain_chips,
+            o.network_gbits_per_s,
+            o.allowed_chip_counts,
+            o.max_chips,
+            o.training_max_chips,
+        )
+        known = keys.get(fields)
+        if known is not None:
+            groups[known].append(i)
+            continue
         acc = catalog.accelerator(o.accelerator_id)
         limit = offering_limit(o, max_chips, training)
         if _network(o, acc) is None:
@@ -145,6 +162,7 @@ def group_hardware(
             allowed,
             limit,
         )
+        keys[fields] = key
         groups.setdefault(key, []).append(i)
     out = []
     for key, members in groups.items():
@@ -202,10 +220,7 @@ def build_offering_arrays(
             [_nan_if_none(groups[group_of[i]].accelerator.tdp_w) for i in range(len(selected))]
         ),
         group=group_of,
-        price_by_model=np.array(
-            [[s.offering.usd_per_hour.get(m, math.nan) for m in PRICING_MODELS] for s in selected],
-            dtype=np.float64,
-        ).reshape(len(selected), len(PRICING_MODELS)),
+        price_by_model=_price_table([s.offering.usd_per_hour for s in selected]),
         cb_max_instances=np.array(
             [_nan_if_none(s.offering.capacity_block_max_instances) for s in selected],
             dtype=np.float64,
@@ -215,3 +230,10 @@ def build_offering_arrays(
             dtype=np.float64,
         ),
     )
+
+
+def _price_table(prices: Sequence[Mapping[Any, float]]) -> FloatArray:
+    """(offerings, len(PRICING_MODELS)) hourly prices, NaN where a model has none, built a
+    column at a time (one pass per pricing model, not a small list per offering)."""
+    columns = [[table.get(m, math.nan) for table in prices] for m in PRICING_MODELS]
+    return np.array(columns, dtype=np.float64).reshape(len(PRICING_MODELS), len(prices)).T
