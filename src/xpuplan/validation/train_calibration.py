@@ -359,7 +359,8 @@ def _bounds(state: _State) -> tuple[str, ...]:
         for name, value in values.items():
             grid = GRIDS[name]
             if value in (float(grid[0]), float(grid[-1])) and not (
-                name in ("sync_jitter", "tp_overlap", "dp_overlap") and value == 0.0
+                name in ("sync_jitter", "step_overhead_s", "tp_overlap", "dp_overlap")
+                and value == 0.0
             ):
                 hits.append(f"{level}: {name}={value:g} on its grid edge")
     return tuple(hits)
