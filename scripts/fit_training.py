@@ -33,7 +33,7 @@ from xpuplan.validation.train_calibration import (
 )
 
 OUT = Path(__file__).resolve().parents[1] / "src/xpuplan/perf/data/training_efficiency.yaml"
-GLOBAL_KEYS = ("matmul_intensity_scale", "sync_jitter", "fp8_matmul_ratio")
+GLOBAL_KEYS = ("matmul_intensity_scale", "sync_jitter", "step_overhead_s", "fp8_matmul_ratio")
 
 
 def _stats(errors: list[float]) -> dict[str, float | int]:

@@ -49,7 +49,7 @@ scores once more).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -110,6 +110,12 @@ ADAM_STEP_BYTES = 32.0  # read fp32 master/m/v/grad (16 B), write master/m/v + b
 RESIDUAL_STREAM_ELEMS = 10.0
 LOGIT_TRAFFIC_BYTES = 16.0  # per vocab entry: write bf16 logits, fp32 softmax r/w, bwd r/w
 FP8_CAST_BYTES = 3.0  # read bf16, write fp8
+# Low-precision GEMMs per training precision: Transformer Engine's fp8 recipes run all three
+# GEMMs of a linear layer (forward, activation gradient, weight gradient) in fp8; AQT int8
+# training (MaxText / Pax, the int8 recipes of the TPU MLPerf GPT-3 runs) quantizes the
+# forward and the activation-gradient GEMMs only, the weight gradient stays bf16 (MaxText
+# layers/quantizations.py, AQT config: fwd_bits=8, dlhs_bits=8, drhs_bits=None).
+WGRAD_BF16_PRECISIONS = frozenset({"int8"})
 FLASH_BACKWARD_TO_FORWARD = 2.5  # FlashAttention-2 backward: 5 matmuls vs 2 forward (Dao 2023)
 # Unfused attention (Megatron-LM 2021-22) writes the score matrix and runs softmax, mask and
 # dropout over it: forward writes QK^T (2 B), the fused scale-mask-softmax reads and writes it
@@ -234,6 +240,7 @@ class HardwareArrays:
     flash_attention: FloatArray  # 1.0 fused flash attention, 0.0 materialized scores (stack)
     stack_matmul_scale: FloatArray  # the stack's factor on matmul_eff_max (efficiency table)
     grad_reduce_bytes: FloatArray  # bytes per gradient element on the DP wire (stack)
+    wgrad_bf16: FloatArray  # 1.0 where weight-gradient GEMMs stay bf16 (WGRAD_BF16_PRECISIONS)
 
     def take(self, index: npt.ArrayLike) -> HardwareArrays:
         """Rows ``index`` of every field (e.g. the accelerator index of each candidate)."""
@@ -309,6 +316,7 @@ def hardware_arrays(
             rows[name].append(value * scale)
         rows["flash_attention"].append(flash)
         rows["grad_reduce_bytes"].append(stack.grad_reduce_bytes)
+        rows["wgrad_bf16"].append(1.0 if precision in WGRAD_BF16_PRECISIONS else 0.0)
         rows["stack_matmul_scale"].append(table.stack_matmul_scale.get(stack.name, 1.0))
     arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
     arrays["topology"] = np.asarray(rows["topology"], dtype=np.int64)
@@ -446,25 +454,47 @@ def estimate_training_arrays(
     f_mlp = 2.0 * tokens * shape.dense_mlp_weights_per_layer / tp
     f_exp = 2.0 * tokens * shape.active_expert_weights_per_layer / tp
     f_head = 2.0 * tokens * h * shape.vocab / tp
-    t_layer_fwd = mm_time(f_attn, tokens, h, shape.d_attn / tp) + mm_time(
-        f_mlp, tokens, h, max(shape.ffn_dim, 1) / tp
-    )
     imbalance = np.ones_like(tokens)
+    tokens_per_expert = tokens
     if shape.n_experts:
         tokens_per_expert = np.maximum(ep * tokens * shape.top_k / shape.n_experts, 1.0)
         # Load imbalance: a balanced router still draws each expert's tokens at random; the
         # busiest of E experts gets T + sqrt(2 T ln E) of a mean T (Gaussian extreme value, as
         # for the straggler term), and every device waits for it.
         imbalance = 1.0 + np.sqrt(2.0 * np.log(max(shape.n_experts, 2)) / tokens_per_expert)
-        t_layer_fwd = t_layer_fwd + imbalance * mm_time(
-            f_exp, tokens_per_expert, h, shape.expert_ffn_dim / tp
+
+    def layer_time(mm: Callable[..., FloatArray]) -> FloatArray:
+        t = mm(f_attn, tokens, h, shape.d_attn / tp) + mm(
+            f_mlp, tokens, h, max(shape.ffn_dim, 1) / tp
         )
+        if shape.n_experts:
+            t = t + imbalance * mm(f_exp, tokens_per_expert, h, shape.expert_ffn_dim / tp)
+        return t
+
+    t_layer_fwd = layer_time(mm_time)
     # forward + backward (activation and weight gradients: 2x), + forward again with full
     # recompute; a frozen base (LoRA) has no weight-gradient GEMMs: 1x backward.
     base_passes = 2.0 if lora else 3.0
     passes = base_passes + (rc >= 2)
-    t_head = base_passes * mm_time(f_head, tokens, h, shape.vocab / tp)
-    t_matmul = passes * layers * t_layer_fwd + t_head
+    t_head_pass = mm_time(f_head, tokens, h, shape.vocab / tp)
+    t_matmul = passes * layers * t_layer_fwd + base_passes * t_head_pass
+    wgrad_bf16 = np.asarray(hw.wgrad_bf16) > 0.5
+    if not lora and np.any(wgrad_bf16):
+        # The weight-gradient pass at the bf16 peak and efficiency (WGRAD_BF16_PRECISIONS).
+        peak16 = _f(hw.attn_peak_tflops) * TERA
+        eff16 = np.minimum(hw.matmul_eff_max * hw.stack_matmul_scale, 1.0)
+        i16 = hw.matmul_intensity_scale * peak16 / (_f(hw.hbm_tbps) * TERA)
+        e16 = np.full_like(e, 2.0)
+
+        def mm_time16(
+            flops: FloatArray, m: FloatArray, k: npt.ArrayLike, n: npt.ArrayLike
+        ) -> FloatArray:
+            size = _intensity(m, k, n, e16) / i16
+            return flops / (eff16 * peak16 * -np.expm1(-size))
+
+        wgrad16 = layers * layer_time(mm_time16) + mm_time16(f_head, tokens, h, shape.vocab / tp)
+        wgrad_low = layers * t_layer_fwd + t_head_pass
+        t_matmul = t_matmul + np.where(wgrad_bf16, wgrad16 - wgrad_low, 0.0)
     adapter = finetune.adapter_params_per_layer(shape)
     if adapter:  # thin rank-r GEMMs of the adapters: forward, both backward GEMMs, recompute
         f_adapter = 2.0 * tokens * adapter / tp

@@ -8,7 +8,10 @@ Calibration` protocol so ``xpuplan validate --cross-validate`` can refit without
 What is fitted (everything else is a stated constant or a software-stack input):
 
 * global: ``matmul_intensity_scale`` (matmul size scale in units of the roofline ridge),
-  ``sync_jitter`` (straggler delay per scale-up domain) and, when at least
+  ``sync_jitter`` (straggler delay per scale-up domain), ``step_overhead_s`` (fixed time per
+  optimizer step: launches, data loading, logging, the step's synchronization; it matters where
+  a step is one or two micro-batches, as in multi-node LoRA and small weak-scaling runs) and,
+  when at least
   ``MIN_FP8_CASES`` fp8 cases exist, ``fp8_matmul_ratio`` (fp8 GEMM efficiency relative to bf16;
   prior 0.89 from the H100 GEMM microbenchmark);
 * per vendor family with at least ``MIN_FAMILY_CASES`` cases: ``matmul_eff_max``,
@@ -76,7 +79,7 @@ MIN_FP8_CASES = 3
 # Prior on a chip's deviation from its family: log-ratio standard deviation ~0.7, i.e. a chip's
 # sustained efficiency is usually within a factor 2 of its family's (H100 0.62 vs A100 0.8).
 PRIOR_WEIGHT = 1.0
-GLOBAL_FIELDS = ("matmul_intensity_scale", "sync_jitter")
+GLOBAL_FIELDS = ("matmul_intensity_scale", "sync_jitter", "step_overhead_s")
 FAMILY_FIELDS = ("matmul_eff_max", "attention_eff", "tp_overlap", "dp_overlap")
 ACCELERATOR_FIELDS = ("matmul_eff_max", "attention_eff")
 GRIDS: dict[str, FloatArray] = {
@@ -86,6 +89,7 @@ GRIDS: dict[str, FloatArray] = {
     "tp_overlap": np.linspace(0.0, 0.95, 20),
     "dp_overlap": np.linspace(0.0, 0.95, 20),
     "sync_jitter": np.linspace(0.0, 0.1, 21),
+    "step_overhead_s": np.linspace(0.0, 0.5, 26),
     "fp8_matmul_ratio": np.linspace(0.5, 1.2, 29),
     "stack_matmul_scale": np.linspace(0.6, 1.6, 21),
 }
@@ -355,7 +359,8 @@ def _bounds(state: _State) -> tuple[str, ...]:
         for name, value in values.items():
             grid = GRIDS[name]
             if value in (float(grid[0]), float(grid[-1])) and not (
-                name in ("sync_jitter", "tp_overlap", "dp_overlap") and value == 0.0
+                name in ("sync_jitter", "step_overhead_s", "tp_overlap", "dp_overlap")
+                and value == 0.0
             ):
                 hits.append(f"{level}: {name}={value:g} on its grid edge")
     return tuple(hits)
