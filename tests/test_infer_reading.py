@@ -50,6 +50,24 @@ def test_workload_block_wins_over_free_text() -> None:
     assert (setting.input_len, setting.output_len) == (500.0, 300.0)
 
 
+def test_dataset_text_names_its_length_statistics() -> None:
+    """A client benchmark's dataset (ShareGPT, filtered) is read from the workload block's
+    ``dataset`` text when the case states no means; stated means still win."""
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    batch = {"notes": "request rate inf, all requests sent at once", "global_batch_seqs": 64}
+    sharegpt = {"dataset": "ShareGPT_V3_unfiltered_cleaned_split, filtered to input <= 1024"}
+    setting = interpret_case(_case(batch=batch, workload=sharegpt), h100)
+    assert setting.scenario == "offline"
+    assert (setting.input_len, setting.output_len) == (229.7, 203.1)
+    assert setting.input_len_scv == 1.0
+    stated = interpret_case(
+        _case(batch=batch, workload={**sharegpt, "input_tokens_mean": 100}), h100
+    )
+    assert (stated.input_len, stated.output_len) == (100.0, 203.1)
+    with pytest.raises(CaseSkipped, match="lengths not stated"):
+        interpret_case(_case(batch=batch, workload={"dataset": "an unnamed corpus"}), h100)
+
+
 @pytest.mark.parametrize(
     "notes",
     ["mean input 10,000 tokens, mean output 1,000 tokens, all queued at once",

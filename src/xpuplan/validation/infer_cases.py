@@ -176,13 +176,19 @@ def _workload_block(case: ValidationCase) -> dict[str, Any]:
 
 def _dataset_entry(case: ValidationCase) -> dict[str, Any] | None:
     """The ``infer_workloads.yaml`` entry named by the workload block's ``dataset``, else the
-    first whose ``match`` words all appear in the model name or notes."""
+    first whose ``dataset_match`` words all appear in that ``dataset`` text, else the first
+    whose ``match`` words all appear in the model name or notes."""
     key = _workload_block(case).get("dataset")
     if isinstance(key, str) and key in _workloads():
         return _workloads()[key]
+    dataset = str(key or "").lower()
     text = f"{case.model.name} {case.model.notes or ''}".lower()
     for entry in _workloads().values():
-        if all(word in text for word in entry["match"]):
+        words = entry.get("dataset_match")
+        if words and all(word in dataset for word in words):
+            return entry
+    for entry in _workloads().values():
+        if entry.get("match") and all(word in text for word in entry["match"]):
             return entry
     return None
 

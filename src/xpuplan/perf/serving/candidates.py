@@ -105,8 +105,9 @@ def _clock_table() -> dict[str, Any]:
 
 def sustained_clock_fraction(accelerator: Accelerator) -> float:
     """Share of the spec (boost-clock) tensor peak the board sustains within its power limit:
-    ``min(1, (tdp_w / (watts_per_dense_tflops x bf16 peak))^(1/3))`` with the architecture's
-    reference from ``perf/data/sustained_clock.yaml`` (1 when either is unknown)."""
+    ``min(1, (tdp_w / (watts_per_dense_tflops x bf16 peak))^exponent)`` with the architecture's
+    reference and the exponent (1: power ~ clock at the voltage floor) from
+    ``perf/data/sustained_clock.yaml`` (1 when either is unknown)."""
     table = _clock_table()
     arch = table["architectures"].get(accelerator.generation)
     if arch is None or not accelerator.tdp_w:
