@@ -722,15 +722,7 @@ def compare_options(
         plans.append(best[0])
         if option.pricing:
             notes.append(f"{option.text}: priced {option_pricing}")
-    base = plans[0]
-    relative: list[dict[str, float | None]] = []
-    for plan in plans:
-        row: dict[str, float | None] = {}
-        for name in ("wall_time_s", "cost_usd", "energy_kwh", "co2_kg"):
-            a = getattr(base, name)
-            b = getattr(plan, name)
-            row[name] = None if a is None or b is None or a == 0 else (b / a - 1.0) * 100.0
-        relative.append(row)
+    relative = _relative_to_first(plans)
     return TrainingComparison(
         workload=work.to_dict(),
         options=tuple(o.text for o in parsed),
@@ -822,15 +814,7 @@ def compare_vendors(
     if not with_plan:
         raise InfeasibleError("no vendor has a plan: " + "; ".join(f"{o}: {r}" for o, r in missing))
     plans = tuple(p for _, p, _ in with_plan if p is not None)
-    base = plans[0]
-    relative: list[dict[str, float | None]] = []
-    for plan in plans:
-        row: dict[str, float | None] = {}
-        for name in ("wall_time_s", "cost_usd", "energy_kwh", "co2_kg"):
-            a = getattr(base, name)
-            b = getattr(plan, name)
-            row[name] = None if a is None or b is None or a == 0 else (b / a - 1.0) * 100.0
-        relative.append(row)
+    relative = _relative_to_first(plans)
     if work is None:
         spec = _resolve(model)
         work = _workload(spec, tokens, seq_len, global_batch_tokens, precision).to_dict()
@@ -842,3 +826,17 @@ def compare_vendors(
         notes=tuple(notes),
         missing=missing,
     )
+
+
+def _relative_to_first(plans: Sequence[Any]) -> list[dict[str, float | None]]:
+    """Each plan's time, cost, energy and CO2 in percent above (or below) the first plan's."""
+    base = plans[0]
+    rows: list[dict[str, float | None]] = []
+    for plan in plans:
+        row: dict[str, float | None] = {}
+        for name in ("wall_time_s", "cost_usd", "energy_kwh", "co2_kg"):
+            a = getattr(base, name)
+            b = getattr(plan, name)
+            row[name] = None if a is None or b is None or a == 0 else (b / a - 1.0) * 100.0
+        rows.append(row)
+    return rows
