@@ -23,10 +23,10 @@ import numpy as np
 
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.presets import resolve_model
+from xpuplan.perf.layout import enumerate_layouts
 from xpuplan.plan import default_global_batch_tokens, plan_training
 from xpuplan.search.estimators import RooflineTrainingEvaluator
 from xpuplan.search.filters import OfferingFilter, select_offerings
-from xpuplan.search.layouts import enumerate_layouts
 from xpuplan.search.space import group_hardware
 from xpuplan.search.training import TrainingWorkload, chip_count_pairs
 
@@ -45,7 +45,12 @@ def _evaluations_per_s(model_name: str, repeat: int) -> tuple[int, float]:
     pair_group, pair_chips = chip_count_pairs(groups)
     domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
     layouts = enumerate_layouts(
-        model, pair_group, pair_chips, domain, work.global_batch_seqs, seq_len=work.seq_len
+        model,
+        pair_chips,
+        seq_len=work.seq_len,
+        global_batch_seqs=work.global_batch_seqs,
+        domain_devices=domain[pair_group],
+        group=pair_group,
     )
     evaluator = RooflineTrainingEvaluator()
     evaluator(work, groups, layouts)  # warm caches (efficiency table, model shape)

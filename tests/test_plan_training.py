@@ -6,20 +6,18 @@ import json
 import math
 import re
 
-import numpy as np
 import pytest
 
 from test_plan_support import tiny_catalog
 from xpuplan.catalog.load import load_catalog
 from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
 from xpuplan.models.spec import ModelSpec
-from xpuplan.perf.layout import Layout
+from xpuplan.perf.layout import Layout, LayoutGrid, enumerate_layouts
 from xpuplan.perf.stack import stack_for_accelerator
 from xpuplan.perf.training import estimate_training
 from xpuplan.plan import plan_training
 from xpuplan.search.estimators import RooflineTrainingEvaluator
 from xpuplan.search.filters import OfferingFilter, select_offerings
-from xpuplan.search.layouts import LayoutGrid, enumerate_layouts
 from xpuplan.search.space import chip_counts, group_hardware
 from xpuplan.search.training import TrainingSearch, TrainingWorkload, search_training
 from xpuplan.units import SECONDS_PER_HOUR
@@ -52,12 +50,11 @@ def _brute_force(deadline_s: float | None, max_chips: int) -> list[dict[str, obj
         for chips in counts.tolist():
             lay = enumerate_layouts(
                 MODEL,
-                np.array([0]),
-                np.array([chips]),
-                np.array([group.scaleup_domain_chips]),
-                batch_seqs,
-                GRID,
+                chips,
                 seq_len=2048,
+                global_batch_seqs=batch_seqs,
+                grid=GRID,
+                domain_devices=group.scaleup_domain_chips,
             )
             best: tuple[float, float, float, dict[str, int]] | None = None
             for k in range(len(lay)):  # the brute force: one scalar call per candidate
@@ -68,7 +65,7 @@ def _brute_force(deadline_s: float | None, max_chips: int) -> list[dict[str, obj
                     cp=int(lay.cp[k]),
                     ep=int(lay.ep[k]),
                     virtual_pp=int(lay.virtual_pp[k]),
-                    zero=int(lay.zero_stage[k]),
+                    zero=int(lay.zero[k]),
                     recompute=RECOMPUTE[int(lay.recompute[k])],  # type: ignore[arg-type]
                     micro_batch=int(lay.micro_batch[k]),
                 )

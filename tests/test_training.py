@@ -299,7 +299,7 @@ def test_public_api_is_pinned() -> None:
         "estimate_training_setup",
         "hardware_arrays",
     }
-    assert {"Layout", "LayoutArrays", "ModelShape", "check_layout", "layout_grid"} <= set(
+    assert {"Layout", "LayoutArrays", "ModelShape", "check_layout", "enumerate_layouts"} <= set(
         layout.__all__
     )
     assert "memory_arrays" in memory.__all__

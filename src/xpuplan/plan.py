@@ -29,6 +29,7 @@ from xpuplan.errors import InfeasibleError, InputError, UnknownNameError
 from xpuplan.gc_pause import paused_gc
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import PRECISIONS as TRAINING_PRECISIONS
+from xpuplan.perf.layout import LayoutGrid
 from xpuplan.perf.training import DEFAULT_BATCH_TOKENS, DEFAULT_SEQ_LEN
 from xpuplan.search.filters import (
     OfferingFilter,
@@ -38,7 +39,6 @@ from xpuplan.search.filters import (
     select_offerings,
     vendor_keys,
 )
-from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutGrid
 from xpuplan.search.pricing import SpotModel
 from xpuplan.search.results import (
     FleetPlan,
@@ -590,23 +590,13 @@ def parse_option(text: str) -> TrainingOption:
 
 
 def _grid_for(option: TrainingOption) -> LayoutGrid:
-    grid = LayoutGrid()
-    changes: dict[str, Any] = {}
-    for key, value in option.layout:
-        if key == "recompute":
-            if value not in RECOMPUTE_CODES:
-                raise UnknownNameError("recompute policy", value, RECOMPUTE_CODES)
-            changes["recompute"] = (value,)
-            continue
-        try:
-            number = int(value)
-        except ValueError:
-            raise InputError(
-                f"--option {option.text!r}: {key}={value!r} must be a whole number"
-            ) from None
-        field = {"mb": "micro_batch", "zero": "zero_stage"}.get(key, key)
-        changes[field] = (number,)
-    return dataclasses.replace(grid, **changes)
+    """The planner's layout grid with the option's ``key=value`` knobs pinned."""
+    names = {"mb": "micro_batch", "zero_stage": "zero"}
+    fixed = {names.get(key, key): value for key, value in option.layout}
+    try:
+        return LayoutGrid().pinned(fixed)
+    except InputError as error:
+        raise InputError(f"--option {option.text!r}: {error}") from None
 
 
 def _pick_offering(

@@ -23,11 +23,34 @@ Batch
 ``micro_batch`` is the number of sequences one model replica (a TP x PP x CP group) processes
 at once; ``global_batch_seqs = dp * micro_batch * n_micro`` where ``n_micro`` is the number of
 gradient-accumulation steps (pp = 1) or pipeline micro-batches (pp > 1).
+
+One type, one search, one set of rules
+--------------------------------------
+:class:`Layout` is one layout; :class:`LayoutArrays` is its array twin (one element per
+candidate; ``LayoutArrays.from_layout`` and ``LayoutArrays.layout(i)`` convert). The one
+enumerator, :func:`enumerate_layouts`, crosses the values a :class:`LayoutGrid` allows and keeps
+the rows that pass the rules below; ``best_layout`` (``estimate train``), ``plan train`` and
+``compare`` all call it. Each rule is written once, as a vectorized function:
+
+* :func:`tp_ok`: tp divides the attention heads; :func:`tp_in_domain`: tp within the scale-up
+  domain (tensor parallelism only pays off over the scale-up fabric, Narayanan et al. 2021
+  section 3.3);
+* :func:`pp_ok`: every stage holds at least one layer (uneven stages allowed);
+* :func:`cp_ok`: context parallelism only for sequences of at least :data:`CP_MIN_SEQ_LEN`;
+* :func:`ep_ok`: ep divides the routed experts and ``dp * cp``;
+* :func:`virtual_pp_ok`: interleaved chunks fit in the busiest stage;
+* :func:`grad_accum_for`: the micro-batches per step that keep the global batch within the
+  grid's tolerance of the requested one.
+
+:func:`check_layout` applies the rules a single stated layout must meet to run at all (the
+search-only rules, tp within the domain, cp for long sequences and the batch tolerance, say
+what is worth searching, not what can run).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -37,19 +60,26 @@ from xpuplan.errors import InputError
 from xpuplan.models.spec import ModelSpec
 
 __all__ = [
+    "BATCH_TOLERANCE",
     "CP_MIN_SEQ_LEN",
     "MAX_PP",
     "PRECISIONS",
     "RECOMPUTE_CODES",
     "Layout",
     "LayoutArrays",
+    "LayoutGrid",
     "ModelShape",
     "Precision",
     "Recompute",
     "check_layout",
-    "layout_grid",
+    "cp_ok",
+    "enumerate_layouts",
+    "ep_ok",
+    "grad_accum_for",
     "pp_ok",
+    "tp_in_domain",
     "tp_ok",
+    "virtual_pp_ok",
 ]
 
 Recompute = Literal["none", "selective", "full"]
@@ -59,16 +89,73 @@ RECOMPUTE_CODES: dict[str, int] = {"none": 0, "selective": 1, "full": 2}
 PRECISIONS: tuple[str, ...] = ("bf16", "fp8")
 
 
-def tp_ok(n_heads: int, tp: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Context parallelism is only worth its ring exchange for long sequences (Megatron-Core uses it
+# from 8k-16k tokens up); below this it is not searched.
+CP_MIN_SEQ_LEN = 8192
+# Deepest pipeline searched: Llama 3 405B trained with 16 stages (Dubey et al. 2024, section
+# 3.3.2); 64 leaves room for far larger models.
+MAX_PP = 64
+# How far the effective global batch (dp x micro_batch x grad_accum sequences) may differ from
+# the requested one when the planner chooses the layout. Practitioners round batch sizes to the
+# parallel layout all the time; 10% keeps the optimisation recipe essentially unchanged (a
+# modelling choice, not a measurement). ``estimate train`` keeps a stated batch exactly (0).
+BATCH_TOLERANCE = 0.10
+
+
+def tp_ok(n_heads: int, tp: npt.ArrayLike) -> BoolArray:
     """The one TP rule: tensor parallelism splits whole attention heads (tp divides them)."""
     return np.asarray(np.mod(n_heads, np.asarray(tp)) == 0)
 
 
-def pp_ok(n_layers: int, pp: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+def tp_in_domain(tp: npt.ArrayLike, domain_devices: npt.ArrayLike) -> BoolArray:
+    """Search rule: tensor parallelism stays inside one scale-up domain (its all-reduces run
+    every layer; over the scale-out network they cost more than they save, Narayanan et al.
+    2021 section 3.3)."""
+    return np.asarray(np.asarray(tp) <= np.asarray(domain_devices))
+
+
+def pp_ok(n_layers: int, pp: npt.ArrayLike) -> BoolArray:
     """The one PP rule: every stage holds at least one layer. Stages may be uneven (Megatron
     ``--decoder-first/last-pipeline-num-layers``; Llama 3 405B ran 126 layers on 16 stages); the
     busiest holds ceil(layers / pp), which sets its time and memory (perf.memory.stage_layers)."""
     return np.asarray(np.asarray(pp) <= n_layers)
+
+
+def cp_ok(seq_len: int, cp: npt.ArrayLike) -> BoolArray:
+    """Search rule: context parallelism only for sequences of at least :data:`CP_MIN_SEQ_LEN`."""
+    return np.asarray((np.asarray(cp) == 1) | (seq_len >= CP_MIN_SEQ_LEN))
+
+
+def ep_ok(n_experts: int, ep: npt.ArrayLike, dp: npt.ArrayLike, cp: npt.ArrayLike) -> BoolArray:
+    """The one EP rule: ep divides the routed experts (none: ep = 1) and the data x context
+    devices of a layer that the experts are spread over (Megatron-Core MoE docs)."""
+    ep_ = np.asarray(ep)
+    if not n_experts:
+        return np.asarray(ep_ == 1)
+    return np.asarray((np.mod(n_experts, ep_) == 0) & (np.mod(np.asarray(dp) * cp, ep_) == 0))
+
+
+def virtual_pp_ok(n_layers: int, pp: npt.ArrayLike, virtual_pp: npt.ArrayLike) -> BoolArray:
+    """The one interleaving rule: virtual_pp > 1 needs pp > 1 and at most one layer per chunk
+    on the busiest stage (ceil(layers / pp) layers; Narayanan et al. 2021 section 2.2)."""
+    pp_, v = np.asarray(pp), np.asarray(virtual_pp)
+    per_stage = -(-n_layers // np.maximum(pp_, 1))
+    return np.asarray((v == 1) | ((pp_ > 1) & (v >= 1) & (v <= per_stage)))
+
+
+def grad_accum_for(
+    global_batch_seqs: int, dp: npt.ArrayLike, micro_batch: npt.ArrayLike, tolerance: float
+) -> tuple[IntArray, BoolArray]:
+    """The one batch rule: micro-batches per step ``round(B / (dp * micro_batch))`` and whether
+    the effective batch stays within ``tolerance`` (a fraction) of the requested ``B`` with at
+    least one micro-batch. ``tolerance=0`` asks dp * micro_batch to divide ``B`` exactly."""
+    per_step = np.asarray(dp, dtype=np.int64) * np.asarray(micro_batch, dtype=np.int64)
+    ga = np.rint(global_batch_seqs / per_step).astype(np.int64)
+    off = np.abs(per_step * ga - global_batch_seqs)
+    return ga, np.asarray((ga >= 1) & (off <= tolerance * global_batch_seqs + 1e-9))
 
 
 @dataclass(frozen=True)
@@ -155,31 +242,28 @@ def check_layout(
             f"layout: pp={layout.pp} is more pipeline stages than the {model.n_layers} layers of "
             f"{model.name or 'the model'}"
         )
-    if layout.virtual_pp > 1:
+    if not virtual_pp_ok(model.n_layers, layout.pp, layout.virtual_pp):
         if layout.pp == 1:
             raise InputError("layout: virtual_pp > 1 needs pp > 1 (interleaved pipeline)")
         # Stages may be uneven (ceil(layers / pp) on the busiest); chunks must fit in it.
         per_stage = -(-model.n_layers // layout.pp)
-        if layout.virtual_pp > per_stage:
-            raise InputError(
-                f"layout: virtual_pp={layout.virtual_pp} is more chunks than the "
-                f"{per_stage} layers of the busiest pipeline stage"
-            )
-    if layout.ep > 1:
+        raise InputError(
+            f"layout: virtual_pp={layout.virtual_pp} is more chunks than the "
+            f"{per_stage} layers of the busiest pipeline stage"
+        )
+    experts = model.moe.n_routed_experts if model.moe is not None else 0
+    if not ep_ok(experts, layout.ep, layout.dp, layout.cp):
         if model.moe is None:
             raise InputError(f"layout: ep={layout.ep} needs a mixture-of-experts model")
-        if model.moe.n_routed_experts % layout.ep:
-            raise InputError(
-                f"layout: ep={layout.ep} must divide the {model.moe.n_routed_experts} experts"
-            )
-        if (layout.dp * layout.cp) % layout.ep:
-            raise InputError(
-                f"layout: ep={layout.ep} must divide dp*cp={layout.dp * layout.cp} "
-                "(experts are spread over the data-parallel devices)"
-            )
+        if experts % layout.ep:
+            raise InputError(f"layout: ep={layout.ep} must divide the {experts} experts")
+        raise InputError(
+            f"layout: ep={layout.ep} must divide dp*cp={layout.dp * layout.cp} "
+            "(experts are spread over the data-parallel devices)"
+        )
     if global_batch_seqs is not None:
         per_step = layout.dp * layout.micro_batch
-        if global_batch_seqs % per_step:
+        if not grad_accum_for(global_batch_seqs, layout.dp, layout.micro_batch, 0.0)[1]:
             raise InputError(
                 f"layout: global batch {global_batch_seqs} sequences is not a multiple of "
                 f"dp*micro_batch = {layout.dp}*{layout.micro_batch} = {per_step}"
@@ -283,21 +367,71 @@ class ModelShape:
         )
 
 
-@dataclass(frozen=True)
-class LayoutArrays:
-    """Layout degrees per candidate (broadcastable integer-valued arrays)."""
+_INT_FIELDS = (
+    "pair",
+    "group",
+    "dp",
+    "tp",
+    "pp",
+    "cp",
+    "ep",
+    "shard",
+    "zero",
+    "recompute",
+    "micro_batch",
+    "virtual_pp",
+    "grad_accum",
+)
+_RECOMPUTE_NAMES: dict[int, Recompute] = {0: "none", 1: "selective", 2: "full"}
 
-    dp: npt.ArrayLike
-    tp: npt.ArrayLike = 1
-    pp: npt.ArrayLike = 1
-    cp: npt.ArrayLike = 1
-    ep: npt.ArrayLike = 1
-    shard: npt.ArrayLike = 1  # devices sharing sharded states (1 for zero == 0)
-    zero: npt.ArrayLike = 1
-    recompute: npt.ArrayLike = 1  # layout.RECOMPUTE_CODES
-    sequence_parallel: npt.ArrayLike = True
-    micro_batch: npt.ArrayLike = 1
-    virtual_pp: npt.ArrayLike = 1
+
+@dataclass(frozen=True, init=False)
+class LayoutArrays:
+    """Layouts as integer arrays, one element per candidate: the array twin of :class:`Layout`.
+
+    Every field broadcasts (a scalar stands for all candidates). ``pair`` and ``group`` place a
+    candidate of :func:`enumerate_layouts`: the (hardware, device count) pair it was enumerated
+    for and that hardware's row of ``HardwareArrays`` (both 0 for a single one).
+    ``grad_accum`` is the micro-batches per step per replica (``n_micro``), so
+    ``global_batch_seqs = dp * micro_batch * grad_accum``; ``shard`` the devices sharing one
+    copy of the sharded states (``Layout.shard``)."""
+
+    pair: IntArray
+    group: IntArray
+    dp: IntArray
+    tp: IntArray
+    pp: IntArray
+    cp: IntArray
+    ep: IntArray
+    shard: IntArray
+    zero: IntArray
+    recompute: IntArray  # RECOMPUTE_CODES
+    sequence_parallel: BoolArray
+    micro_batch: IntArray
+    virtual_pp: IntArray
+    grad_accum: IntArray
+
+    def __init__(
+        self,
+        dp: npt.ArrayLike,
+        tp: npt.ArrayLike = 1,
+        pp: npt.ArrayLike = 1,
+        cp: npt.ArrayLike = 1,
+        ep: npt.ArrayLike = 1,
+        shard: npt.ArrayLike = 1,
+        zero: npt.ArrayLike = 1,
+        recompute: npt.ArrayLike = 1,
+        sequence_parallel: npt.ArrayLike = True,
+        micro_batch: npt.ArrayLike = 1,
+        virtual_pp: npt.ArrayLike = 1,
+        grad_accum: npt.ArrayLike = 1,
+        pair: npt.ArrayLike = 0,
+        group: npt.ArrayLike = 0,
+    ) -> None:
+        values = locals()
+        for name in _INT_FIELDS:  # no copy for int64 arrays
+            object.__setattr__(self, name, np.asarray(values[name], dtype=np.int64))
+        object.__setattr__(self, "sequence_parallel", np.asarray(sequence_parallel, dtype=bool))
 
     @classmethod
     def from_layout(cls, layout: Layout) -> LayoutArrays:
@@ -315,86 +449,288 @@ class LayoutArrays:
             virtual_pp=layout.virtual_pp,
         )
 
+    def layout(self, i: int = 0, *, devices_per_chip: int = 1) -> Layout:
+        """Row ``i`` as a :class:`Layout`."""
 
-# Candidate values of the layout search (powers of two for TP/CP, as every framework requires
-# TP to divide the heads and typically stays within a power-of-two NVLink/ICI group).
-_TP_CHOICES = (1, 2, 4, 8, 16, 32, 64)
-_CP_CHOICES = (1, 2, 4, 8)
-_MICRO_CHOICES = (1, 2, 4, 8, 16, 32)
-# Context parallelism is only worth its ring exchange for long sequences (Megatron-Core uses it
-# from 8k-16k tokens up); below this it is not searched.
-CP_MIN_SEQ_LEN = 8192
-# Deepest pipeline searched: Llama 3 405B trained with 16 stages (Dubey et al. 2024, section
-# 3.3.2); 64 leaves room for far larger models.
-MAX_PP = 64
+        def at(a: npt.NDArray[Any]) -> int:
+            return int(a if a.ndim == 0 else a[i])
+
+        dp, zero, shard = at(self.dp), at(self.zero), at(self.shard)
+        return Layout(
+            dp=dp,
+            tp=at(self.tp),
+            pp=at(self.pp),
+            cp=at(self.cp),
+            ep=at(self.ep),
+            zero=zero,
+            dp_shard=None if zero == 0 or shard == dp else shard,
+            sequence_parallel=bool(at(self.sequence_parallel)),
+            recompute=_RECOMPUTE_NAMES[at(self.recompute)],
+            micro_batch=at(self.micro_batch),
+            virtual_pp=at(self.virtual_pp),
+            devices_per_chip=devices_per_chip,
+        )
+
+    def __len__(self) -> int:
+        shape = np.broadcast_shapes(*(getattr(self, f.name).shape for f in fields(self)))
+        return int(np.prod(shape))
+
+    def take(self, index: npt.ArrayLike) -> LayoutArrays:
+        """Rows ``index`` (scalar fields stay scalar)."""
+        idx = np.asarray(index)
+        return LayoutArrays(
+            **{
+                f.name: (a if (a := getattr(self, f.name)).ndim == 0 else a[idx])
+                for f in fields(self)
+            }
+        )
+
+    def slice(self, start: int, stop: int) -> LayoutArrays:
+        """Rows ``start:stop`` as views (no copy)."""
+        return LayoutArrays(
+            **{
+                f.name: (a if (a := getattr(self, f.name)).ndim == 0 else a[start:stop])
+                for f in fields(self)
+            }
+        )
+
+    @property
+    def devices(self) -> IntArray:
+        return np.asarray(self.dp * self.tp * self.pp * self.cp, dtype=np.int64)
+
+    @property
+    def global_batch_seqs(self) -> IntArray:
+        return np.asarray(self.dp * self.micro_batch * self.grad_accum, dtype=np.int64)
 
 
-def _divisors(n: int, limit: int) -> list[int]:
-    return [d for d in range(1, min(n, limit) + 1) if n % d == 0]
+_PIN_KEYS = (
+    "tp",
+    "pp",
+    "dp",
+    "cp",
+    "ep",
+    "zero",
+    "recompute",
+    "micro_batch",
+    "virtual_pp",
+    "sequence_parallel",
+)
 
 
-def layout_grid(
+@dataclass(frozen=True)
+class LayoutGrid:
+    """The values each layout knob may take; :func:`enumerate_layouts` tries every allowed
+    combination. One grid serves ``best_layout`` (``estimate train``) and ``plan train``.
+
+    Defaults: tp powers of two to 64 (tp must divide the heads, and frameworks keep it within a
+    power-of-two NVLink/ICI group); pp 1 to :data:`MAX_PP` (uneven stages allowed); cp 1-8;
+    ep every divisor of the routed experts; dp whatever fills the devices; micro-batch 1-32
+    (powers of two); ZeRO 1 (distributed optimizer) or 3 (FSDP); recomputation none,
+    selective or full; the plain 1F1B schedule plus, with pp > 1 and an even number (more
+    than 2) of layers on the busiest stage, the interleaved one with two layers per chunk
+    (Narayanan et al. 2021 section 2.2); sequence parallelism on. ``batch_tolerance``: how far
+    the effective global batch may round from the requested one (the planner's
+    :data:`BATCH_TOLERANCE`; ``best_layout`` keeps a stated batch exactly)."""
+
+    tp: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
+    pp: tuple[int, ...] | None = None  # None: 1 .. MAX_PP
+    cp: tuple[int, ...] = (1, 2, 4, 8)
+    ep: tuple[int, ...] | None = None  # None: every divisor of the routed experts
+    dp: tuple[int, ...] | None = None  # None: whatever fills the devices
+    micro_batch: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    zero: tuple[int, ...] = (1, 3)
+    recompute: tuple[str, ...] = ("none", "selective", "full")
+    virtual_pp: tuple[int, ...] | None = None  # None: plain, plus two layers per chunk
+    sequence_parallel: bool = True
+    batch_tolerance: float = BATCH_TOLERANCE
+
+    def pinned(self, fixed: Mapping[str, Any] | None) -> LayoutGrid:
+        """This grid with each given knob (``tp``, ``pp``, ``dp``, ``cp``, ``ep``, ``zero``,
+        ``recompute``, ``micro_batch``, ``virtual_pp``, ``sequence_parallel``) pinned to one
+        value; ``None`` values leave the knob searched. Raises a one-line InputError for an
+        unknown knob or a value outside what the knob allows."""
+        changes: dict[str, Any] = {}
+        for key, value in (fixed or {}).items():
+            if value is None:
+                continue
+            if key not in _PIN_KEYS:
+                raise InputError(f"layout pin {key!r}: allowed {', '.join(_PIN_KEYS)}")
+            if key == "recompute":
+                if value not in RECOMPUTE_CODES:
+                    raise InputError(
+                        f"layout pin recompute={value!r}: allowed {', '.join(RECOMPUTE_CODES)}"
+                    )
+                changes[key] = (str(value),)
+            elif key == "sequence_parallel":
+                changes[key] = bool(value)
+            else:
+                number = _whole(key, value)
+                low = 0 if key == "zero" else 1
+                if number < low or (key == "zero" and number > 3):
+                    allowed = "0, 1, 2 or 3" if key == "zero" else "a positive integer"
+                    raise InputError(f"layout pin {key}={value!r}: must be {allowed}")
+                changes[key] = (number,)
+        return replace(self, **changes)
+
+
+def _whole(key: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"layout pin {key}={value!r}: must be a whole number") from None
+    if isinstance(value, float | str) and str(number) != str(value).strip().removesuffix(".0"):
+        raise InputError(f"layout pin {key}={value!r}: must be a whole number")
+    return number
+
+
+def _product(*axes: npt.ArrayLike) -> list[IntArray]:
+    """Every combination of the axes (first axis slowest), as flat arrays."""
+    grids = np.meshgrid(*(np.asarray(a, dtype=np.int64) for a in axes), indexing="ij")
+    return [g.ravel() for g in grids]
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def enumerate_layouts(
     model: ModelSpec,
-    devices: int,
+    devices: npt.ArrayLike,
     *,
     seq_len: int,
-    fixed: dict[str, Any] | None = None,
-) -> dict[str, npt.NDArray[Any]]:
-    """Every layout of ``devices`` worth scoring, as flat arrays (one element per candidate).
+    global_batch_seqs: int,
+    grid: LayoutGrid | None = None,
+    domain_devices: npt.ArrayLike | None = None,
+    group: npt.ArrayLike | None = None,
+    removed: dict[str, int] | None = None,
+) -> LayoutArrays:
+    """Every layout the grid allows that passes the rules, for each (hardware, device count)
+    pair, as flat arrays ordered by pair (numpy throughout; no loop per candidate).
 
-    Searched: tp (powers of two dividing the heads), pp (divisors of the layers, at most
-    64), cp (1-8, only for sequences of at least ``CP_MIN_SEQ_LEN``), ep (divisors of the
-    experts), zero 1 or 3, recompute selective or full, micro-batch 1-32, and for pp > 1 the
-    plain or the interleaved schedule (two layers per chunk). ``fixed`` pins any of ``tp``,
-    ``pp``, ``cp``, ``ep``, ``dp``, ``zero``, ``recompute``, ``micro_batch``, ``virtual_pp``
-    and ``sequence_parallel`` to one value.
+    ``devices`` lists the device count of each pair, ``domain_devices`` its scale-up domain in
+    devices (default: no limit) and ``group`` its hardware row (default 0). ``removed``, when
+    given, is filled with how many candidates each rule removed, in the order applied (so the
+    last non-zero entry of an empty search names the constraint that removed the last ones).
     """
-    import itertools
+    grid = grid or LayoutGrid()
+    counts = removed if removed is not None else {}
+    pair_devices = np.atleast_1d(np.asarray(devices, dtype=np.int64))
+    n_pairs = pair_devices.shape[0]
+    pair_domain = np.broadcast_to(
+        np.asarray(pair_devices if domain_devices is None else domain_devices, dtype=np.int64),
+        (n_pairs,),
+    )
+    pair_group = np.broadcast_to(np.asarray(0 if group is None else group, np.int64), (n_pairs,))
+    experts = model.moe.n_routed_experts if model.moe is not None else 0
 
-    import numpy as np
+    def keep(rule: str, ok: BoolArray, *arrays: IntArray) -> list[IntArray]:
+        counts[rule] = counts.get(rule, 0) + int(ok.size - np.count_nonzero(ok))
+        return [a[ok] for a in arrays]
 
-    pins = {k: v for k, v in (fixed or {}).items() if v is not None}
-    tps = [t for t in _TP_CHOICES if tp_ok(model.n_heads, t) and t <= devices]
-    pps = [p for p in _divisors(devices, MAX_PP) if pp_ok(model.n_layers, p)]
-    cps = [c for c in _CP_CHOICES if c == 1 or seq_len >= CP_MIN_SEQ_LEN]
-    eps = _divisors(model.moe.n_routed_experts, devices) if model.moe is not None else [1]
-    zeros = [1, 3]
-    recomputes = [RECOMPUTE_CODES["selective"], RECOMPUTE_CODES["full"]]
-    micros = list(_MICRO_CHOICES)
-    if "tp" in pins:
-        tps = [int(pins["tp"])]
-    if "pp" in pins:
-        pps = [int(pins["pp"])]
-    if "cp" in pins:
-        cps = [int(pins["cp"])]
-    if "ep" in pins:
-        eps = [int(pins["ep"])]
-    if "zero" in pins:
-        zeros = [int(pins["zero"])]
-    if "recompute" in pins:
-        recomputes = [RECOMPUTE_CODES[str(pins["recompute"])]]
-    if "micro_batch" in pins:
-        micros = [int(pins["micro_batch"])]
-    rows: list[tuple[int, ...]] = []
-    for tp, pp, cp, ep in itertools.product(tps, pps, cps, eps):
-        if devices % (tp * pp * cp):
-            continue
-        dp = devices // (tp * pp * cp)
-        if "dp" in pins and dp != int(pins["dp"]):
-            continue
-        if ep > 1 and (dp * cp) % ep:
-            continue
-        per_stage = -(-model.n_layers // pp)
-        vpps = [1]
-        if pp > 1 and per_stage % 2 == 0 and per_stage > 2:
-            vpps.append(per_stage // 2)
-        if "virtual_pp" in pins:
-            vpps = [int(pins["virtual_pp"])]
-        for zero, rc, micro, vpp in itertools.product(zeros, recomputes, micros, vpps):
-            rows.append((dp, tp, pp, cp, ep, zero, rc, micro, vpp))
-    table = np.array(rows, dtype=np.int64).reshape(-1, 9)
-    names = ("dp", "tp", "pp", "cp", "ep", "zero", "recompute", "micro_batch", "virtual_pp")
-    grid = {name: table[:, i] for i, name in enumerate(names)}
-    grid["shard"] = np.where(grid["zero"] >= 1, grid["dp"], 1)
-    grid["sequence_parallel"] = np.full(len(table), bool(pins.get("sequence_parallel", True)))
-    return grid
+    # 1. model-parallel degrees of each pair: tp x pp x cp must divide the devices. The rules
+    # on one knob's values apply to the axes before the product (counted as if after it).
+    axes = {
+        "tp": np.asarray(grid.tp, dtype=np.int64),
+        "pp": np.asarray(grid.pp if grid.pp is not None else range(1, MAX_PP + 1), np.int64),
+        "cp": np.asarray(grid.cp, dtype=np.int64),
+    }
+    for knob, rule in (
+        ("tp", f"tp must divide the {model.n_heads} heads"),
+        ("pp", f"pp must be at most the {model.n_layers} layers"),
+        ("cp", f"cp > 1 only for sequences of {CP_MIN_SEQ_LEN}+ tokens"),
+    ):
+        values = axes[knob]
+        if knob == "tp":
+            ok = tp_ok(model.n_heads, values)
+        elif knob == "pp":
+            ok = pp_ok(model.n_layers, values)
+        else:
+            ok = cp_ok(seq_len, values)
+        others = n_pairs * int(np.prod([a.size for k, a in axes.items() if k != knob]))
+        counts[rule] = counts.get(rule, 0) + int(ok.size - np.count_nonzero(ok)) * others
+        axes[knob] = values[ok]
+    p, tp, pp, cp = _product(np.arange(n_pairs), axes["tp"], axes["pp"], axes["cp"])
+    p, tp, pp, cp = keep(
+        "tp must fit in the scale-up domain", tp_in_domain(tp, pair_domain[p]), p, tp, pp, cp
+    )
+    dev = pair_devices[p]
+    p, tp, pp, cp = keep(
+        "tp*pp*cp must divide the devices", np.mod(dev, tp * pp * cp) == 0, p, tp, pp, cp
+    )
+    dp = pair_devices[p] // (tp * pp * cp)
+    if grid.dp is not None:
+        p, tp, pp, cp, dp = keep("dp pinned", np.isin(dp, grid.dp), p, tp, pp, cp, dp)
+
+    # 2. expert parallelism, out of the data x context devices.
+    if grid.ep is not None:
+        ep_values: Sequence[int] = grid.ep
+    else:
+        ep_values = _divisors(experts) if experts else [1]
+    rows, ep = _product(np.arange(p.shape[0]), ep_values)
+    p, tp, pp, cp, dp = (a[rows] for a in (p, tp, pp, cp, dp))
+    p, tp, pp, cp, dp, ep = keep(
+        "ep must divide the experts and dp*cp", ep_ok(experts, ep, dp, cp), p, tp, pp, cp, dp, ep
+    )
+
+    # 3. micro-batch and gradient accumulation: the global batch within the tolerance.
+    rows, mb = _product(np.arange(p.shape[0]), grid.micro_batch)
+    p, tp, pp, cp, dp, ep = (a[rows] for a in (p, tp, pp, cp, dp, ep))
+    ga, ok = grad_accum_for(global_batch_seqs, dp, mb, grid.batch_tolerance)
+    tol = f"within {grid.batch_tolerance:.0%}" if grid.batch_tolerance else "exactly"
+    p, tp, pp, cp, dp, ep, mb, ga = keep(
+        f"dp*micro_batch must split the global batch of {global_batch_seqs} sequences {tol}",
+        ok,
+        p,
+        tp,
+        pp,
+        cp,
+        dp,
+        ep,
+        mb,
+        ga,
+    )
+
+    # 4. pipeline schedule: plain, plus interleaved (two layers per chunk) where it applies.
+    per_stage = -(-model.n_layers // pp)  # the busiest stage (uneven stages allowed)
+    if grid.virtual_pp is None:
+        can = (pp > 1) & (per_stage % 2 == 0) & (per_stage > 2)
+        rows = np.repeat(np.arange(p.shape[0]), 1 + can)
+        second = np.r_[False, rows[1:] == rows[:-1]] if rows.size else rows.astype(bool)
+        vpp = np.where(second, per_stage[rows] // 2, 1).astype(np.int64)
+    else:
+        rows, vpp = _product(np.arange(p.shape[0]), grid.virtual_pp)
+    p, tp, pp, cp, dp, ep, mb, ga = (a[rows] for a in (p, tp, pp, cp, dp, ep, mb, ga))
+    p, tp, pp, cp, dp, ep, mb, ga, vpp = keep(
+        "virtual_pp must fit in the busiest pipeline stage",
+        virtual_pp_ok(model.n_layers, pp, vpp),
+        p,
+        tp,
+        pp,
+        cp,
+        dp,
+        ep,
+        mb,
+        ga,
+        vpp,
+    )
+
+    # 5. ZeRO stage and recomputation: no structural rule.
+    recompute = [RECOMPUTE_CODES[r] for r in grid.recompute]
+    rows, zero, rc = _product(np.arange(p.shape[0]), grid.zero, recompute)
+    p, tp, pp, cp, dp, ep, mb, ga, vpp = (a[rows] for a in (p, tp, pp, cp, dp, ep, mb, ga, vpp))
+    return LayoutArrays(
+        pair=p,
+        group=pair_group[p],
+        dp=dp,
+        tp=tp,
+        pp=pp,
+        cp=cp,
+        ep=ep,
+        shard=np.where(zero >= 1, dp, 1),
+        zero=zero,
+        recompute=rc,
+        sequence_parallel=grid.sequence_parallel,
+        micro_batch=mb,
+        virtual_pp=vpp,
+        grad_accum=ga,
+    )

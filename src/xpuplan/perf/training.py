@@ -65,9 +65,11 @@ from xpuplan.perf.layout import (
     RECOMPUTE_CODES,
     Layout,
     LayoutArrays,
+    LayoutGrid,
     ModelShape,
     check_layout,
-    layout_grid,
+    enumerate_layouts,
+    ep_ok,
     pp_ok,
     tp_ok,
 )
@@ -147,7 +149,7 @@ INFEASIBLE_REASONS: dict[int, str] = {
     1: "does not fit in device memory",
     2: "global batch is not a multiple of dp x micro-batch",
     3: "tp does not divide the attention heads",
-    4: "pp does not divide the layers",
+    4: "pp is more pipeline stages than the layers",
     5: "ep does not divide the experts or dp x cp",
     6: "the accelerator does not support the precision",
 }
@@ -690,12 +692,9 @@ def estimate_training_arrays(
         grad_bytes=hw.grad_reduce_bytes,
     )
     reason = np.zeros(shape_out, dtype=np.int64)
-    ep_ok = (
-        (shape.n_experts % ep == 0) & (np.mod(dp * cp, ep) == 0) if shape.n_experts else (ep == 1)
-    )
     checks = [
         (6, ~np.isfinite(step)),
-        (5, ~np.asarray(ep_ok, dtype=bool)),
+        (5, ~ep_ok(shape.n_experts, ep, dp, cp)),
         (4, ~pp_ok(shape.n_layers, pp)),
         (3, ~tp_ok(shape.n_heads, tp)),
         (2, (n_micro_exact < 1) | (np.abs(n_micro_exact - np.round(n_micro_exact)) > 1e-9)),
@@ -900,7 +899,9 @@ def best_layout(
     stack: Stack | None = None,
     finetune: Finetune = FULL_TRAINING,
 ) -> TrainingEstimate:
-    """The fastest feasible layout of ``chips`` (vectorized search over :func:`layout_grid`).
+    """The fastest feasible layout of ``chips``: the estimator on every layout of
+    :func:`~xpuplan.perf.layout.enumerate_layouts` (the planner's grid and rules; the stated
+    global batch is kept exactly).
 
     ``fixed`` pins layout fields (``tp``, ``pp``, ``dp``, ``zero``, ``recompute``, ...).
     Raises :class:`InfeasibleError` naming the constraint that removed the last candidates.
@@ -911,14 +912,26 @@ def best_layout(
             "must be positive"
         )
     devices = chips * devices_per_chip
-    grid = layout_grid(model, devices, seq_len=seq_len, fixed=fixed)
-    if len(grid["dp"]) == 0:
-        pinned = ", ".join(f"{k}={v}" for k, v in (fixed or {}).items() if v is not None)
-        raise InfeasibleError(
-            f"no layout of {devices} devices matches {pinned or 'the model'}: tp*pp*cp must "
-            f"divide {devices}, tp the {model.n_heads} heads and pp the {model.n_layers} layers"
-        )
     domain = scaleup_domain_chips or min(accelerator.scaleup_domain_chips, chips)
+    grid = LayoutGrid(batch_tolerance=0.0).pinned(fixed)
+    removed: dict[str, int] = {}
+    layouts = enumerate_layouts(
+        model,
+        devices,
+        seq_len=seq_len,
+        global_batch_seqs=global_batch_seqs,
+        grid=grid,
+        domain_devices=domain * devices_per_chip,
+        removed=removed,
+    )
+    if len(layouts) == 0:
+        pinned = ", ".join(f"{k}={v}" for k, v in (fixed or {}).items() if v is not None)
+        last = [rule for rule, n in removed.items() if n]
+        raise InfeasibleError(
+            f"no layout of {devices} devices for {model.name or 'the model'}"
+            + (f" with {pinned}" if pinned else "")
+            + f": {last[-1] if last else 'the grid is empty'}"
+        )
     table = load_efficiency()
     if efficiency is not None:
         table = EfficiencyTable(default=efficiency, families={}, meta={})
@@ -932,8 +945,9 @@ def best_layout(
         stack=stack,
     )
     shape = ModelShape.from_spec(model, seq_len)
-    layouts = LayoutArrays(**grid)
-    result = estimate_training_arrays(shape, hw, layouts, global_batch_seqs, finetune=finetune)
+    result = estimate_training_arrays(
+        shape, hw, layouts, layouts.global_batch_seqs, finetune=finetune
+    )
     if not result.feasible.any():
         reasons, counts = np.unique(result.reason, return_counts=True)
         summary = "; ".join(
@@ -951,20 +965,7 @@ def best_layout(
         )
     score = np.where(result.feasible, result.tokens_per_s, -np.inf)
     best = int(np.argmax(score))
-    codes = {v: k for k, v in RECOMPUTE_CODES.items()}
-    layout = Layout(
-        dp=int(grid["dp"][best]),
-        tp=int(grid["tp"][best]),
-        pp=int(grid["pp"][best]),
-        cp=int(grid["cp"][best]),
-        ep=int(grid["ep"][best]),
-        zero=int(grid["zero"][best]),
-        sequence_parallel=bool(grid["sequence_parallel"][best]),
-        recompute=codes[int(grid["recompute"][best])],  # type: ignore[arg-type]
-        micro_batch=int(grid["micro_batch"][best]),
-        virtual_pp=int(grid["virtual_pp"][best]),
-        devices_per_chip=devices_per_chip,
-    )
+    layout = layouts.layout(best, devices_per_chip=devices_per_chip)
     estimate = estimate_training(
         model,
         accelerator,
@@ -979,7 +980,7 @@ def best_layout(
         finetune=finetune,
     )
     n_feasible = int(result.feasible.sum())
-    note = f"layout chosen by search over {len(grid['dp'])} candidates ({n_feasible} feasible)"
+    note = f"layout chosen by search over {len(layouts)} candidates ({n_feasible} feasible)"
     return replace(estimate, notes=(*estimate.notes, note))
 
 

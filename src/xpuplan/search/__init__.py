@@ -1,8 +1,8 @@
 """The planner's search machinery: candidate space, vectorized evaluation, ranking, Pareto.
 
 * :mod:`~xpuplan.search.filters`: which offerings a plan may use (pricing, regions, vendors);
-* :mod:`~xpuplan.search.space`: hardware groups and rentable chip counts;
-* :mod:`~xpuplan.search.layouts`: parallel layouts as flat numpy arrays;
+* :mod:`~xpuplan.search.space`: hardware groups and rentable chip counts (layouts come from
+  :func:`xpuplan.perf.layout.enumerate_layouts`, the one enumerator);
 * :mod:`~xpuplan.search.estimators`: adapters to the estimators of :mod:`xpuplan.perf`;
 * :mod:`~xpuplan.search.training` / :mod:`~xpuplan.search.serving`: the two searches;
 * :mod:`~xpuplan.search.pareto`: the cost/time front;

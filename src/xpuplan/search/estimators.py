@@ -30,11 +30,9 @@ from numpy.typing import NDArray
 from xpuplan.perf import serving as serving_core
 from xpuplan.perf import training as training_core
 from xpuplan.perf.efficiency import load_efficiency
-from xpuplan.perf.layout import LayoutArrays as CoreLayoutArrays
-from xpuplan.perf.layout import ModelShape
+from xpuplan.perf.layout import LayoutArrays, ModelShape, pp_ok, tp_ok
 from xpuplan.perf.serving_efficiency import efficiency_for
 from xpuplan.perf.stack import stack_for_accelerator
-from xpuplan.search.layouts import LayoutArrays
 from xpuplan.search.results import Source
 from xpuplan.search.serving import ServingEvaluation, ServingWorkload
 from xpuplan.search.space import HardwareGroup
@@ -108,24 +106,12 @@ class RooflineTrainingEvaluator:
             part = layouts.slice(start, end) if in_order else layouts.take(order[start:end])
             hw = base.take(np.array([int(part.group[0])]))
             hw = dataclasses.replace(
-                hw, domain_devices=np.minimum(hw.domain_devices, part.chips.astype(np.float64))
+                hw, domain_devices=np.minimum(hw.domain_devices, part.devices.astype(np.float64))
             )
             result = training_core.estimate_training_arrays(
                 shape,
                 hw,
-                CoreLayoutArrays(
-                    dp=part.dp,
-                    tp=part.tp,
-                    pp=part.pp,
-                    cp=part.cp,
-                    ep=part.ep,
-                    shard=np.where(part.zero_stage >= 1, part.dp, 1),
-                    zero=part.zero_stage,
-                    recompute=part.recompute,
-                    sequence_parallel=True,
-                    micro_batch=part.micro_batch,
-                    virtual_pp=part.virtual_pp,
-                ),
+                part,
                 part.global_batch_seqs,
                 finetune=workload.finetune or training_core.FULL_TRAINING,
             )
@@ -219,7 +205,7 @@ class RooflineServingEvaluator:
         domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
         tp, pp = serving_layout(domain[group], replica_chips)
         model = workload.model
-        usable = (model.n_heads % tp == 0) & (pp <= model.n_layers)
+        usable = tp_ok(model.n_heads, tp) & pp_ok(model.n_layers, pp)
         # MoE: experts spread over the replica's chips by expert parallelism when they divide
         experts = model.moe.n_routed_experts if model.moe is not None else 0
         ep = np.where((experts > 0) & (experts % np.maximum(tp * pp, 1) == 0), tp * pp, 1)

@@ -5,7 +5,8 @@ candidates):
 
 1. ``group_hardware``: selected offerings -> hardware groups (region/price-free);
 2. chip counts per group (instance ladder or slice sizes, capped by max chips);
-3. ``enumerate_layouts``: every structurally valid layout of every (group, chips) pair;
+3. ``perf.layout.enumerate_layouts``: every layout of every (group, chips) pair that passes
+   the layout rules (the grid and rules ``best_layout`` uses too);
 4. the training estimator evaluates all rows at once (step time, MFU, memory, fits-in-HBM);
 5. per (group, chips) the memory-feasible layout with the least time per token is kept: it is
    also the cheapest and the lowest-energy one for that pair, since price and power do not
@@ -33,8 +34,8 @@ from xpuplan.catalog.schema import PRICING_MODELS, Accelerator, Offering, Region
 from xpuplan.energy import PowerModel, run_energy
 from xpuplan.errors import InfeasibleError
 from xpuplan.models.spec import ModelSpec
+from xpuplan.perf.layout import RECOMPUTE_CODES, LayoutArrays, LayoutGrid, enumerate_layouts
 from xpuplan.search.filters import SelectedOffering
-from xpuplan.search.layouts import RECOMPUTE_CODES, LayoutArrays, LayoutGrid, enumerate_layouts
 from xpuplan.search.pareto import pareto_front
 from xpuplan.search.pricing import TERM_HOURS, SpotModel, choose_pricing
 from xpuplan.search.results import (
@@ -294,21 +295,23 @@ def search_training(
             f"rentable unit is {unit} x {smallest.accelerator.id}"
         )
     domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
+    rules: dict[str, int] = {}
     layouts = enumerate_layouts(
         workload.model,
-        pair_group,
-        pair_chips,
-        domain,
-        workload.global_batch_seqs,
-        search.layout_grid,
-        workload.seq_len,
+        pair_chips,  # one device per chip in the planner
+        seq_len=workload.seq_len,
+        global_batch_seqs=workload.global_batch_seqs,
+        grid=search.layout_grid,
+        domain_devices=domain[pair_group],
+        group=pair_group,
+        removed=rules,
     )
     if len(layouts) == 0:
+        last = [rule for rule, n in rules.items() if n]
         raise InfeasibleError(
-            f"--global-batch-tokens {workload.global_batch_seqs * workload.seq_len}: no layout "
-            f"of any chip count splits a global batch of {workload.global_batch_seqs} sequences "
-            f"into data-parallel groups (within {search.layout_grid.micro_batch} micro-batches); "
-            "raise --global-batch-tokens or use fewer chips"
+            f"layout: no layout of any chip count passes the rule '{last[-1] if last else ''}' "
+            f"(global batch {workload.global_batch_seqs} sequences of {workload.seq_len} "
+            "tokens); raise --global-batch-tokens, use fewer chips or unpin layout knobs"
         )
     step, mfu, mem, hbm, fits = _evaluate_chunked(evaluator, workload, groups, layouts, progress)
     evaluated = len(layouts)
@@ -321,7 +324,7 @@ def search_training(
         g = groups[int(layouts.group[j])]
         raise InfeasibleError(
             f"memory: no layout fits in device memory; the closest needs {mem[j]:.1f} GB per "
-            f"chip vs {hbm[j]:.0f} GB usable on {int(layouts.chips[j])} x {g.accelerator.id} "
+            f"chip vs {hbm[j]:.0f} GB usable on {int(layouts.devices[j])} x {g.accelerator.id} "
             f"(tp={int(layouts.tp[j])}, pp={int(layouts.pp[j])}); allow more chips "
             "(--max-chips) or choose chips with more memory"
         )
@@ -344,7 +347,7 @@ def search_training(
         if best.size
         else np.empty(0, np.int64)
     )
-    chips = layouts.chips[layout_row]
+    chips = layouts.devices[layout_row]
     instances = chips // arrays.chips_per_instance[offering]
     steps = np.ceil(workload.tokens / batch_tokens[layout_row])
     priced = choose_pricing(
@@ -574,7 +577,7 @@ class _PlanBuilder:
             "virtual_pp": int(one.virtual_pp[0]),
             "micro_batch": int(one.micro_batch[0]),
             "grad_accum": int(one.grad_accum[0]),
-            "zero_stage": int(one.zero_stage[0]),
+            "zero_stage": int(one.zero[0]),
             "recompute": _RECOMPUTE_NAMES[int(one.recompute[0])],
             "global_batch_seqs": int(one.global_batch_seqs[0]),
             "global_batch_tokens": batch_tokens,
