@@ -363,11 +363,34 @@ class _Fabric:
         self.hw = hw
         self._cache: dict[tuple[int, int], tuple[Any, Any, tuple[FloatArray, ...]]] = {}
         self.out_bw = _f(hw.scaleout_gbytes_per_s) * hw.scaleout_bus_eff
+        # Switched (and "none") fabrics give every group half the bidirectional aggregate
+        # (comm.link_gbytes_per_s); only torus/ring rows need the dimensions a group spans.
+        self.torus = comm.TOPOLOGY_DIMS[np.asarray(hw.topology, dtype=np.int64)] > 0
+        self.any_torus = bool(np.any(self.torus))
+        self.switched_bw = _f(hw.scaleup_gbytes_per_s) / 2.0 * hw.scaleup_bus_eff
+        self._p2p: tuple[FloatArray, FloatArray] | None = None
 
     def _inner_bw(self, inner: FloatArray) -> FloatArray:
         hw = self.hw
-        bw = comm.link_gbytes_per_s(hw.scaleup_gbytes_per_s, hw.topology, inner, hw.domain_devices)
-        return bw * hw.scaleup_bus_eff
+        if not self.any_torus:
+            return self.switched_bw
+        if bool(np.all(self.torus)):
+            bw = comm.link_gbytes_per_s(
+                hw.scaleup_gbytes_per_s, hw.topology, inner, hw.domain_devices
+            )
+            return bw * hw.scaleup_bus_eff
+        # Mixed fabrics (one row per candidate): the torus rule on the torus rows only.
+        shape = np.broadcast_shapes(np.shape(inner), self.torus.shape)
+        rows = np.flatnonzero(np.broadcast_to(self.torus, shape))
+
+        def at(a: npt.ArrayLike) -> FloatArray:
+            return np.broadcast_to(np.asarray(a), shape).reshape(-1)[rows]
+
+        out = np.array(np.broadcast_to(self.switched_bw, shape), dtype=np.float64)
+        out.reshape(-1)[rows] = comm.link_gbytes_per_s(
+            at(hw.scaleup_gbytes_per_s), at(hw.topology), at(inner), at(hw.domain_devices)
+        ) * at(hw.scaleup_bus_eff)
+        return out
 
     def _args(self, n: FloatArray, stride: FloatArray) -> tuple[FloatArray, ...]:
         # The same (group, stride) arrays serve several collectives of one evaluation: compute
@@ -405,9 +428,12 @@ class _Fabric:
 
     def p2p(self, nbytes: FloatArray, inside: npt.NDArray[np.bool_]) -> FloatArray:
         hw = self.hw
-        up = comm.link_gbytes_per_s(hw.scaleup_gbytes_per_s, hw.topology, 2, hw.domain_devices)
-        inner = comm.p2p_time_s(nbytes, up * hw.scaleup_bus_eff, hw.scaleup_latency_s)
-        outer = comm.p2p_time_s(nbytes, self.out_bw, hw.scaleout_latency_s)
+        if self._p2p is None:  # a pair of neighbours' link, the same for PP and CP
+            two = np.full(np.shape(self.torus), 2.0)
+            self._p2p = (self._inner_bw(two), self.out_bw)
+        up, out = self._p2p
+        inner = comm.p2p_time_s(nbytes, up, hw.scaleup_latency_s)
+        outer = comm.p2p_time_s(nbytes, out, hw.scaleout_latency_s)
         return np.where(inside, inner, outer)
 
 
@@ -428,6 +454,9 @@ def estimate_training_arrays(
     shard = np.where(zero >= 1, np.maximum(_f(layout.shard), 1.0), 1.0)
     rc = np.asarray(layout.recompute, dtype=np.int64)
     sp = np.asarray(layout.sequence_parallel, dtype=bool) & (tp > 1)
+    tp_sp = np.where(sp, tp, 1.0)  # the TP split of the sequence-parallel regions
+    full = rc >= 2  # full recomputation (one more forward)
+    recomputes = rc >= 1  # selective or full
     gbs = _f(global_batch_seqs)
     h, s = float(shape.d_model), float(shape.seq_len)
     e = _f(hw.bytes_per_element)
@@ -443,22 +472,20 @@ def estimate_training_arrays(
     ridge = peak / (_f(hw.hbm_tbps) * TERA)  # FLOP per byte where compute and HBM balance
     intensity0 = hw.matmul_intensity_scale * ridge
 
-    eff_max = np.minimum(
-        hw.matmul_eff_max * hw.stack_matmul_scale * np.where(e < 2.0, hw.fp8_matmul_ratio, 1.0),
-        1.0,
-    )
+    eff_bf16 = hw.matmul_eff_max * hw.stack_matmul_scale
+    eff_max = np.minimum(eff_bf16 * np.where(e < 2.0, hw.fp8_matmul_ratio, 1.0), 1.0)
+    eff_peak = eff_max * peak  # per hardware row, not per candidate
 
     def mm_time(flops: FloatArray, m: FloatArray, k: npt.ArrayLike, n: npt.ArrayLike) -> FloatArray:
         size = _intensity(m, k, n, e) / intensity0
-        return flops / (eff_max * peak * -np.expm1(-size))
+        return flops / (eff_peak * -np.expm1(-size))
 
     f_attn = 2.0 * tokens * shape.attn_weights_per_layer / tp
     f_mlp = 2.0 * tokens * shape.dense_mlp_weights_per_layer / tp
-    f_exp = 2.0 * tokens * shape.active_expert_weights_per_layer / tp
     f_head = 2.0 * tokens * h * shape.vocab / tp
-    imbalance = np.ones_like(tokens)
-    tokens_per_expert = tokens
+    f_exp = imbalance = tokens_per_expert = tokens  # MoE only (set below)
     if shape.n_experts:
+        f_exp = 2.0 * tokens * shape.active_expert_weights_per_layer / tp
         tokens_per_expert = np.maximum(ep * tokens * shape.top_k / shape.n_experts, 1.0)
         # Load imbalance: a balanced router still draws each expert's tokens at random; the
         # busiest of E experts gets T + sqrt(2 T ln E) of a mean T (Gaussian extreme value, as
@@ -477,14 +504,14 @@ def estimate_training_arrays(
     # forward + backward (activation and weight gradients: 2x), + forward again with full
     # recompute; a frozen base (LoRA) has no weight-gradient GEMMs: 1x backward.
     base_passes = 2.0 if lora else 3.0
-    passes = base_passes + (rc >= 2)
+    passes = base_passes + full
     t_head_pass = mm_time(f_head, tokens, h, shape.vocab / tp)
     t_matmul = passes * layers * t_layer_fwd + base_passes * t_head_pass
     wgrad_bf16 = np.asarray(hw.wgrad_bf16) > 0.5
     if not lora and np.any(wgrad_bf16):
         # The weight-gradient pass at the bf16 peak and efficiency (WGRAD_BF16_PRECISIONS).
         peak16 = _f(hw.attn_peak_tflops) * TERA
-        eff16 = np.minimum(hw.matmul_eff_max * hw.stack_matmul_scale, 1.0)
+        eff16 = np.minimum(eff_bf16, 1.0)
         i16 = hw.matmul_intensity_scale * peak16 / (_f(hw.hbm_tbps) * TERA)
         e16 = np.full_like(e, 2.0)
 
@@ -500,34 +527,37 @@ def estimate_training_arrays(
     adapter = finetune.adapter_params_per_layer(shape)
     if adapter:  # thin rank-r GEMMs of the adapters: forward, both backward GEMMs, recompute
         f_adapter = 2.0 * tokens * adapter / tp
-        t_matmul = t_matmul + (3.0 + (rc >= 2)) * layers * mm_time(
-            f_adapter, tokens, h, finetune.rank
-        )
+        t_matmul = t_matmul + (3.0 + full) * layers * mm_time(f_adapter, tokens, h, finetune.rank)
 
     # ---- attention core: flash (causal FLOPs executed, backward recomputes the scores) or,
     # on stacks without it, unfused batched GEMMs over the full score matrix plus the
     # score-matrix traffic of softmax, mask and dropout (memory bound, below).
     flash = _f(hw.flash_attention) > 0.5
+    all_flash = bool(np.all(flash))  # the usual case: the unfused terms are not computed
     f_core = tokens * shape.attn_score_flops_per_token_causal / shape.n_layers / tp
-    f_core_full = tokens * shape.attn_score_flops_per_token / shape.n_layers / tp
-    core_passes = np.where(
-        flash, 1.0 + FLASH_BACKWARD_TO_FORWARD + (rc >= 2), 3.0 + (rc >= 1)
-    ) * np.where(flash, f_core, f_core_full)
+    if all_flash:
+        core_passes = (1.0 + FLASH_BACKWARD_TO_FORWARD + full) * f_core
+    else:
+        f_core_full = tokens * shape.attn_score_flops_per_token / shape.n_layers / tp
+        core_passes = np.where(
+            flash, 1.0 + FLASH_BACKWARD_TO_FORWARD + full, 3.0 + recomputes
+        ) * np.where(flash, f_core, f_core_full)
     # Attention is GEMMs plus an online softmax: it reaches at most the bf16 GEMM efficiency.
-    attn_eff = np.minimum(hw.attention_eff, hw.matmul_eff_max * hw.stack_matmul_scale)
+    attn_eff = np.minimum(hw.attention_eff, eff_bf16)
     t_attention = core_passes * layers / (attn_eff * _f(hw.attn_peak_tflops) * TERA)
-    scores = tokens * shape.n_heads / tp * (s / cp) * layers  # score elements per micro-batch
-    score_bytes = np.where(
-        flash, 0.0, SCORE_TRAFFIC_BYTES * scores * (1.0 + 13.0 / 39.0 * (rc >= 1))
-    )
+    score_bytes: FloatArray | float = 0.0
+    if not all_flash:
+        scores = tokens * shape.n_heads / tp * (s / cp) * layers  # score elements per micro-batch
+        score_bytes = np.where(
+            flash, 0.0, SCORE_TRAFFIC_BYTES * scores * (1.0 + 13.0 / 39.0 * recomputes)
+        )
 
     # ---- memory-bound element-wise work
     mlp_width = shape.ffn_dim * (1.0 - shape.moe_layer_fraction) + (
         shape.top_k * shape.expert_ffn_dim * shape.moe_layer_fraction
     )
     elems = (
-        RESIDUAL_STREAM_ELEMS * h / np.where(sp, tp, 1.0)
-        + (2.0 * shape.qkv_out + shape.mlp_mats * mlp_width) / tp
+        RESIDUAL_STREAM_ELEMS * h / tp_sp + (2.0 * shape.qkv_out + shape.mlp_mats * mlp_width) / tp
     )
     elem_bytes = ACT_COMM_BYTES * elems * tokens * layers * passes
     logit_bytes = LOGIT_TRAFFIC_BYTES * tokens * shape.vocab / tp
@@ -535,12 +565,15 @@ def estimate_training_arrays(
     # Deep Learning"; Transformer Engine): forward inputs of the four linears, backward output
     # gradients and transposed input copies, and the local weights twice per micro-batch; each
     # cast reads 2 bytes and writes 1.
-    linear_in = 2.0 * h + shape.d_attn + mlp_width
-    linear_grad = shape.qkv_out + 2.0 * h + (shape.mlp_mats - 1) * mlp_width
-    cast_elems = (2.0 * linear_in + linear_grad) / tp * tokens * layers
     layer_weights = (shape.attn_weights_per_layer + shape.dense_mlp_weights_per_layer) / tp
-    cast_elems = cast_elems + 2.0 * layer_weights * layers
-    cast_bytes = np.where(e < 2.0, FP8_CAST_BYTES * cast_elems, 0.0)
+    fp8 = e < 2.0
+    cast_bytes: FloatArray | float = 0.0
+    if np.any(fp8):
+        linear_in = 2.0 * h + shape.d_attn + mlp_width
+        linear_grad = shape.qkv_out + 2.0 * h + (shape.mlp_mats - 1) * mlp_width
+        cast_elems = (2.0 * linear_in + linear_grad) / tp * tokens * layers
+        cast_elems = cast_elems + 2.0 * layer_weights * layers
+        cast_bytes = np.where(fp8, FP8_CAST_BYTES * cast_elems, 0.0)
     dequant_bytes = (
         NF4_DEQUANT_BYTES * layer_weights * layers * passes if finetune.method == "qlora" else 0.0
     )
@@ -552,11 +585,11 @@ def estimate_training_arrays(
     fabric = _Fabric(hw)
     one = np.ones_like(tp)
     act_bytes = ACT_COMM_BYTES * tokens * h
-    n_tp_coll = 4.0 + 2.0 * (rc >= 2)
+    n_tp_coll = 4.0 + 2.0 * full
     tp_raw = n_tp_coll * layers * fabric.allreduce(act_bytes, tp, one)
     tp_exposed = (1.0 - hw.tp_overlap) * tp_raw
     if shape.n_experts:
-        a2a_bytes = act_bytes * shape.top_k / np.where(sp, tp, 1.0)
+        a2a_bytes = act_bytes * shape.top_k / tp_sp
         ep_raw = (
             n_tp_coll
             * layers
@@ -569,10 +602,15 @@ def estimate_training_arrays(
     kv_width = max(shape.qkv_out - shape.d_attn, 0)
     kv_bytes = ACT_COMM_BYTES * tokens * kv_width / tp
     cp_inside = cp * tp <= _f(hw.domain_devices)
-    cp_raw = np.where(cp > 1, 3.0 * (cp - 1.0) * layers * fabric.p2p(kv_bytes, cp_inside), 0.0)
+    # Collectives of a branch no candidate takes are not computed (np.where discards them).
+    if np.any(cp > 1):
+        cp_raw = np.where(cp > 1, 3.0 * (cp - 1.0) * layers * fabric.p2p(kv_bytes, cp_inside), 0.0)
+    else:
+        cp_raw = np.zeros_like(tp_raw)
     cp_exposed = np.maximum(cp_raw - t_attention, 0.0)
-    pp_inside = dp * tp * cp * pp <= _f(hw.domain_devices)
-    p2p_bytes = act_bytes / np.where(sp, tp, 1.0)
+    devices = dp * tp * pp * cp
+    pp_inside = devices <= _f(hw.domain_devices)
+    p2p_bytes = act_bytes / tp_sp
     pp_raw = np.where(pp > 1, 2.0 * v * fabric.p2p(p2p_bytes, pp_inside), 0.0)
     pp_exposed = (1.0 - hw.tp_overlap) * pp_raw
 
@@ -587,22 +625,37 @@ def estimate_training_arrays(
     stride_shard = tp * cp
     replicas = dp / shard
     fsdp = zero >= 3
-    per_mb = np.where(
-        fsdp,
-        2.0 * fabric.allgather(gather_bytes * p_dev, shard, stride_shard)
-        + fabric.reduce_scatter(hw.grad_reduce_bytes * p_train, shard, stride_shard),
-        0.0,
+    grad_bytes = hw.grad_reduce_bytes * p_train
+    zeros = np.zeros(np.broadcast_shapes(np.shape(zero), np.shape(t_stage)))
+    per_mb = (
+        np.where(
+            fsdp,
+            2.0 * fabric.allgather(gather_bytes * p_dev, shard, stride_shard)
+            + fabric.reduce_scatter(grad_bytes, shard, stride_shard),
+            0.0,
+        )
+        if np.any(fsdp)
+        else zeros
     )
-    sharded_step = np.where(
-        zero == 0,
-        fabric.allreduce(hw.grad_reduce_bytes * p_train, dp, stride_shard),
-        fabric.reduce_scatter(hw.grad_reduce_bytes * p_train, shard, stride_shard)
-        + fabric.allgather(PARAM_GATHER_BYTES * p_train, shard, stride_shard),
+    ddp = zero == 0
+    sharded = np.zeros_like(zeros)
+    if not np.all(fsdp):  # ZeRO 0-2: once per step
+        sharded = fabric.reduce_scatter(grad_bytes, shard, stride_shard) + fabric.allgather(
+            PARAM_GATHER_BYTES * p_train, shard, stride_shard
+        )
+    sharded_step = (
+        np.where(ddp, fabric.allreduce(grad_bytes, dp, stride_shard), sharded)
+        if np.any(ddp)
+        else sharded
     )
-    replica_step = np.where(
-        zero >= 1,
-        fabric.allreduce(hw.grad_reduce_bytes * p_train / shard, replicas, stride_shard * shard),
-        0.0,
+    replica_step = (
+        np.where(
+            zero >= 1,
+            fabric.allreduce(grad_bytes / shard, replicas, stride_shard * shard),
+            0.0,
+        )
+        if np.any(replicas > 1)  # hybrid sharding only
+        else zeros
     )
     per_step = np.where(fsdp, 0.0, sharded_step) + replica_step
     # At most dp_overlap of a collective hides behind compute (prefetch limits, SM and memory
@@ -634,7 +687,7 @@ def estimate_training_arrays(
     }
     # Synchronous steps wait for the slowest of the scale-up domains (extreme value of N
     # Gaussian delays: sqrt(2 ln N) standard deviations).
-    domains = np.maximum(dp * tp * pp * cp / _f(hw.domain_devices), 1.0)
+    domains = np.maximum(devices / _f(hw.domain_devices), 1.0)
     base_step = sum(parts.values())
     parts["straggler"] = base_step * hw.sync_jitter * np.sqrt(2.0 * np.log(domains))
     shape_out = np.broadcast_shapes(*(np.shape(p) for p in parts.values()))
@@ -644,12 +697,12 @@ def estimate_training_arrays(
         else np.broadcast_to(p, shape_out).astype(np.float64)
         for k, p in parts.items()
     }
-    step = np.zeros(shape_out)
-    for p in parts.values():  # in place: no (parts x candidates) stack
-        step += p
+    # The parts summed in the same order as base_step, then the straggler: their total.
+    step = np.asarray(base_step + parts["straggler"], dtype=np.float64)
+    if step.shape != shape_out:
+        step = np.broadcast_to(step, shape_out).copy()
 
     tokens_per_step = gbs * s
-    devices = dp * tp * pp * cp
     tokens_per_s = tokens_per_step / step
     # LoRA: the FLOPs the method needs (forward + activation-gradient backward of the base, the
     # adapters' three passes), not full training's 3x forward.
@@ -665,9 +718,11 @@ def estimate_training_arrays(
         np.where(rc == 1, shape.attn_score_flops_per_token, 0.0),
     )
     hardware_flops = model_flops + recompute_flops * tokens_per_step
-    model_tflops = model_flops / (step * devices) / TERA
-    mfu = model_flops / (step * devices * peak)
-    hfu = hardware_flops / (step * devices * peak)
+    device_s = step * devices
+    model_tflops = model_flops / device_s / TERA
+    peak_flop = device_s * peak
+    mfu = model_flops / peak_flop
+    hfu = hardware_flops / peak_flop
 
     mem = memory_arrays(
         shape,
