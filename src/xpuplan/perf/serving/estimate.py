@@ -16,6 +16,7 @@ import numpy as np
 from xpuplan.catalog.schema import Accelerator
 from xpuplan.errors import InputError
 from xpuplan.models.spec import ModelSpec
+from xpuplan.perf.layout import pp_ok, tp_in_domain, tp_ok
 from xpuplan.perf.serving.candidates import (
     STATUS_MESSAGES,
     build_candidates,
@@ -100,10 +101,11 @@ def layout_options(
     replica's chips when that divides the experts (MoE)."""
     tps, pps, eps = [], [], []
     for tp in _DEGREES:
-        if tp > min(count, accelerator.scaleup_domain_chips) or spec.n_heads % tp:
+        domain = min(count, accelerator.scaleup_domain_chips)
+        if not (tp_in_domain(tp, domain) and tp_ok(spec.n_heads, tp)):
             continue
         for pp in _DEGREES:
-            if pp > _MAX_PP or tp * pp > count or pp > spec.n_layers:
+            if pp > _MAX_PP or tp * pp > count or not pp_ok(spec.n_layers, pp):
                 continue
             ep_choices = [1]
             if spec.moe is not None and tp * pp > 1 and spec.moe.n_routed_experts % (tp * pp) == 0:
