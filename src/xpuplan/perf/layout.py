@@ -539,7 +539,9 @@ class LayoutGrid:
     dp: tuple[int, ...] | None = None  # None: whatever fills the devices
     micro_batch: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
     zero: tuple[int, ...] = (1, 3)
-    recompute: tuple[str, ...] = ("none", "selective", "full")
+    # Selective first: with fused attention it costs no time over none and saves memory, so a
+    # search's exact ties (first candidate wins) go to it.
+    recompute: tuple[str, ...] = ("selective", "none", "full")
     virtual_pp: tuple[int, ...] | None = None  # None: plain, plus two layers per chunk
     sequence_parallel: bool = True
     batch_tolerance: float = BATCH_TOLERANCE
