@@ -428,9 +428,11 @@ class LayoutArrays:
         pair: npt.ArrayLike = 0,
         group: npt.ArrayLike = 0,
     ) -> None:
-        values = locals()
-        for name in _INT_FIELDS:  # no copy for int64 arrays
-            object.__setattr__(self, name, np.asarray(values[name], dtype=np.int64))
+        # Stored as numpy arrays (no copy for int64 ones); the dataclass is frozen.
+        ints: tuple[npt.ArrayLike, ...] = (pair, group, dp, tp, pp, cp, ep, shard, zero)
+        ints += (recompute, micro_batch, virtual_pp, grad_accum)
+        for name, value in zip(_INT_FIELDS, ints, strict=True):
+            object.__setattr__(self, name, np.asarray(value, dtype=np.int64))
         object.__setattr__(self, "sequence_parallel", np.asarray(sequence_parallel, dtype=bool))
 
     @classmethod
