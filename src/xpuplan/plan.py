@@ -43,6 +43,7 @@ from xpuplan.search.pricing import SpotModel
 from xpuplan.search.results import (
     FleetPlan,
     LockInEntry,
+    MissingOption,
     ServingPlanResult,
     TrainingComparison,
     TrainingPlan,
@@ -810,7 +811,7 @@ def compare_vendors(
         (c for c in chosen if c[1] is not None),
         key=lambda c: c[1].cost_usd if c[1] is not None else math.inf,
     )
-    missing = tuple((f"vendor {n}", r or "no plan") for n, p, r in chosen if p is None)
+    missing = tuple(MissingOption(f"vendor {n}", r or "no plan") for n, p, r in chosen if p is None)
     if not with_plan:
         raise InfeasibleError("no vendor has a plan: " + "; ".join(f"{o}: {r}" for o, r in missing))
     plans = tuple(p for _, p, _ in with_plan if p is not None)

@@ -214,8 +214,8 @@ def _fleet_plan(
             usd_per_instance_hour=sel.usd_per_hour,
             pricing=sel.pricing,
             sources=sources,
-            ttft_p99_s=_finite_at(ev.ttft_p99_s, c),
-            tpot_p99_s=_finite_at(ev.tpot_p99_s, c),
+            ttft_p99_ms=_finite_at(None if ev.ttft_p99_s is None else ev.ttft_p99_s * 1e3, c),
+            tpot_p99_ms=_finite_at(None if ev.tpot_p99_s is None else ev.tpot_p99_s * 1e3, c),
         )
         entries.append(entry)
         chips = entry.instances * o.chips_per_instance
