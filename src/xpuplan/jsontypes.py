@@ -134,7 +134,12 @@ def as_dict(obj: Any) -> dict[str, Any]:
 
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON data (see the module docstring)."""
-    if value is None or isinstance(value, (bool, str)):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # the common cases first
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
         return int(value)
