@@ -297,6 +297,7 @@ def test_public_api_is_pinned() -> None:
         "HardwareArrays",
         "TrainArraysResult",
         "TrainingEstimate",
+        "TrainingFigures",
         "best_layout",
         "default_global_batch_seqs",
         "estimate_training",

@@ -92,6 +92,7 @@ __all__ = [
     "HardwareArrays",
     "TrainArraysResult",
     "TrainingEstimate",
+    "TrainingFigures",
     "best_layout",
     "default_global_batch_seqs",
     "estimate_training",

@@ -198,16 +198,16 @@ class TrainingPlan(TrainingFigures):
             ),
         ),
     ]
-    co2_kg: Annotated[
-        float | None,
-        js(minimum=0, description="null when energy or the grid intensity is unknown"),
-    ]
     it_energy_kwh: Annotated[
         float | None,
         js(
             minimum=0,
             description="accelerator energy before PUE; null when the chip's TDP is unknown",
         ),
+    ]
+    co2_kg: Annotated[
+        float | None,
+        js(minimum=0, description="null when energy or the grid intensity is unknown"),
     ]
     grid_gco2_per_kwh: OptionalNonNegative = None
     pue: Annotated[float | None, js(minimum=1)] = None
@@ -227,13 +227,12 @@ class TrainingPlan(TrainingFigures):
         return as_dict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LockInEntry:
     """Best plan within one vendor (or software stack) and its premium over the best overall."""
 
     group_kind: GroupKind
     group: str
-    plan: TrainingPlan | None = None
     objective_value: float | None = None
     premium_pct: Annotated[
         float | None,
@@ -242,6 +241,7 @@ class LockInEntry:
             description="(value - best overall) / best overall x 100; null without a plan",
         ),
     ] = None
+    plan: TrainingPlan | None = None
     reason: Annotated[
         str | None,
         js(description="why this vendor or stack has no plan, and what would change it"),
@@ -300,7 +300,7 @@ class MissingOption(NamedTuple):
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainingComparison(NotebookMixin):
     """Two or more concrete options on the same training run; ratios are relative to the first."""
 
@@ -310,7 +310,6 @@ class TrainingComparison(NotebookMixin):
     relative_pct: Annotated[
         tuple[dict[str, float | None], ...], js(description="per option vs option 1, in percent")
     ]
-    notes: tuple[str, ...] = ()
     missing: Annotated[
         tuple[MissingOption, ...],
         js(
@@ -319,6 +318,7 @@ class TrainingComparison(NotebookMixin):
             "exact reason",
         ),
     ] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     @json_key(after=None)
@@ -329,7 +329,7 @@ class TrainingComparison(NotebookMixin):
         return as_dict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FleetEntry:
     """Replicas of one (offering, layout) type in a serving fleet.
 
@@ -353,7 +353,6 @@ class FleetEntry:
     ]
     usd_per_instance_hour: Positive
     pricing: Pricing
-    sources: tuple[Source, ...] = ()
     # Predicted p99 latencies of one replica at its capacity_rps_per_replica (None: unknown);
     # the fleet runs at or below that load, so these are its worst case against the targets.
     # Same names and unit as the serving estimate's (ServingEstimate.ttft_p99_ms).
@@ -377,6 +376,7 @@ class FleetEntry:
             "files written before xpuplan carried it).",
         ),
     ] = None
+    sources: tuple[Source, ...] = ()
 
     @property
     @json_key(after="instances")
@@ -435,7 +435,7 @@ class VendorFleet:
         return as_dict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServingPlanResult(NotebookMixin):
     """What ``plan_serving`` returns: the cheapest (maybe mixed) fleet and the best single type."""
 
@@ -451,12 +451,11 @@ class ServingPlanResult(NotebookMixin):
             "limit binds"
         ),
     ]
-    candidates_evaluated: Annotated[int, js(minimum=0)]
-    candidate_types: Annotated[int, js(minimum=0)]
     unconstrained: Annotated[
         FleetPlan | None, js(description="cheapest fleet without the vendor-share limit")
     ] = None
-    notes: tuple[str, ...] = ()
+    candidates_evaluated: Annotated[int, js(minimum=0)]
+    candidate_types: Annotated[int, js(minimum=0)]
     vendors: Annotated[
         tuple[VendorFleet, ...],
         js(
@@ -465,6 +464,7 @@ class ServingPlanResult(NotebookMixin):
             "fleet or the reason it has none",
         ),
     ] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     @json_key(after=None)
