@@ -141,7 +141,7 @@ def test_unknown_names(query: CatalogQuery, pattern: str) -> None:
 
 
 def test_price_ceiling_must_be_positive() -> None:
-    with pytest.raises(InputError, match=r"--max-usd-per-chip-hour must be > 0, got -1"):
+    with pytest.raises(InputError, match=r"max_usd_per_chip_hour: -1 must be > 0"):
         find_offerings(CATALOG, CatalogQuery(max_usd_per_chip_hour=-1))
 
 

@@ -145,16 +145,16 @@ def test_default_plan_is_the_best_launchable() -> None:
     assert _task(text)["resources"]["any_of"] == [
         {"infra": "aws/us-east-2", "accelerators": "Trainium2:16"}
     ]
-    with pytest.raises(InputError, match="--plan 1: cannot export to SkyPilot"):
+    with pytest.raises(InputError, match="plan=1: cannot export to SkyPilot"):
         skypilot_task_yaml(result, plan=1)
 
 
 def test_max_candidates_and_bad_arguments() -> None:
     task = _task(skypilot_task_yaml(training_result(), plan=2, max_candidates=2))
     assert len(task["resources"]["any_of"]) == 2
-    with pytest.raises(InputError, match="--plan: 9 is not between 1 and 5"):
+    with pytest.raises(InputError, match="plan: 9 is not between 1 and 5"):
         skypilot_task_yaml(training_result(), plan=9)
-    with pytest.raises(InputError, match="--max-candidates"):
+    with pytest.raises(InputError, match="max_candidates"):
         skypilot_task_yaml(training_result(), max_candidates=0)
     with pytest.raises(InputError, match="unknown kind"):
         skypilot_task_yaml({"kind": "model"})

@@ -51,7 +51,7 @@ def test_vendor_share_forces_diversity() -> None:
 
 def test_share_needs_enough_vendors() -> None:
     p = _problem([10, 10], [1, 2], ["x", "x"], 100, share=0.4)
-    with pytest.raises(InfeasibleError, match=r"max-vendor-share 0.4: needs at least 3 vendors"):
+    with pytest.raises(InfeasibleError, match=r"max_vendor_share=0\.4: needs at least 3 vendors"):
         solve_fleet(p)
 
 
@@ -65,7 +65,7 @@ def test_availability_limits() -> None:
 
 
 def test_bad_share_is_input_error() -> None:
-    with pytest.raises(InputError, match="max-vendor-share"):
+    with pytest.raises(InputError, match="max_vendor_share"):
         solve_fleet(_problem([1], [1], ["x"], 1, share=1.5))
 
 

@@ -30,6 +30,17 @@ def test_parse_option() -> None:
         parse_option("aws:p5.48xlarge x8 speed=1")
 
 
+def test_option_pins_every_layout_knob_the_grid_takes() -> None:
+    """dp and virtual_pp pin the planner's grid like the other knobs (one layout space)."""
+    catalog = tiny_catalog()
+    pinned = compare_options(
+        MODEL, "50B", ["cloud1:a8 x2 tp=2 dp=4 virtual_pp=1"], catalog=catalog, seq_len=2048
+    )
+    layout = pinned.plans[0].layout
+    assert (layout["tp"], layout["dp"], layout["virtual_pp"]) == (2, 4, 1)
+    assert layout["tp"] * layout["pp"] * layout["cp"] * layout["dp"] == 16
+
+
 def test_compare_two_options_by_hand() -> None:
     catalog = tiny_catalog()
     result = compare_options(

@@ -245,7 +245,7 @@ def test_budget_infeasible_names_cheapest_plan() -> None:
 def test_memory_and_max_chips_infeasible() -> None:
     with pytest.raises(InfeasibleError, match=r"^memory: no layout fits in device memory"):
         plan_training(MODEL, TOKENS, catalog=tiny_catalog(), seq_len=2048, max_chips=1)
-    with pytest.raises(InfeasibleError, match=r"^--max-chips 4: every offering needs more"):
+    with pytest.raises(InfeasibleError, match=r"^max_chips=4: every offering needs more"):
         plan_training(
             MODEL,
             TOKENS,
@@ -259,13 +259,13 @@ def test_bad_inputs() -> None:
     catalog = tiny_catalog()
     with pytest.raises(UnknownNameError, match="objective"):
         plan_training(MODEL, TOKENS, catalog=catalog, objective="speed")
-    with pytest.raises(InputError, match="--tokens"):
+    with pytest.raises(InputError, match=r"^tokens: "):
         plan_training(MODEL, "lots", catalog=catalog)
-    with pytest.raises(InputError, match="--deadline"):
+    with pytest.raises(InputError, match=r"^deadline: "):
         plan_training(MODEL, TOKENS, catalog=catalog, deadline="soon")
-    with pytest.raises(InputError, match="--budget-usd"):
+    with pytest.raises(InputError, match=r"^budget_usd: "):
         plan_training(MODEL, TOKENS, catalog=catalog, budget_usd=-5)
-    with pytest.raises(InfeasibleError, match="--precision fp8"):
+    with pytest.raises(InfeasibleError, match="precision=fp8"):
         plan_training(MODEL, TOKENS, catalog=catalog, precision="fp8")
 
 

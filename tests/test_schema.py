@@ -170,7 +170,7 @@ def test_schema_describes_every_field(real_outputs: dict[str, Any], kind: str) -
 
 def test_shared_definitions_agree() -> None:
     train, compare, serve = (load_schema(n) for n in ("plan-train", "compare", "plan-serve"))
-    assert train["$defs"]["plan"] == compare["$defs"]["plan"]
+    assert train["$defs"]["training_plan"] == compare["$defs"]["training_plan"]
     assert train["$defs"]["training_workload"] == compare["$defs"]["training_workload"]
     assert train["$defs"]["source"] == serve["$defs"]["source"] == compare["$defs"]["source"]
 

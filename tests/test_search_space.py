@@ -41,7 +41,7 @@ def test_filter_errors() -> None:
         select_offerings(tiny_catalog(), OfferingFilter(providers=("clod1",)))
     with pytest.raises(UnknownNameError, match="region"):
         select_offerings(tiny_catalog(), OfferingFilter(regions=("mars-1",)))
-    with pytest.raises(InfeasibleError, match="--regions eu: removes the last offerings"):
+    with pytest.raises(InfeasibleError, match="regions=eu: removes the last offerings"):
         select_offerings(
             tiny_catalog(), OfferingFilter(regions=("eu",), pricing="spot", vendors=("nvidia",))
         )

@@ -128,8 +128,13 @@ def test_breakdown_sums_and_scalar_equals_vector() -> None:
     estimate = estimate_training(
         GPT7B, CHIP, layout, seq_len=4096, global_batch_seqs=64, efficiency=EFF
     )
-    assert sum(estimate.step_breakdown_s.values()) == pytest.approx(estimate.step_time_s)
-    assert set(estimate.step_breakdown_s) == set(STEP_PARTS)
+    parts = {k: v for k, v in estimate.step_time_breakdown_s.items() if k != "total"}
+    assert sum(parts.values()) == pytest.approx(estimate.step_time_s)
+    assert estimate.step_time_breakdown_s["total"] == estimate.step_time_s
+    assert set(parts) == set(STEP_PARTS)
+    memory = estimate.memory_gb_per_chip
+    parts = {k: v for k, v in memory.items() if k not in ("total", "capacity")}
+    assert sum(parts.values()) == pytest.approx(memory["total"])
     # The same core on a batch of candidates gives the same number for the same layout.
     from xpuplan.perf.efficiency import EfficiencyTable
 
@@ -165,7 +170,7 @@ def test_pipeline_bubble_fraction(pp: int, n_micro: int, v: int) -> None:
     e = estimate_training(
         GPT7B, CHIP, layout, seq_len=2048, global_batch_seqs=n_micro, efficiency=EFF
     )
-    parts = e.step_breakdown_s
+    parts = e.step_time_breakdown_s
     stage = sum(
         parts[k]
         for k in ("matmul", "attention", "memory_bound", "tp_comm", "ep_comm", "cp_comm", "pp_comm")
@@ -292,6 +297,7 @@ def test_public_api_is_pinned() -> None:
         "HardwareArrays",
         "TrainArraysResult",
         "TrainingEstimate",
+        "TrainingFigures",
         "best_layout",
         "default_global_batch_seqs",
         "estimate_training",
@@ -333,5 +339,6 @@ def test_fp8_speedup_is_below_the_peak_ratio() -> None:
     speedup = runs["fp8"].tokens_per_s / runs["bf16"].tokens_per_s
     assert 1.0 < speedup < 2.0
     assert (
-        runs["fp8"].step_breakdown_s["memory_bound"] > runs["bf16"].step_breakdown_s["memory_bound"]
+        runs["fp8"].step_time_breakdown_s["memory_bound"]
+        > runs["bf16"].step_time_breakdown_s["memory_bound"]
     )

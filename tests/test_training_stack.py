@@ -68,14 +68,14 @@ def test_lora_skips_weight_gradients_and_optimizer_states() -> None:
         LLAMA70, H100, LAYOUT, seq_len=4096, global_batch_seqs=16, finetune=Finetune("qlora", 16)
     )
     # Forward + activation-gradient backward: about 2/3 of the matmul time of full training.
-    ratio = lora.step_breakdown_s["matmul"] / full.step_breakdown_s["matmul"]
+    ratio = lora.step_time_breakdown_s["matmul"] / full.step_time_breakdown_s["matmul"]
     assert 0.6 < ratio < 0.75
-    assert lora.memory_breakdown_gb["optimizer"] < 0.01 * full.memory_breakdown_gb["optimizer"]
-    assert lora.memory_breakdown_gb["gradients"] < 0.01 * full.memory_breakdown_gb["gradients"]
-    assert qlora.memory_breakdown_gb["weights"] < 0.3 * lora.memory_breakdown_gb["weights"]
+    assert lora.memory_gb_per_chip["optimizer"] < 0.01 * full.memory_gb_per_chip["optimizer"]
+    assert lora.memory_gb_per_chip["gradients"] < 0.01 * full.memory_gb_per_chip["gradients"]
+    assert qlora.memory_gb_per_chip["weights"] < 0.3 * lora.memory_gb_per_chip["weights"]
     assert lora.tokens_per_s > full.tokens_per_s
     # QLoRA dequantizes its 4-bit base every pass: more memory traffic than LoRA.
-    assert qlora.step_breakdown_s["memory_bound"] > lora.step_breakdown_s["memory_bound"]
+    assert qlora.step_time_breakdown_s["memory_bound"] > lora.step_time_breakdown_s["memory_bound"]
 
 
 def test_bad_finetune_values_are_rejected() -> None:
@@ -104,7 +104,7 @@ def test_nemo_stack_defaults_to_fp8_on_hopper_and_bf16_on_a100() -> None:
 def test_memory_capacity_is_read_in_gib() -> None:
     assert hbm_bytes(80.0) == 80.0 * GIB
     e = estimate_training(LLAMA70, H100, LAYOUT, seq_len=4096, global_batch_seqs=16)
-    assert e.usable_memory_gb == pytest.approx(80.0 * GIB / 1e9 * 0.9)
+    assert e.memory_gb_per_chip["capacity"] == pytest.approx(80.0 * GIB / 1e9 * 0.9)
 
 
 def test_one_validity_rule_for_tp_and_pp() -> None:
@@ -120,7 +120,7 @@ def test_llama3_405b_published_layout_fits_on_h100() -> None:
     e = estimate_training_setup(
         model, H100, 1024, seq_len=8192, tp=8, pp=16, global_batch_seqs=1024
     )
-    assert e.fits_memory, e.memory_breakdown_gb
+    assert e.fits_memory, e.memory_gb_per_chip
 
 
 def test_estimate_train_cli_lora_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,7 +45,7 @@ class PowerModel:
         if self.idle_fraction is not None and not 0.0 <= self.idle_fraction <= 1.0:
             raise InputError(f"idle fraction: {self.idle_fraction} must be between 0 and 1")
         if self.pue is not None and not 1.0 <= self.pue <= 3.0:
-            raise InputError(f"--pue: {self.pue!r} must be between 1.0 and 3.0")
+            raise InputError(f"pue: {self.pue!r} must be between 1.0 and 3.0")
 
     @property
     def description(self) -> str:

@@ -77,7 +77,7 @@ def _validate(problem: FleetProblem) -> None:
         raise InputError(f"fleet: required rate must be > 0 requests/s, got {problem.required_rps}")
     share = problem.max_vendor_share
     if share is not None and not 0 < share <= 1:
-        raise InputError(f"--max-vendor-share: {share} must be in (0, 1]")
+        raise InputError(f"max_vendor_share: {share} must be in (0, 1]")
     if np.any(problem.capacity_rps <= 0) or np.any(problem.usd_per_hour <= 0):
         raise InputError("fleet: every candidate needs capacity > 0 and a price > 0")
 
@@ -110,7 +110,7 @@ def solve_fleet(problem: FleetProblem, time_limit_s: float = DEFAULT_TIME_LIMIT_
     share = problem.max_vendor_share
     if share is not None and share * len(vendors) < 1 - _SHARE_TOLERANCE:
         raise InfeasibleError(
-            f"--max-vendor-share {share:g}: needs at least {math.ceil(1 / share)} vendors, "
+            f"max_vendor_share={share:g}: needs at least {math.ceil(1 / share)} vendors, "
             f"but only {len(vendors)} can serve this model ({', '.join(vendors)})"
         )
     finite_cap = np.where(np.isfinite(problem.max_replicas), problem.max_replicas, 0.0)

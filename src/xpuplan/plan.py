@@ -43,6 +43,7 @@ from xpuplan.search.pricing import SpotModel
 from xpuplan.search.results import (
     FleetPlan,
     LockInEntry,
+    MissingOption,
     ServingPlanResult,
     TrainingComparison,
     TrainingPlan,
@@ -129,20 +130,20 @@ def _workload(
     precision: str,
     finetune: Any = None,
 ) -> TrainingWorkload:
-    n_tokens = parse_count(tokens, "--tokens")
+    n_tokens = parse_count(tokens, "tokens")
     if seq_len is None:
         seq = min(DEFAULT_SEQ_LEN, model.max_seq_len)
     else:
         seq = int(seq_len)
         if seq < 1 or seq != seq_len:
-            raise InputError(f"--seq-len: {seq_len!r} must be a positive whole number of tokens")
+            raise InputError(f"seq_len: {seq_len!r} must be a positive whole number of tokens")
     if global_batch_tokens is None:
         batch = float(default_global_batch_tokens(model))
     else:
-        batch = parse_count(global_batch_tokens, "--global-batch-tokens")
+        batch = parse_count(global_batch_tokens, "global_batch_tokens")
     if batch < seq:
         raise InputError(
-            f"--global-batch-tokens: {batch:g} is less than one sequence of --seq-len {seq}"
+            f"global_batch_tokens: {batch:g} is less than one sequence of seq_len={seq}"
         )
     return TrainingWorkload(
         model=model,
@@ -168,7 +169,7 @@ def _supporting(
     kept = tuple(s for s in selected if trains[s.offering.accelerator_id])
     if not kept:
         raise InfeasibleError(
-            f"--precision {precision}: none of the {len(selected)} selected offerings has an "
+            f"precision={precision}: none of the {len(selected)} selected offerings has an "
             f"accelerator with a {precision} peak in the catalog; use bf16"
         )
     return kept
@@ -178,9 +179,9 @@ def _check_common(objective: str, top: int, max_chips: int | None) -> None:
     if objective not in OBJECTIVES:
         raise UnknownNameError("objective", objective, OBJECTIVES)
     if top < 1:
-        raise InputError(f"--top: {top} must be at least 1")
+        raise InputError(f"top: {top} must be at least 1")
     if max_chips is not None and max_chips < 1:
-        raise InputError(f"--max-chips: {max_chips} must be at least 1")
+        raise InputError(f"max_chips: {max_chips} must be at least 1")
 
 
 def plan_training(
@@ -217,11 +218,9 @@ def plan_training(
     flt = filters or OfferingFilter()
     _check_common(objective, top, max_chips)
     work = _workload(spec, tokens, seq_len, global_batch_tokens, precision, finetune)
-    deadline_s = (
-        DEFAULT_DEADLINE_S if deadline is None else parse_duration_s(deadline, "--deadline")
-    )
+    deadline_s = DEFAULT_DEADLINE_S if deadline is None else parse_duration_s(deadline, "deadline")
     if budget_usd is not None and not (budget_usd > 0 and math.isfinite(budget_usd)):
-        raise InputError(f"--budget-usd: {budget_usd!r} must be a positive number of dollars")
+        raise InputError(f"budget_usd: {budget_usd!r} must be a positive number of dollars")
     search = TrainingSearch(
         objective=objective,
         deadline_s=deadline_s,
@@ -402,24 +401,24 @@ def plan_serving(
     spec = _resolve(model)
     flt = filters or OfferingFilter()
     for name, value in (
-        ("--rate", rate_rps),
-        ("--ttft-p99-ms", ttft_p99_ms),
-        ("--tpot-p99-ms", tpot_p99_ms),
+        ("rate_rps", rate_rps),
+        ("ttft_p99_ms", ttft_p99_ms),
+        ("tpot_p99_ms", tpot_p99_ms),
     ):
         if not (value > 0 and math.isfinite(value)):
             raise InputError(f"{name}: {value!r} must be a positive number")
-    for name, count in (("--input", input_tokens), ("--output", output_tokens)):
+    for name, count in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
         if count < 1 or int(count) != count:
             raise InputError(f"{name}: {count!r} must be a positive whole number of tokens")
     if input_tokens + output_tokens > spec.max_seq_len:
         raise InputError(
-            f"--input {input_tokens} + --output {output_tokens} tokens: more than "
+            f"input_tokens={input_tokens} + output_tokens={output_tokens}: more than "
             f"{spec.name}'s context of {spec.max_seq_len:,} tokens"
         )
     if not (peak_to_mean >= 1 and math.isfinite(peak_to_mean)):
-        raise InputError(f"--peak-to-mean: {peak_to_mean!r} must be at least 1")
+        raise InputError(f"peak_to_mean: {peak_to_mean!r} must be at least 1")
     if max_vendor_share is not None and not 0 < max_vendor_share <= 1:
-        raise InputError(f"--max-vendor-share: {max_vendor_share!r} must be in (0, 1]")
+        raise InputError(f"max_vendor_share: {max_vendor_share!r} must be in (0, 1]")
     work = ServingWorkload(
         model=spec,
         rate_rps=rate_rps,
@@ -520,7 +519,19 @@ def _serving_for(
 
 _OPTION = re.compile(r"^\s*(?P<provider>[a-z0-9][a-z0-9\-]*):(?P<body>.+?)\s*$", re.S)
 _MODIFIER = re.compile(r"x(?P<count>\d+)|(?P<key>[a-z_]+)=(?P<value>\S+)")
-_LAYOUT_KEYS = {"tp", "pp", "cp", "ep", "mb", "micro_batch", "zero", "zero_stage", "recompute"}
+_LAYOUT_KEYS = {
+    "tp",
+    "pp",
+    "cp",
+    "ep",
+    "dp",
+    "mb",
+    "micro_batch",
+    "zero",
+    "zero_stage",
+    "recompute",
+    "virtual_pp",
+}
 
 
 @dataclass(frozen=True)
@@ -557,7 +568,7 @@ def parse_option(text: str) -> TrainingOption:
         instance, region = region, ""
     if not m or not instance or not text.isprintable():
         raise InputError(
-            f"--option: cannot read {text!r}; write PROVIDER:INSTANCE[@REGION] [xN] "
+            f"options: cannot read {text!r}; write PROVIDER:INSTANCE[@REGION] [xN] "
             "[pricing=..] [tp=..] [pp=..] (e.g. 'aws:p5.48xlarge x8')"
         )
     pricing = None
@@ -574,10 +585,10 @@ def parse_option(text: str) -> TrainingOption:
         else:
             raise UnknownNameError("option key", key, sorted(_LAYOUT_KEYS | {"pricing"}))
     if len(counts) > 1:
-        raise InputError(f"--option {text!r}: give the instance count (xN) once")
+        raise InputError(f"options={text!r}: give the instance count (xN) once")
     count = int(counts[0]) if counts else 1
     if count < 1:
-        raise InputError(f"--option {text!r}: the instance count must be at least 1")
+        raise InputError(f"options={text!r}: the instance count must be at least 1")
     return TrainingOption(
         text=text.strip(),
         provider=m.group("provider"),
@@ -596,7 +607,7 @@ def _grid_for(option: TrainingOption) -> LayoutGrid:
     try:
         return LayoutGrid().pinned(fixed)
     except InputError as error:
-        raise InputError(f"--option {option.text!r}: {error}") from None
+        raise InputError(f"options={option.text!r}: {error}") from None
 
 
 def _pick_offering(
@@ -628,7 +639,7 @@ def _pick_offering(
     if not priced:
         have = sorted({p for o in rows for p in o.usd_per_hour})
         raise InfeasibleError(
-            f"--option {option.text!r}: no {pricing} price in the catalog"
+            f"options={option.text!r}: no {pricing} price in the catalog"
             + (
                 f"; priced as {', '.join(have)} (add pricing=... to the option)"
                 if have
@@ -671,7 +682,7 @@ def compare_options(
     """
     catalog = catalog if catalog is not None else load_catalog()  # the bundled one
     if len(options) < 1:
-        raise InputError("--option: give at least one option to compare")
+        raise InputError("options: give at least one option to compare")
     spec = _resolve(model)
     work = _workload(spec, tokens, seq_len, global_batch_tokens, precision)
     parsed = [o if isinstance(o, TrainingOption) else parse_option(o) for o in options]
@@ -685,12 +696,12 @@ def compare_options(
         chips = option.instances * offering.chips_per_instance
         if offering.allowed_chip_counts and chips not in offering.allowed_chip_counts:
             raise InputError(
-                f"--option {option.text!r}: {chips} chips is not a slice size of "
+                f"options={option.text!r}: {chips} chips is not a slice size of "
                 f"{offering.instance}; allowed: {list(offering.allowed_chip_counts)}"
             )
         if offering.max_chips is not None and chips > offering.max_chips:
             raise InputError(
-                f"--option {option.text!r}: {chips} chips exceeds the {offering.max_chips} "
+                f"options={option.text!r}: {chips} chips exceeds the {offering.max_chips} "
                 f"listed for {offering.instance}"
             )
         groups = tuple(
@@ -708,7 +719,7 @@ def compare_options(
         try:
             best, _, _, _ = search_training(work, catalog, selected, groups, search, estimator)
         except InfeasibleError as error:
-            raise InfeasibleError(f"--option {option.text!r}: {error}") from None
+            raise InfeasibleError(f"options={option.text!r}: {error}") from None
         plans.append(best[0])
         if option.pricing:
             notes.append(f"{option.text}: priced {option_pricing}")
@@ -800,7 +811,7 @@ def compare_vendors(
         (c for c in chosen if c[1] is not None),
         key=lambda c: c[1].cost_usd if c[1] is not None else math.inf,
     )
-    missing = tuple((f"vendor {n}", r or "no plan") for n, p, r in chosen if p is None)
+    missing = tuple(MissingOption(f"vendor {n}", r or "no plan") for n, p, r in chosen if p is None)
     if not with_plan:
         raise InfeasibleError("no vendor has a plan: " + "; ".join(f"{o}: {r}" for o, r in missing))
     plans = tuple(p for _, p, _ in with_plan if p is not None)

@@ -72,12 +72,12 @@ def _vendor_keys(accelerator: Accelerator) -> set[str]:
 def _check_names(catalog: Catalog, query: CatalogQuery) -> None:
     if query.pricing != ANY_PRICING and query.pricing not in PRICING_MODELS:
         raise UnknownNameError(
-            "pricing model", query.pricing, (*PRICING_MODELS, ANY_PRICING), "--pricing"
+            "pricing model", query.pricing, (*PRICING_MODELS, ANY_PRICING), "pricing"
         )
     if query.vendor is not None:
         names = set().union(*(_vendor_keys(a) for a in catalog.accelerators))
         if query.vendor.lower() not in names:
-            raise UnknownNameError("vendor", query.vendor, sorted(names), "--vendor")
+            raise UnknownNameError("vendor", query.vendor, sorted(names), "vendor")
     if query.provider is not None:
         providers = {o.provider for o in catalog.offerings} | {r.provider for r in catalog.regions}
         if query.provider not in providers:
@@ -87,7 +87,7 @@ def _check_names(catalog: Catalog, query: CatalogQuery) -> None:
     if query.accelerator is not None:
         catalog.accelerator(query.accelerator)  # raises with a suggestion
     if query.max_usd_per_chip_hour is not None and not query.max_usd_per_chip_hour > 0:
-        raise InputError(f"--max-usd-per-chip-hour must be > 0, got {query.max_usd_per_chip_hour}")
+        raise InputError(f"max_usd_per_chip_hour: {query.max_usd_per_chip_hour} must be > 0")
 
 
 def _region_keys(catalog: Catalog, selector: str | None, eu: bool) -> set[tuple[str, str]] | None:

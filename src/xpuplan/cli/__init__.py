@@ -28,6 +28,7 @@ from xpuplan.cli.common import (
     check_argv_numbers,
     err_console,
     expand_request_files,
+    flag_names,
     take_format,
 )
 from xpuplan.errors import InfeasibleError, XpuplanError
@@ -110,7 +111,9 @@ def _sigint_as_error() -> Iterator[None]:
 
 
 def _fail(message: str, code: int) -> int:
-    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    err_console.print(
+        f"error: {flag_names(message)}", markup=False, highlight=False, soft_wrap=True
+    )
     return code
 
 

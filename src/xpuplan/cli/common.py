@@ -28,6 +28,7 @@ from xpuplan.units import parse_count
 __all__ = [
     "FORMATS",
     "MAX_FLAG_INT",
+    "PARAMETER_FLAGS",
     "CatalogOption",
     "FittingConsole",
     "JsonOption",
@@ -38,6 +39,7 @@ __all__ = [
     "err_console",
     "expand_request_files",
     "fit_table",
+    "flag_names",
     "load_cli_catalog",
     "parse_usd",
     "print_json",
@@ -46,6 +48,72 @@ __all__ = [
     "skypilot_regions",
     "take_format",
 ]
+
+# The library's errors name Python parameters; a CLI user sees the flag that sets each one. The
+# one mapping from a library parameter to its flag, where the two are spelled differently or
+# the parameter is a plain word (those are translated only as ``name=value`` or as the field a
+# message starts with, never inside prose).
+PARAMETER_FLAGS: dict[str, str] = {
+    "accelerators": "--accelerators",
+    "allow_spot": "--allow-spot",
+    "budget_usd": "--budget-usd",
+    "checkpoint_interval_s": "--checkpoint-interval",
+    "count": "--count",
+    "deadline": "--deadline",
+    "draft": "--draft-model",
+    "exclude_vendors": "--exclude-vendors",
+    "global_batch_seqs": "--global-batch",
+    "global_batch_tokens": "--global-batch-tokens",
+    "input_len": "--input",
+    "input_tokens": "--input",
+    "interruptions_per_instance_month": "--spot-interruptions-per-month",
+    "kind": "--kind",
+    "max_candidates": "--max-candidates",
+    "max_chips": "--max-chips",
+    "max_usd_per_chip_hour": "--max-usd-per-chip-hour",
+    "max_vendor_share": "--max-vendor-share",
+    "options": "--option",
+    "output_len": "--output",
+    "output_tokens": "--output",
+    "peak_to_mean": "--peak-to-mean",
+    "plan": "--plan",
+    "precision": "--precision",
+    "pricing": "--pricing",
+    "providers": "--providers",
+    "pue": "--pue",
+    "rate": "--rate",
+    "rate_rps": "--rate",
+    "regions": "--regions",
+    "report": "--report",
+    "restart_time_s": "--restart-time",
+    "seq_len": "--seq-len",
+    "skypilot": "--skypilot",
+    "tokens": "--tokens",
+    "top": "--top",
+    "tpot_p99_ms": "--tpot-p99-ms",
+    "ttft_p99_ms": "--ttft-p99-ms",
+    "vendor": "--vendor",
+    "vendors": "--vendors",
+}
+_NAMES = "|".join(sorted(PARAMETER_FLAGS, key=len, reverse=True))
+_ASSIGNED = re.compile(rf"(?<![\w.-])({_NAMES})=")
+_LEADING = re.compile(rf"^({_NAMES})(?=:)")
+_PARENTHESIZED = re.compile(rf"(?<=\()({_NAMES})(?=\))")
+_BARE = re.compile(rf"(?<![\w.=-])({'|'.join(n for n in PARAMETER_FLAGS if '_' in n)})(?![\w=(])")
+
+
+def flag_names(message: str) -> str:
+    """A library error as a CLI user reads it: each parameter named by its flag.
+
+    ``max_chips=0: ...`` -> ``--max-chips 0: ...``; ``top: 0 must ...`` -> ``--top: 0 must ...``;
+    ``raise max_chips`` -> ``raise --max-chips``; ``(pricing)`` -> ``(--pricing)``. Plain
+    words stay words otherwise.
+    """
+    message = _ASSIGNED.sub(lambda m: PARAMETER_FLAGS[m.group(1)] + " ", message)
+    message = _LEADING.sub(lambda m: PARAMETER_FLAGS[m.group(1)], message)
+    message = _PARENTHESIZED.sub(lambda m: PARAMETER_FLAGS[m.group(1)], message)
+    return _BARE.sub(lambda m: PARAMETER_FLAGS[m.group(1)], message)
+
 
 # Columns a narrow terminal hides, most expendable first; the others always stay (rich wraps
 # them if they still do not fit).

@@ -11,8 +11,8 @@ import typer
 
 from xpuplan.cli.common import CatalogOption, console, load_cli_catalog
 from xpuplan.export import export_plan
-from xpuplan.report import write_report
-from xpuplan.report.io import check_writable
+from xpuplan.report import render_html
+from xpuplan.report.io import check_writable, write_text_atomic
 
 __all__ = ["ReportOption", "check_report_path", "export", "save_report"]
 
@@ -37,7 +37,7 @@ def save_report(result: Mapping[str, Any], path: Path | None, quiet: bool) -> No
     """Write the --report file of a command's result (atomically); say so unless ``quiet``."""
     if path is None:
         return
-    written = write_report(result, path)
+    written = write_text_atomic(path, render_html(result), field="--report")
     if not quiet:
         console.print(f"report: {written}", markup=False, highlight=False, soft_wrap=True)
 

@@ -57,7 +57,7 @@ def write_skypilot_task(
 ) -> Path:
     """Write the SkyPilot task of ``result`` to ``path`` atomically; returns the path."""
     text = skypilot_task_yaml(result, catalog=catalog, plan=plan, max_candidates=max_candidates)
-    return write_text_atomic(path, text, field="--skypilot")
+    return write_text_atomic(path, text, field="path")
 
 
 def export_plan(
@@ -75,16 +75,16 @@ def export_plan(
     """
     if skypilot is None and report is None:
         raise InputError(
-            "export: nothing to write; give --skypilot TASK.yaml and/or --report FILE.html"
+            "export: nothing to write; give skypilot=TASK.yaml and/or report=FILE.html"
         )
     result = read_result(plan_json)
     check_result_schema(result)
     outputs: list[tuple[str | os.PathLike[str], str, str]] = []
     if skypilot is not None:
         text = skypilot_task_yaml(result, catalog=catalog, plan=plan, max_candidates=max_candidates)
-        outputs.append((skypilot, text, "--skypilot"))
+        outputs.append((skypilot, text, "skypilot"))
     if report is not None:
-        outputs.append((report, render_html(result), "--report"))
+        outputs.append((report, render_html(result), "report"))
     for path, _, field in outputs:
         check_writable(path, field)
     return [write_text_atomic(path, text, field=field) for path, text, field in outputs]

@@ -303,14 +303,14 @@ def skypilot_task_yaml(
     """
     plans = _plans_of(result, catalog)
     if max_candidates < 1:
-        raise InputError(f"--max-candidates: {max_candidates} must be at least 1")
+        raise InputError(f"max_candidates: {max_candidates} must be at least 1")
     if plan is None:
         specs = [node_spec(p, catalog) for p in plans]
         plan = next((i for i, spec in enumerate(specs, 1) if not isinstance(spec, str)), 0)
         if plan == 0:
             raise InputError(
                 f"PLAN.json: none of its {len(plans)} plans can run on SkyPilot "
-                f"(plan 1: {specs[0]}); plan again with --providers "
+                f"(plan 1: {specs[0]}); plan again with providers="
                 + ",".join(
                     sorted(
                         skypilot_names().clouds
@@ -319,10 +319,10 @@ def skypilot_task_yaml(
                 )
             )
     if not 1 <= plan <= len(plans):
-        raise InputError(f"--plan: {plan} is not between 1 and {len(plans)} (plans in the file)")
+        raise InputError(f"plan: {plan} is not between 1 and {len(plans)} (plans in the file)")
     chosen = node_spec(plans[plan - 1], catalog)
     if isinstance(chosen, str):
-        raise InputError(f"--plan {plan}: cannot export to SkyPilot: {chosen}")
+        raise InputError(f"plan={plan}: cannot export to SkyPilot: {chosen}")
     picked: list[tuple[Mapping[str, Any], NodeSpec]] = [(plans[plan - 1], chosen)]
     skipped: list[str] = []
     seen = {(chosen.infra, chosen.accelerators)}

@@ -51,13 +51,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from xpuplan.catalog.schema import Accelerator
 from xpuplan.errors import InfeasibleError, InputError
+from xpuplan.jsontypes import as_dict, js
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf import comm
 from xpuplan.perf.efficiency import EfficiencyParams, EfficiencyTable, load_efficiency
@@ -93,6 +94,7 @@ __all__ = [
     "HardwareArrays",
     "TrainArraysResult",
     "TrainingEstimate",
+    "TrainingFigures",
     "best_layout",
     "default_global_batch_seqs",
     "estimate_training",
@@ -785,8 +787,44 @@ def estimate_training_arrays(
 # ---------------------------------------------------------------- scalar front end
 
 
-@dataclass(frozen=True)
-class TrainingEstimate:
+@dataclass(frozen=True, kw_only=True)
+class TrainingFigures:
+    """What one training setup achieves, under the names every training result uses.
+
+    An estimate has these figures, and a plan is an estimate placed and priced: both inherit
+    them, so a quantity has one name whether ``estimate train`` or ``plan train`` prints it.
+    Memory is per chip (all its devices); ``capacity`` is the usable part of its memory.
+    """
+
+    step_time_s: Annotated[float, js(exclusiveMinimum=0)]
+    tokens_per_s: Annotated[float, js(exclusiveMinimum=0)]
+    mfu: Annotated[float, js(minimum=0, maximum=1)]
+    step_time_breakdown_s: Annotated[
+        dict[str, float],
+        js(
+            description="step time by part, seconds; the parts add up to 'total'",
+            properties={"total": {"type": "number", "minimum": 0}},
+            required=["total"],
+        ),
+    ]
+    memory_gb_per_chip: Annotated[
+        dict[str, float],
+        js(
+            description=(
+                "memory per chip by part, GB; the parts add up to 'total'; "
+                "'capacity' is the usable device memory"
+            ),
+            properties={
+                "total": {"type": "number", "minimum": 0},
+                "capacity": {"type": "number", "minimum": 0},
+            },
+            required=["total"],
+        ),
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingEstimate(TrainingFigures):
     """One training setup: step time, throughput, MFU/HFU and memory, with breakdowns."""
 
     model: str
@@ -796,17 +834,10 @@ class TrainingEstimate:
     seq_len: int
     global_batch_seqs: int
     precision: str
-    step_time_s: float
-    tokens_per_s: float
     tokens_per_s_per_chip: float
     model_tflops_per_chip: float
-    mfu: float
     hfu: float
-    step_breakdown_s: dict[str, float]
     comm_raw_s: dict[str, float]
-    memory_gb: float
-    memory_breakdown_gb: dict[str, float]
-    usable_memory_gb: float
     fits_memory: bool
     n_micro: int
     efficiency: EfficiencyParams
@@ -815,32 +846,7 @@ class TrainingEstimate:
     finetune: Finetune = FULL_TRAINING
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "accelerator_id": self.accelerator_id,
-            "chips": self.chips,
-            "layout": self.layout.to_dict(),
-            "seq_len": self.seq_len,
-            "global_batch_seqs": self.global_batch_seqs,
-            "precision": self.precision,
-            "step_time_s": self.step_time_s,
-            "tokens_per_s": self.tokens_per_s,
-            "tokens_per_s_per_chip": self.tokens_per_s_per_chip,
-            "model_tflops_per_chip": self.model_tflops_per_chip,
-            "mfu": self.mfu,
-            "hfu": self.hfu,
-            "step_breakdown_s": dict(self.step_breakdown_s),
-            "comm_raw_s": dict(self.comm_raw_s),
-            "memory_gb": self.memory_gb,
-            "memory_breakdown_gb": dict(self.memory_breakdown_gb),
-            "usable_memory_gb": self.usable_memory_gb,
-            "fits_memory": self.fits_memory,
-            "n_micro": self.n_micro,
-            "efficiency": self.efficiency.to_dict(),
-            "notes": list(self.notes),
-            "stack": self.stack,
-            "finetune": self.finetune.to_dict(),
-        }
+        return as_dict(self)
 
 
 def estimate_training(
@@ -924,11 +930,17 @@ def estimate_training(
         model_tflops_per_chip=scalar(result.model_tflops_per_device) * layout.devices_per_chip,
         mfu=scalar(result.mfu),
         hfu=scalar(result.hfu),
-        step_breakdown_s={k: scalar(v) for k, v in result.parts_s.items()},
+        step_time_breakdown_s={k: scalar(v) for k, v in result.parts_s.items()}
+        | {"total": scalar(result.step_time_s)},
         comm_raw_s={k: scalar(v) for k, v in result.comm_raw_s.items()},
-        memory_gb=scalar(result.memory_gb),
-        memory_breakdown_gb={k: scalar(v) for k, v in result.memory_parts_gb.items()},
-        usable_memory_gb=scalar(result.usable_memory_gb),
+        # the core works per device; a chip holds devices_per_chip of them
+        memory_gb_per_chip={
+            k: scalar(v) * layout.devices_per_chip for k, v in result.memory_parts_gb.items()
+        }
+        | {
+            "total": scalar(result.memory_gb) * layout.devices_per_chip,
+            "capacity": scalar(result.usable_memory_gb) * layout.devices_per_chip,
+        },
         fits_memory=fits,
         n_micro=int(scalar(result.n_micro)),
         efficiency=eff,

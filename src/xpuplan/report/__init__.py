@@ -57,4 +57,4 @@ def render_html(result: Mapping[str, Any] | Any) -> str:
 def write_report(result: Mapping[str, Any] | Any, path: str | os.PathLike[str]) -> Path:
     """Render ``result`` (an object or a mapping) and write it to ``path`` atomically;
     returns the path written."""
-    return write_text_atomic(path, render_html(result), field="--report")
+    return write_text_atomic(path, render_html(result), field="path")

@@ -442,23 +442,26 @@ def print_training_estimate(console: Console, estimate: TrainingEstimate) -> Non
     head.add_row("model TFLOP/s per chip", f"{e.model_tflops_per_chip:.1f}")
     head.add_row("MFU / HFU", f"{e.mfu:.1%} / {e.hfu:.1%}")
     fits = "fits" if e.fits_memory else "DOES NOT FIT"
+    memory = e.memory_gb_per_chip
     head.add_row(
-        "memory per device", f"{e.memory_gb:.1f} GB of {e.usable_memory_gb:.1f} usable ({fits})"
+        "memory per chip",
+        f"{memory['total']:.1f} GB of {memory['capacity']:.1f} usable ({fits})",
     )
     console.print(head)
     parts = Table(title="step time breakdown")
     parts.add_column("part")
     parts.add_column("seconds", justify="right")
     parts.add_column("share", justify="right")
-    for name, value in e.step_breakdown_s.items():
-        if value > 0:
+    for name, value in e.step_time_breakdown_s.items():
+        if value > 0 and name != "total":
             parts.add_row(name, f"{value:.4f}", f"{value / e.step_time_s:.1%}")
     console.print(parts)
-    mem = Table(title="memory per device (GB)")
+    mem = Table(title="memory per chip (GB)")
     mem.add_column("part")
     mem.add_column("GB", justify="right")
-    for name, value in e.memory_breakdown_gb.items():
-        mem.add_row(name, f"{value:.2f}")
+    for name, value in memory.items():
+        if name not in ("total", "capacity"):
+            mem.add_row(name, f"{value:.2f}")
     console.print(mem)
     _print_notes(console, e.notes)
 

@@ -1,7 +1,9 @@
 """JSON Schemas (draft 2020-12) of everything xpuplan prints with ``--json``.
 
 The files ship in the package (``xpuplan/schemas/<name>.schema.json``) so other tools can check
-what they read: ``jsonschema.validate(json.load(f), load_schema("plan-train"))``.
+what they read: ``jsonschema.validate(json.load(f), load_schema("plan-train"))``. The planner's
+three (plan-train, plan-serve, compare) are generated from the result types
+(:mod:`xpuplan.schemas.build`, ``python scripts/build_schemas.py``); the others are hand-written.
 
 ====================  =========================================  ==========================
 name                  output                                     ``kind`` field

@@ -177,10 +177,10 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
     wanted_models = set(models)
     rows = [o for o in rows if not wanted_models.isdisjoint(o.usd_per_hour)]
     label = flt.pricing + (" with spot" if flt.allow_spot and flt.pricing == BEST else "")
-    stages.append((f"--pricing {label}", rows))
+    stages.append((f"pricing={label}", rows))
     if flt.providers:
         rows = [o for o in rows if o.provider in flt.providers]
-        stages.append((f"--providers {','.join(flt.providers)}", rows))
+        stages.append((f"providers={','.join(flt.providers)}", rows))
     if flt.vendors or flt.exclude_vendors:
         wanted = {v.lower() for v in flt.vendors}
         unwanted = {v.lower() for v in flt.exclude_vendors}
@@ -194,13 +194,13 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
         label = ",".join(flt.vendors) or "all"
         if flt.exclude_vendors:
             label += " excluding " + ",".join(flt.exclude_vendors)
-        stages.append((f"--vendors {label}", rows))
+        stages.append((f"vendors={label}", rows))
     if flt.accelerators:
         rows = [o for o in rows if o.accelerator_id in flt.accelerators]
-        stages.append((f"--accelerators {','.join(flt.accelerators)}", rows))
+        stages.append((f"accelerators={','.join(flt.accelerators)}", rows))
     if allowed_regions is not None:
         rows = [o for o in rows if (o.provider, o.region) in allowed_regions]
-        stages.append((f"--regions {','.join(flt.regions)}", rows))
+        stages.append((f"regions={','.join(flt.regions)}", rows))
 
     for (name, kept), (prev_name, prev) in zip(stages[1:], stages[:-1], strict=True):
         if not kept:

@@ -77,9 +77,9 @@ class SpotModel:
 
     def __post_init__(self) -> None:
         for name, value in (
-            ("--spot-interruptions-per-month", self.interruptions_per_instance_month),
-            ("--checkpoint-interval", self.checkpoint_interval_s),
-            ("--restart-time", self.restart_time_s),
+            ("interruptions_per_instance_month", self.interruptions_per_instance_month),
+            ("checkpoint_interval_s", self.checkpoint_interval_s),
+            ("restart_time_s", self.restart_time_s),
         ):
             if not (math.isfinite(value) and value >= 0):
                 raise InputError(f"{name}: {value!r} must be a finite number >= 0")

@@ -1,22 +1,29 @@
-"""Frozen result types of the planner and their stable JSON shape (``to_dict``).
+"""Frozen result types of the planner; their JSON (``to_dict``) and JSON Schema come from them.
 
-The shape is documented in ``docs/planner.md``; the report, the JSON schema and the SkyPilot
-export read it, so fields are only ever added, never renamed. Unknown numbers are ``None``
-(``null`` in JSON) with a note saying why, never NaN.
+The shape is documented in ``docs/planner.md``; ``to_dict`` and the shipped schemas are both
+generated from these types (:mod:`xpuplan.jsontypes`, ``scripts/build_schemas.py``), so they
+cannot drift. A training plan is a :class:`~xpuplan.perf.training.TrainingFigures` (the
+estimate's figures, under the estimate's names) plus its placement, price and energy. Fields
+are added, not renamed (the one rename so far is listed in ``docs/planner.md``). Unknown
+numbers are ``None`` (``null`` in JSON) with a note saying why, never NaN.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Required, TypedDict
 
+from xpuplan.catalog.schema import PRICING_MODELS
+from xpuplan.jsontypes import as_dict, finite_or_none, js, json_key
+from xpuplan.perf.training import TrainingFigures
 from xpuplan.report.notebook import NotebookMixin
+from xpuplan.units import SECONDS_PER_DAY
 
 __all__ = [
     "FleetEntry",
     "FleetPlan",
     "LockInEntry",
+    "MissingOption",
     "SearchStats",
     "ServingPlanResult",
     "Source",
@@ -27,38 +34,142 @@ __all__ = [
     "finite_or_none",
 ]
 
+Pricing = Annotated[str, js(enum=list(PRICING_MODELS))]
+AskedPricing = Annotated[
+    str,
+    js(
+        enum=["best", *PRICING_MODELS],
+        description="what the user asked: best (cheapest allowed per offering) or one "
+        "pricing model",
+    ),
+]
+# the values of xpuplan.search.training.OBJECTIVES (imported there from here would be a cycle;
+# tests/test_jsontypes.py checks they agree)
+Objective = Annotated[str, js(enum=["cost", "time", "co2"])]
+Count = Annotated[int, js(minimum=1)]
+NonNegative = Annotated[float, js(minimum=0)]
+Positive = Annotated[float, js(exclusiveMinimum=0)]
+OptionalNonNegative = Annotated[float | None, js(minimum=0)]
+GroupKind = Literal["vendor", "software_stack"]
+LayoutValue = int | float | str | bool | None
 
-def finite_or_none(value: float | None) -> float | None:
-    """``value`` as a float, or None when it is None, NaN or infinite."""
-    if value is None:
-        return None
-    v = float(value)
-    return v if math.isfinite(v) else None
+
+# --- the keys of the dict fields (workload, constraints, layouts), for the JSON Schema -------
+# (a TypedDict ``XKeys`` becomes the schema definition ``x``)
+
+
+class FinetuneKeys(TypedDict, total=False):
+    """Fine-tuning method (LoRA / QLoRA on a frozen base) or null for full training."""
+
+    method: Literal["full", "lora", "qlora"]
+    rank: Count
+    targets: str
+
+
+class TrainingWorkloadKeys(TypedDict):
+    """the training run being planned"""
+
+    model: str
+    tokens: Positive
+    seq_len: Count
+    global_batch_tokens: Count
+    global_batch_seqs: Count
+    precision: str
+    finetune: NotRequired[FinetuneKeys | None]
+
+
+class TrainingConstraintsKeys(TypedDict):
+    """the limits the plans had to meet"""
+
+    deadline_s: Positive
+    deadline_is_default: bool
+    budget_usd: Annotated[float | None, js(exclusiveMinimum=0)]
+    max_chips: Annotated[int | None, js(minimum=1)]
+    pricing: AskedPricing
+    regions: list[str]
+    providers: list[str]
+    vendors: list[str]
+    exclude_vendors: list[str]
+    accelerators: list[str]
+    allow_spot: NotRequired[bool]
+
+
+class TrainingLayoutKeys(TypedDict, total=False):
+    """parallel layout: degrees (tp, pp, dp, ep), micro-batch, ZeRO stage, recompute policy"""
+
+    tp: Required[Count]
+    pp: Required[Count]
+    dp: Required[Count]
+    ep: Count
+    micro_batch: Count
+    grad_accum: Count
+    zero_stage: Annotated[int, js(minimum=0, maximum=3)]
+    recompute: str
+    global_batch_seqs: Count
+    global_batch_tokens: Count
+
+
+class ServingWorkloadKeys(TypedDict):
+    """the traffic being served and its latency targets"""
+
+    model: str
+    rate_rps: Positive
+    peak_to_mean: Annotated[float, js(minimum=1)]
+    input_tokens: Count
+    output_tokens: Count
+    ttft_p99_ms: Positive
+    tpot_p99_ms: Positive
+    precision: str
+
+
+class ServingConstraintsKeys(TypedDict):
+    """the limits the fleets had to meet"""
+
+    max_vendor_share: Annotated[float | None, js(exclusiveMinimum=0, maximum=1)]
+    pricing: AskedPricing
+    regions: list[str]
+    providers: list[str]
+    vendors: list[str]
+    exclude_vendors: list[str]
+    accelerators: list[str]
+    allow_spot: NotRequired[bool]
+
+
+class ServingLayoutKeys(TypedDict, total=False):
+    """parallel layout of one replica"""
+
+    tp: Required[Count]
+    pp: Count
+
+
+# --- results ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where one input of a plan comes from: a catalog row or a modelling parameter."""
+    """Where one input of a plan comes from."""
 
-    kind: str  # accelerator | offering | region | model | efficiency | power_model
-    key: str  # e.g. "nvidia-h100-sxm", "aws/us-east-1/p5.48xlarge on_demand"
-    source: str
-    as_of: str | None = None
-    fields: tuple[str, ...] = ()  # the numbers of that row the plan used
+    kind: Annotated[
+        str, js(description="accelerator | offering | region | model | efficiency | power_model")
+    ]
+    key: Annotated[
+        str,
+        js(
+            description="the catalog row or parameter set, e.g. aws/us-east-1/p5.48xlarge on_demand"
+        ),
+    ]
+    source: Annotated[str, js(minLength=1)]
+    as_of: Annotated[str | None, js(description="date the source was read or published")] = None
+    fields: Annotated[tuple[str, ...], js(description="the numbers of that row the plan used")] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "key": self.key,
-            "source": self.source,
-            "as_of": self.as_of,
-            "fields": list(self.fields),
-        }
+        return as_dict(self)
 
 
-@dataclass(frozen=True)
-class TrainingPlan:
-    """One concrete way to run the training job: where, on what, how laid out, at what price."""
+@dataclass(frozen=True, kw_only=True)
+class TrainingPlan(TrainingFigures):
+    """One concrete way to run the training job: the estimate's figures (step time, throughput,
+    MFU, step-time and memory breakdowns) plus where, on what, how laid out, at what price."""
 
     provider: str
     region: str
@@ -66,25 +177,40 @@ class TrainingPlan:
     accelerator_id: str
     vendor: str
     software_stack: str
-    country: str | None
-    chips: int
-    instances: int
-    layout: dict[str, Any]
-    step_time_s: float
-    steps: int
-    wall_time_s: float
-    usd_per_hour: float  # the whole cluster: instances x price of one instance
-    cost_usd: float
-    pricing: str
-    energy_kwh: float | None
-    co2_kg: float | None
-    mfu: float
-    tokens_per_s: float
-    it_energy_kwh: float | None  # accelerators only, before PUE (known even when PUE is not)
-    memory_gb_per_chip: dict[str, float]  # breakdown; "total" is the sum of the parts
-    step_time_breakdown_s: dict[str, float]  # breakdown; "total" is the step time
-    grid_gco2_per_kwh: float | None = None
-    pue: float | None = None
+    country: Annotated[str | None, js(description="ISO 3166-1 alpha-2 of the region")]
+    chips: Count
+    instances: Count
+    layout: Annotated[dict[str, Any], js(shape=TrainingLayoutKeys, extra_values=LayoutValue)]
+    steps: Count
+    wall_time_s: Positive
+    usd_per_hour: Annotated[
+        float, js(minimum=0, description="the whole cluster: instances x price of one instance")
+    ]
+    cost_usd: NonNegative
+    pricing: Pricing
+    energy_kwh: Annotated[
+        float | None,
+        js(
+            minimum=0,
+            description=(
+                "facility energy (IT x PUE); null when the chip's TDP or the region's PUE is "
+                "unknown"
+            ),
+        ),
+    ]
+    it_energy_kwh: Annotated[
+        float | None,
+        js(
+            minimum=0,
+            description="accelerator energy before PUE; null when the chip's TDP is unknown",
+        ),
+    ]
+    co2_kg: Annotated[
+        float | None,
+        js(minimum=0, description="null when energy or the grid intensity is unknown"),
+    ]
+    grid_gco2_per_kwh: OptionalNonNegative = None
+    pue: Annotated[float | None, js(minimum=1)] = None
     notes: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
 
@@ -92,136 +218,118 @@ class TrainingPlan:
     def label(self) -> str:
         return f"{self.provider}:{self.instance} x{self.instances} @{self.region}"
 
+    @property
+    @json_key(after="wall_time_s")
+    def wall_time_days(self) -> Positive:
+        return self.wall_time_s / SECONDS_PER_DAY
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "region": self.region,
-            "instance": self.instance,
-            "accelerator_id": self.accelerator_id,
-            "vendor": self.vendor,
-            "software_stack": self.software_stack,
-            "country": self.country,
-            "chips": self.chips,
-            "instances": self.instances,
-            "layout": dict(self.layout),
-            "step_time_s": self.step_time_s,
-            "steps": self.steps,
-            "wall_time_s": self.wall_time_s,
-            "wall_time_days": self.wall_time_s / 86400.0,
-            "usd_per_hour": self.usd_per_hour,
-            "cost_usd": self.cost_usd,
-            "pricing": self.pricing,
-            "energy_kwh": finite_or_none(self.energy_kwh),
-            "it_energy_kwh": finite_or_none(self.it_energy_kwh),
-            "co2_kg": finite_or_none(self.co2_kg),
-            "mfu": self.mfu,
-            "tokens_per_s": self.tokens_per_s,
-            "memory_gb_per_chip": dict(self.memory_gb_per_chip),
-            "step_time_breakdown_s": dict(self.step_time_breakdown_s),
-            "grid_gco2_per_kwh": finite_or_none(self.grid_gco2_per_kwh),
-            "pue": finite_or_none(self.pue),
-            "notes": list(self.notes),
-            "sources": [s.to_dict() for s in self.sources],
-        }
+        return as_dict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LockInEntry:
     """Best plan within one vendor (or software stack) and its premium over the best overall."""
 
-    group_kind: str  # "vendor" | "software_stack"
+    group_kind: GroupKind
     group: str
-    plan: TrainingPlan | None = None
     objective_value: float | None = None
-    premium_pct: float | None = None  # (value - best value) / best value x 100, >= 0
-    reason: str | None = None  # why there is no plan, and what would change it
+    premium_pct: Annotated[
+        float | None,
+        js(
+            minimum=0,
+            description="(value - best overall) / best overall x 100; null without a plan",
+        ),
+    ] = None
+    plan: TrainingPlan | None = None
+    reason: Annotated[
+        str | None,
+        js(description="why this vendor or stack has no plan, and what would change it"),
+    ] = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "group_kind": self.group_kind,
-            "group": self.group,
-            "objective_value": finite_or_none(self.objective_value),
-            "premium_pct": finite_or_none(self.premium_pct),
-            "plan": None if self.plan is None else self.plan.to_dict(),
-            "reason": self.reason,
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
 class SearchStats:
     """How big the search was and what each constraint removed (for --explain and errors)."""
 
-    offerings: int
-    hardware_groups: int
-    candidates_evaluated: int
-    feasible_plans: int
-    removed_by: dict[str, int] = field(default_factory=dict)
+    offerings: Annotated[int, js(minimum=0)]
+    hardware_groups: Annotated[int, js(minimum=0)]
+    candidates_evaluated: Annotated[int, js(minimum=0)]
+    feasible_plans: Annotated[int, js(minimum=0)]
+    removed_by: dict[str, Annotated[int, js(minimum=0)]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "offerings": self.offerings,
-            "hardware_groups": self.hardware_groups,
-            "candidates_evaluated": self.candidates_evaluated,
-            "feasible_plans": self.feasible_plans,
-            "removed_by": dict(self.removed_by),
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
 class TrainingPlanResult(NotebookMixin):
     """What ``plan_training`` returns: ranked plans, the cost/time front, lock-in premiums."""
 
-    workload: dict[str, Any]
-    constraints: dict[str, Any]
-    objective: str
-    plans: tuple[TrainingPlan, ...]
-    pareto: tuple[TrainingPlan, ...]
+    workload: Annotated[dict[str, Any], js(shape=TrainingWorkloadKeys)]
+    constraints: Annotated[dict[str, Any], js(shape=TrainingConstraintsKeys)]
+    objective: Objective
+    plans: Annotated[tuple[TrainingPlan, ...], js(minItems=1, description="best first")]
+    pareto: Annotated[
+        tuple[TrainingPlan, ...], js(description="no plan is both cheaper and faster")
+    ]
     lock_in: tuple[LockInEntry, ...]
     stats: SearchStats
     notes: tuple[str, ...] = ()
+
+    @property
+    @json_key(after=None)
+    def kind(self) -> Literal["training_plan"]:
+        return "training_plan"
 
     @property
     def best(self) -> TrainingPlan:
         return self.plans[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "training_plan",
-            "workload": dict(self.workload),
-            "constraints": dict(self.constraints),
-            "objective": self.objective,
-            "plans": [p.to_dict() for p in self.plans],
-            "pareto": [p.to_dict() for p in self.pareto],
-            "lock_in": [e.to_dict() for e in self.lock_in],
-            "stats": self.stats.to_dict(),
-            "notes": list(self.notes),
-        }
+        return as_dict(self)
 
 
-@dataclass(frozen=True)
+class MissingOption(NamedTuple):
+    """An option (or a vendor, with ``--vendors``) that has no plan, and the exact reason."""
+
+    option: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class TrainingComparison(NotebookMixin):
     """Two or more concrete options on the same training run; ratios are relative to the first."""
 
-    workload: dict[str, Any]
-    options: tuple[str, ...]
-    plans: tuple[TrainingPlan, ...]
-    relative_pct: tuple[dict[str, float | None], ...]  # per option vs option 1, in percent
+    workload: Annotated[dict[str, Any], js(shape=TrainingWorkloadKeys)]
+    options: Annotated[tuple[str, ...], js(minItems=1)]
+    plans: Annotated[tuple[TrainingPlan, ...], js(minItems=1)]
+    relative_pct: Annotated[
+        tuple[dict[str, float | None], ...], js(description="per option vs option 1, in percent")
+    ]
+    missing: Annotated[
+        tuple[MissingOption, ...],
+        js(
+            optional=True,
+            description="options (or vendors with --vendors) that have no plan, each with the "
+            "exact reason",
+        ),
+    ] = ()
     notes: tuple[str, ...] = ()
-    missing: tuple[tuple[str, str], ...] = ()  # (option, reason) of options with no plan
+
+    @property
+    @json_key(after=None)
+    def kind(self) -> Literal["training_comparison"]:
+        return "training_comparison"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "training_comparison",
-            "workload": dict(self.workload),
-            "options": list(self.options),
-            "plans": [p.to_dict() for p in self.plans],
-            "relative_pct": [dict(r) for r in self.relative_pct],
-            "missing": [{"option": o, "reason": r} for o, r in self.missing],
-            "notes": list(self.notes),
-        }
+        return as_dict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FleetEntry:
     """Replicas of one (offering, layout) type in a serving fleet.
 
@@ -235,121 +343,136 @@ class FleetEntry:
     accelerator_id: str
     vendor: str
     software_stack: str
-    chips_per_replica: int
-    chips_per_instance: int
-    layout: dict[str, Any]
-    capacity_rps_per_replica: float
-    replicas: int
-    instances: int
-    usd_per_instance_hour: float
-    pricing: str
-    sources: tuple[Source, ...] = ()
+    chips_per_replica: Count
+    chips_per_instance: Count
+    layout: Annotated[dict[str, Any], js(shape=ServingLayoutKeys, extra_values=LayoutValue)]
+    capacity_rps_per_replica: Positive
+    replicas: Count
+    instances: Annotated[
+        int, js(minimum=1, description="instances rented for all replicas of this type")
+    ]
+    usd_per_instance_hour: Positive
+    pricing: Pricing
     # Predicted p99 latencies of one replica at its capacity_rps_per_replica (None: unknown);
     # the fleet runs at or below that load, so these are its worst case against the targets.
-    ttft_p99_s: float | None = None
-    tpot_p99_s: float | None = None
+    # Same names and unit as the serving estimate's (ServingEstimate.ttft_p99_ms).
+    ttft_p99_ms: Annotated[
+        float | None,
+        js(
+            optional=True,
+            minimum=0,
+            description="Predicted p99 time to first token of one replica loaded to "
+            "capacity_rps_per_replica, in ms; null when the estimator gives none (absent in "
+            "files written before xpuplan carried it).",
+        ),
+    ] = None
+    tpot_p99_ms: Annotated[
+        float | None,
+        js(
+            optional=True,
+            minimum=0,
+            description="Predicted p99 time per output token of one replica loaded to "
+            "capacity_rps_per_replica, in ms; null when the estimator gives none (absent in "
+            "files written before xpuplan carried it).",
+        ),
+    ] = None
+    sources: tuple[Source, ...] = ()
 
     @property
-    def usd_per_hour(self) -> float:
-        return self.instances * self.usd_per_instance_hour
+    @json_key(after="instances")
+    def chips(self) -> Count:
+        return self.replicas * self.chips_per_replica
 
     @property
-    def capacity_rps(self) -> float:
+    @json_key(after="chips")
+    def capacity_rps(self) -> Positive:
         return self.replicas * self.capacity_rps_per_replica
 
+    @property
+    @json_key(after="usd_per_instance_hour")
+    def usd_per_hour(self) -> Positive:
+        return self.instances * self.usd_per_instance_hour
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "region": self.region,
-            "instance": self.instance,
-            "accelerator_id": self.accelerator_id,
-            "vendor": self.vendor,
-            "software_stack": self.software_stack,
-            "chips_per_replica": self.chips_per_replica,
-            "chips_per_instance": self.chips_per_instance,
-            "layout": dict(self.layout),
-            "capacity_rps_per_replica": self.capacity_rps_per_replica,
-            "replicas": self.replicas,
-            "instances": self.instances,
-            "chips": self.replicas * self.chips_per_replica,
-            "capacity_rps": self.capacity_rps,
-            "usd_per_instance_hour": self.usd_per_instance_hour,
-            "usd_per_hour": self.usd_per_hour,
-            "pricing": self.pricing,
-            "ttft_p99_ms": None if self.ttft_p99_s is None else self.ttft_p99_s * 1e3,
-            "tpot_p99_ms": None if self.tpot_p99_s is None else self.tpot_p99_s * 1e3,
-            "sources": [s.to_dict() for s in self.sources],
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
 class FleetPlan:
     """A serving fleet and what it costs per hour and per million tokens at the mean rate."""
 
-    entries: tuple[FleetEntry, ...]
-    usd_per_hour: float
-    capacity_rps: float
-    vendor_capacity_share: dict[str, float]
-    usd_per_million_tokens: float  # input + output tokens served at the mean rate
-    usd_per_million_output_tokens: float
-    energy_kwh_per_hour: float | None
-    co2_kg_per_hour: float | None
+    entries: Annotated[tuple[FleetEntry, ...], js(minItems=1)]
+    usd_per_hour: Positive
+    capacity_rps: Positive
+    vendor_capacity_share: dict[str, Annotated[float, js(minimum=0, maximum=1)]]
+    usd_per_million_tokens: Positive  # input + output tokens served at the mean rate
+    usd_per_million_output_tokens: Positive
+    energy_kwh_per_hour: OptionalNonNegative
+    co2_kg_per_hour: OptionalNonNegative
 
     @property
-    def chips(self) -> int:
+    @json_key(after="entries")
+    def chips(self) -> Count:
         return sum(e.replicas * e.chips_per_replica for e in self.entries)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "entries": [e.to_dict() for e in self.entries],
-            "chips": self.chips,
-            "usd_per_hour": self.usd_per_hour,
-            "capacity_rps": self.capacity_rps,
-            "vendor_capacity_share": dict(self.vendor_capacity_share),
-            "usd_per_million_tokens": self.usd_per_million_tokens,
-            "usd_per_million_output_tokens": self.usd_per_million_output_tokens,
-            "energy_kwh_per_hour": finite_or_none(self.energy_kwh_per_hour),
-            "co2_kg_per_hour": finite_or_none(self.co2_kg_per_hour),
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
 class VendorFleet:
     """The best single-type fleet of one vendor (or stack), or why it has none."""
 
-    group_kind: str  # "vendor" | "software_stack"
+    group_kind: GroupKind
     group: str
     fleet: FleetPlan | None = None
-    premium_pct: float | None = None  # over the cheapest fleet overall
+    premium_pct: Annotated[
+        float | None, js(minimum=0, description="over the cheapest fleet overall")
+    ] = None
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "group_kind": self.group_kind,
-            "group": self.group,
-            "fleet": None if self.fleet is None else self.fleet.to_dict(),
-            "premium_pct": finite_or_none(self.premium_pct),
-            "reason": self.reason,
-        }
+        return as_dict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServingPlanResult(NotebookMixin):
     """What ``plan_serving`` returns: the cheapest (maybe mixed) fleet and the best single type."""
 
-    workload: dict[str, Any]
-    constraints: dict[str, Any]
-    required_rps: float
+    workload: Annotated[dict[str, Any], js(shape=ServingWorkloadKeys)]
+    constraints: Annotated[dict[str, Any], js(shape=ServingConstraintsKeys)]
+    required_rps: Positive
     fleet: FleetPlan
     single_type: FleetPlan
-    savings_pct: float  # (single - fleet) / single x 100; negative when the share limit binds
-    candidates_evaluated: int
-    candidate_types: int
-    unconstrained: FleetPlan | None = None  # cheapest fleet without the vendor-share limit
+    savings_pct: Annotated[
+        float,
+        js(
+            description="(single type - fleet) / single type x 100; negative when the share "
+            "limit binds"
+        ),
+    ]
+    unconstrained: Annotated[
+        FleetPlan | None, js(description="cheapest fleet without the vendor-share limit")
+    ] = None
+    candidates_evaluated: Annotated[int, js(minimum=0)]
+    candidate_types: Annotated[int, js(minimum=0)]
+    vendors: Annotated[
+        tuple[VendorFleet, ...],
+        js(
+            optional=True,  # absent in files written before xpuplan carried it
+            description="every catalog vendor and software stack: its cheapest single-type "
+            "fleet or the reason it has none",
+        ),
+    ] = ()
     notes: tuple[str, ...] = ()
-    vendors: tuple[VendorFleet, ...] = ()  # every catalog vendor and stack: fleet or reason
 
     @property
+    @json_key(after=None)
+    def kind(self) -> Literal["serving_plan"]:
+        return "serving_plan"
+
+    @property
+    @json_key(after="unconstrained")
     def share_limit_premium_pct(self) -> float | None:
         """(fleet - unconstrained) / unconstrained x 100: what the share limit costs."""
         if self.unconstrained is None:
@@ -358,18 +481,4 @@ class ServingPlanResult(NotebookMixin):
         return (self.fleet.usd_per_hour - base) / base * 100.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "serving_plan",
-            "workload": dict(self.workload),
-            "constraints": dict(self.constraints),
-            "required_rps": self.required_rps,
-            "fleet": self.fleet.to_dict(),
-            "single_type": self.single_type.to_dict(),
-            "savings_pct": self.savings_pct,
-            "unconstrained": None if self.unconstrained is None else self.unconstrained.to_dict(),
-            "share_limit_premium_pct": self.share_limit_premium_pct,
-            "candidates_evaluated": self.candidates_evaluated,
-            "candidate_types": self.candidate_types,
-            "vendors": [v.to_dict() for v in self.vendors],
-            "notes": list(self.notes),
-        }
+        return as_dict(self)

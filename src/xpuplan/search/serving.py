@@ -214,8 +214,8 @@ def _fleet_plan(
             usd_per_instance_hour=sel.usd_per_hour,
             pricing=sel.pricing,
             sources=sources,
-            ttft_p99_s=_finite_at(ev.ttft_p99_s, c),
-            tpot_p99_s=_finite_at(ev.tpot_p99_s, c),
+            ttft_p99_ms=_finite_at(None if ev.ttft_p99_s is None else ev.ttft_p99_s * 1e3, c),
+            tpot_p99_ms=_finite_at(None if ev.tpot_p99_s is None else ev.tpot_p99_s * 1e3, c),
         )
         entries.append(entry)
         chips = entry.instances * o.chips_per_instance
@@ -262,19 +262,19 @@ def _no_capacity_error(
     if not (ttft <= work.ttft_p99_s).any():
         i = int(np.argmin(ttft))
         return InfeasibleError(
-            f"--ttft-p99-ms {work.ttft_p99_s * 1e3:g}: the lowest p99 TTFT of any replica is "
+            f"ttft_p99_ms={work.ttft_p99_s * 1e3:g}: the lowest p99 TTFT of any replica is "
             f"{ttft[i] * 1e3:.0f} ms on {where(i)}"
         )
     if not (tpot <= work.tpot_p99_s).any():
         i = int(np.argmin(tpot))
         return InfeasibleError(
-            f"--tpot-p99-ms {work.tpot_p99_s * 1e3:g}: the lowest p99 TPOT of any replica is "
+            f"tpot_p99_ms={work.tpot_p99_s * 1e3:g}: the lowest p99 TPOT of any replica is "
             f"{tpot[i] * 1e3:.1f} ms on {where(i)}"
         )
     both = np.where((ttft <= work.ttft_p99_s), tpot, np.inf)
     i = int(np.argmin(both))
     return InfeasibleError(
-        f"--ttft-p99-ms {work.ttft_p99_s * 1e3:g} with --tpot-p99-ms {work.tpot_p99_s * 1e3:g}: "
+        f"ttft_p99_ms={work.ttft_p99_s * 1e3:g} with tpot_p99_ms={work.tpot_p99_s * 1e3:g}: "
         f"no replica meets both; among those meeting the TTFT target the lowest TPOT is "
         f"{both[i] * 1e3:.1f} ms on {where(i)}"
     )

@@ -6,7 +6,6 @@ predicts throughput and latency; this module puts catalog prices on it).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.schema import Offering, PricingModel
 from xpuplan.errors import InputError
+from xpuplan.jsontypes import as_dict
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.serving import ServingEstimate, estimate_serving
 from xpuplan.units import SECONDS_PER_HOUR
@@ -50,7 +50,7 @@ class ServingCost:
     usd_per_million_tokens: float  # all tokens (input + output) at one price
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return as_dict(self)
 
 
 def cost_per_million_tokens(

@@ -291,7 +291,7 @@ def search_training(
             else smallest.chips_per_instance
         )
         raise InfeasibleError(
-            f"--max-chips {search.max_chips}: every offering needs more chips; the smallest "
+            f"max_chips={search.max_chips}: every offering needs more chips; the smallest "
             f"rentable unit is {unit} x {smallest.accelerator.id}"
         )
     domain = np.array([g.scaleup_domain_chips for g in groups], dtype=np.int64)
@@ -311,7 +311,7 @@ def search_training(
         raise InfeasibleError(
             f"layout: no layout of any chip count passes the rule '{last[-1] if last else ''}' "
             f"(global batch {workload.global_batch_seqs} sequences of {workload.seq_len} "
-            "tokens); raise --global-batch-tokens, use fewer chips or unpin layout knobs"
+            "tokens); raise global_batch_tokens, use fewer chips or unpin layout knobs"
         )
     step, mfu, mem, hbm, fits = _evaluate_chunked(evaluator, workload, groups, layouts, progress)
     evaluated = len(layouts)
@@ -326,7 +326,7 @@ def search_training(
             f"memory: no layout fits in device memory; the closest needs {mem[j]:.1f} GB per "
             f"chip vs {hbm[j]:.0f} GB usable on {int(layouts.devices[j])} x {g.accelerator.id} "
             f"(tp={int(layouts.tp[j])}, pp={int(layouts.pp[j])}); allow more chips "
-            "(--max-chips) or choose chips with more memory"
+            "(max_chips) or choose chips with more memory"
         )
 
     # 5. best layout per (group, chips) pair.
@@ -398,7 +398,7 @@ def search_training(
         removed["pricing limits"] = priced.removed_by_limits
     if not alive.any():
         raise InfeasibleError(
-            f"--pricing {search.pricing}: every plan exceeds the limits of its only allowed "
+            f"pricing={search.pricing}: every plan exceeds the limits of its only allowed "
             "pricing model (capacity blocks: at most 64 instances and 182 days); allow another "
             "pricing model or use fewer chips"
         )
@@ -413,7 +413,7 @@ def search_training(
                 + (" (the default)" if search.deadline_is_default else "")
                 + ": the fastest feasible plan "
                 f"takes {format_duration(float(wall[i]))} on {describe(i)}; allow more chips "
-                "(--max-chips), a larger --global-batch-tokens, more offerings or a later "
+                "(max_chips), a larger global_batch_tokens, more offerings or a later "
                 "deadline"
             )
         alive &= ok

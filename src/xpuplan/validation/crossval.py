@@ -68,7 +68,7 @@ def calibration_for(kind: str) -> Calibration[Any]:
     if target is None:
         known = ", ".join(sorted(CALIBRATIONS)) or "none"
         raise InputError(
-            f"--kind {kind}: no calibration is registered for cross-validation; "
+            f"kind={kind}: no calibration is registered for cross-validation; "
             f"registered kinds: {known}"
         )
     module = importlib.import_module(target[0])

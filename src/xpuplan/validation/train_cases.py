@@ -468,8 +468,8 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
     """Resolve model, accelerator, layout and batch of a case (CaseSkipped when impossible)."""
     if not catalog.has_accelerator(case.hardware.accelerator_id):
         raise CaseSkipped(
-            f"accelerator {case.hardware.accelerator_id!r} not in the catalog; add it with "
-            "--catalog FILE"
+            f"accelerator {case.hardware.accelerator_id!r} not in the catalog; add it in a "
+            "catalog override file"
         )
     accelerator = catalog.accelerator(case.hardware.accelerator_id)
     seq_len = case.model.seq_len

@@ -7,7 +7,6 @@ one vectorized call and keeps the best, as ``estimate train`` does.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from xpuplan.catalog.schema import Accelerator
 from xpuplan.errors import InputError
+from xpuplan.jsontypes import as_dict
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import pp_ok, tp_in_domain, tp_ok
 from xpuplan.perf.serving.candidates import (
@@ -82,7 +82,7 @@ class ServingEstimate:
     efficiency: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return as_dict(self)
 
 
 def _resolve_model(model: ModelSpec | str) -> ModelSpec:

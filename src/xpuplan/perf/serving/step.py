@@ -71,7 +71,7 @@ class SpecDecode:
         if not 0.0 <= self.acceptance < 1.0:
             raise InputError(f"spec decode: acceptance {self.acceptance!r} must be in [0, 1)")
         if self.method == "draft" and self.draft is None:
-            raise InputError("spec decode: method 'draft' needs a draft model (--draft-model)")
+            raise InputError("spec decode: method 'draft' needs a draft model (draft)")
 
     @property
     def tokens_per_step(self) -> float:

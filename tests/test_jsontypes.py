@@ -1,0 +1,147 @@
+"""One type per concept: results print ``to_dict`` and their JSON Schema from their own fields,
+and the estimate and the plan name the same quantity the same way."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
+
+import jsonschema
+import numpy as np
+import pytest
+
+from xpuplan.jsontypes import as_dict, js, json_key, json_schema
+from xpuplan.perf.serving.estimate import ServingEstimate
+from xpuplan.perf.training import TrainingEstimate, TrainingFigures
+from xpuplan.schemas import load_schema
+from xpuplan.schemas.build import GENERATED, build_schema, render_schema
+from xpuplan.search.results import FleetEntry, TrainingPlan
+from xpuplan.search.training import OBJECTIVES
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "src" / "xpuplan" / "schemas"
+
+
+@dataclass(frozen=True)
+class _Inner:
+    """An inner part."""
+
+    ratio: Annotated[float | None, js(minimum=0)]
+
+
+@dataclass(frozen=True)
+class _Outer:
+    """A toy result."""
+
+    name: str
+    seconds: float
+    parts: tuple[_Inner, ...]
+    by_key: dict[str, float]
+    count: Annotated[int, js(minimum=1)] = 1
+
+    @property
+    @json_key(after="seconds")
+    def minutes(self) -> float:
+        return self.seconds / 60.0
+
+    @property
+    @json_key(after=None)
+    def kind(self) -> str:
+        return "outer"
+
+
+def test_as_dict_walks_fields_in_order_with_computed_keys() -> None:
+    doc = as_dict(
+        _Outer(
+            name="a",
+            seconds=120.0,
+            parts=(_Inner(np.float64(0.5)), _Inner(math.nan)),
+            by_key={"x": math.inf, "y": np.float32(2.0)},
+            count=np.int64(3),  # type: ignore[arg-type]
+        )
+    )
+    assert list(doc) == ["kind", "name", "seconds", "minutes", "parts", "by_key", "count"]
+    assert doc["minutes"] == 2.0
+    assert doc["parts"] == [{"ratio": 0.5}, {"ratio": None}]  # NaN never printed
+    assert doc["by_key"] == {"x": None, "y": 2.0}
+    assert type(doc["count"]) is int
+
+
+def test_schema_of_a_toy_type_accepts_its_output_and_rejects_bad_ones() -> None:
+    schema = json_schema(_Outer, name="toy", title="toy", description="toy")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    doc = as_dict(_Outer("a", 1.0, (_Inner(None),), {"x": 1.0}))
+    jsonschema.validate(doc, schema)
+    assert schema["required"] == list(doc)
+    for bad in ({"count": 0}, {"by_key": {"x": "1"}}, {"parts": [{"ratio": -1.0}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(doc | bad, schema)
+
+
+def test_json_key_after_an_unknown_key_is_refused() -> None:
+    @dataclass(frozen=True)
+    class Broken:
+        a: int
+
+        @property
+        @json_key(after="b")
+        def c(self) -> int:
+            return self.a
+
+    with pytest.raises(TypeError, match="is no key"):
+        as_dict(Broken(1))
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_shipped_schemas_are_the_generated_ones(name: str) -> None:
+    # Edit the result types in search/results.py, then run: python scripts/build_schemas.py
+    shipped = (SCHEMA_DIR / f"{name}.schema.json").read_text("utf-8")
+    assert shipped == render_schema(build_schema(name))
+    assert load_schema(name) == build_schema(name)
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls, include_extras=True)
+
+
+def test_training_estimate_and_plan_share_their_figures() -> None:
+    figures = {f.name for f in dataclasses.fields(TrainingFigures)}
+    assert {"step_time_s", "step_time_breakdown_s", "memory_gb_per_chip"} <= figures
+    assert issubclass(TrainingEstimate, TrainingFigures)
+    assert issubclass(TrainingPlan, TrainingFigures)
+    # Every field the two types both have is the same quantity with the same type.
+    estimate, plan = _hints(TrainingEstimate), _hints(TrainingPlan)
+    for name in set(estimate) & set(plan) - {"layout"}:  # layout: issue 11, one Layout type
+        assert _strip(estimate[name]) == _strip(plan[name]), name
+
+
+def test_serving_estimate_and_fleet_entry_share_names() -> None:
+    estimate, entry = _hints(ServingEstimate), _hints(FleetEntry)
+    assert {"accelerator_id", "replicas", "ttft_p99_ms", "tpot_p99_ms"} <= set(estimate) & set(
+        entry
+    )
+    for name in set(estimate) & set(entry):
+        # the same type; a fleet entry may not know a latency (None)
+        mine, theirs = _strip(estimate[name]), _strip(entry[name])
+        assert theirs in (mine, mine | None), name
+
+
+@pytest.mark.parametrize(
+    "old",
+    ["step_breakdown_s", "memory_breakdown_gb", "memory_gb", "usable_memory_gb", "ttft_p99_s"],
+)
+def test_renamed_duplicates_are_gone(old: str) -> None:
+    for cls in (TrainingEstimate, TrainingPlan, ServingEstimate, FleetEntry):
+        assert old not in _hints(cls), (cls.__name__, old)
+
+
+def test_objective_enum_is_the_searchs() -> None:
+    schema = load_schema("plan-train")
+    assert schema["properties"]["objective"]["enum"] == list(OBJECTIVES)
+
+
+def _strip(hint: Any) -> Any:
+    """The type without its schema annotations."""
+    return get_args(hint)[0] if get_origin(hint) is Annotated else hint
