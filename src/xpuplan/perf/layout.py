@@ -87,6 +87,10 @@ class Layout:
     micro_batch: int = 1
     virtual_pp: int = 1  # interleaved 1F1B model chunks per stage (Narayanan et al. 2021)
     devices_per_chip: int = 1
+    # With recompute="full": layers per pipeline stage that are recomputed, the others keep
+    # their activations (Megatron-Core --recompute-method block --recompute-num-layers N);
+    # None recomputes every layer.
+    recompute_layers: int | None = None
 
     @property
     def devices(self) -> int:
@@ -130,6 +134,13 @@ def check_layout(
     if layout.recompute not in RECOMPUTE_CODES:
         raise InputError(
             f"layout: recompute={layout.recompute!r}; allowed: {', '.join(RECOMPUTE_CODES)}"
+        )
+    if layout.recompute_layers is not None and (
+        not isinstance(layout.recompute_layers, int) or layout.recompute_layers < 1
+    ):
+        raise InputError(
+            f"layout: recompute_layers={layout.recompute_layers!r} must be a positive integer "
+            "(layers per stage recomputed with recompute='full') or None (all)"
         )
     if chips is not None and layout.devices != chips * layout.devices_per_chip:
         per = (
@@ -298,6 +309,7 @@ class LayoutArrays:
     sequence_parallel: npt.ArrayLike = True
     micro_batch: npt.ArrayLike = 1
     virtual_pp: npt.ArrayLike = 1
+    recompute_layers: npt.ArrayLike = np.inf  # with full recompute: layers per stage (inf: all)
 
     @classmethod
     def from_layout(cls, layout: Layout) -> LayoutArrays:
@@ -313,6 +325,9 @@ class LayoutArrays:
             sequence_parallel=layout.sequence_parallel,
             micro_batch=layout.micro_batch,
             virtual_pp=layout.virtual_pp,
+            recompute_layers=np.inf
+            if layout.recompute_layers is None
+            else float(layout.recompute_layers),
         )
 
 
