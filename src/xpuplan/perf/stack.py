@@ -138,14 +138,18 @@ STACKS: dict[str, Stack] = {
             low_precision=None,
             micro_batch=12,
             recompute="full",
-            sequence_parallel=False,
+            # logical_axis_rules shard activation_embed and norm over the tensor axis: the
+            # residual stream, norms and stored layer inputs are split by TP as with Megatron's
+            # sequence parallelism (same bytes per device).
+            sequence_parallel=True,
             interleaved_pp=False,
             source="AI-Hypercomputer/maxtext configs/base.yml: ici_fsdp_parallelism -1, "
             "per_device_batch_size 12 (per chip: micro_batch counts sequences per chip here, "
             "lowered when it does not fit, as MaxText's batch-size guide advises), "
             "gradient_accumulation_steps 1, remat_policy full, dtype bfloat16, "
             "attention 'autoselected' (splash/flash), "
-            "XLA async collective fusion / collective matmul",
+            "XLA async collective fusion / collective matmul; logical_axis_rules "
+            "['activation_embed', 'tensor'], ['norm', 'tensor']",
         ),
         Stack(
             name="maxtext-mlperf",
@@ -157,7 +161,10 @@ STACKS: dict[str, Stack] = {
             low_precision="int8",
             micro_batch=12,
             recompute="full",
-            sequence_parallel=False,
+            # logical_axis_rules shard activation_embed and norm over the tensor axis: the
+            # residual stream, norms and stored layer inputs are split by TP as with Megatron's
+            # sequence parallelism (same bytes per device).
+            sequence_parallel=True,
             interleaved_pp=False,
             source="mlcommons/training_results_v4.0 Google/benchmarks/gpt3/implementations/"
             "maxtext/v5p-*.sh (quantization=int8, remat_policy=full, attention=flash); Google "
