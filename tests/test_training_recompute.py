@@ -215,3 +215,16 @@ def test_fsdp_stack_falls_back_to_every_layer() -> None:
     prepared = _one("junipernetworks-h100-n1")
     assert case.framework and prepared.stack.name == "fsdp"
     assert prepared.layout.recompute == "full" and prepared.layout.recompute_layers is None
+
+
+def test_maxtext_splits_the_residual_stream_over_tensor_parallelism() -> None:
+    # MaxText configs/base.yml logical_axis_rules: ['activation_embed', 'tensor'] and
+    # ['norm', 'tensor']: with ici_tensor_parallelism t each chip holds h / t of the residual
+    # stream, as Megatron's sequence parallelism does.
+    assert STACKS["maxtext"].sequence_parallel and STACKS["maxtext-mlperf"].sequence_parallel
+    case = _one("maxtext-tpuv5e-128b-1xv5e-256")
+    assert case.layout.tp == 16 and case.layout.sequence_parallel
+    # Residual stream + norms per token and layer: 10 h bf16 elements, split 16 ways.
+    split = case.estimate().step_breakdown_s["memory_bound"]
+    unsplit = replace(case, layout=replace(case.layout, sequence_parallel=False))
+    assert unsplit.estimate().step_breakdown_s["memory_bound"] > split
