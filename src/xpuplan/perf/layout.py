@@ -49,6 +49,7 @@ what is worth searching, not what can run).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
@@ -91,6 +92,7 @@ PRECISIONS: tuple[str, ...] = ("bf16", "fp8")
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 # Context parallelism is only worth its ring exchange for long sequences (Megatron-Core uses it
 # from 8k-16k tokens up); below this it is not searched.
@@ -174,6 +176,10 @@ class Layout:
     micro_batch: int = 1
     virtual_pp: int = 1  # interleaved 1F1B model chunks per stage (Narayanan et al. 2021)
     devices_per_chip: int = 1
+    # With recompute="full": layers per pipeline stage that are recomputed, the others keep
+    # their activations (Megatron-Core --recompute-method block --recompute-num-layers N);
+    # None recomputes every layer.
+    recompute_layers: int | None = None
 
     @property
     def devices(self) -> int:
@@ -217,6 +223,13 @@ def check_layout(
     if layout.recompute not in RECOMPUTE_CODES:
         raise InputError(
             f"layout: recompute={layout.recompute!r}; allowed: {', '.join(RECOMPUTE_CODES)}"
+        )
+    if layout.recompute_layers is not None and (
+        not isinstance(layout.recompute_layers, int) or layout.recompute_layers < 1
+    ):
+        raise InputError(
+            f"layout: recompute_layers={layout.recompute_layers!r} must be a positive integer "
+            "(layers per stage recomputed with recompute='full') or None (all)"
         )
     if chips is not None and layout.devices != chips * layout.devices_per_chip:
         per = (
@@ -410,6 +423,7 @@ class LayoutArrays:
     micro_batch: IntArray
     virtual_pp: IntArray
     grad_accum: IntArray
+    recompute_layers: FloatArray  # with full recompute: layers per stage recomputed (inf: all)
 
     def __init__(
         self,
@@ -427,6 +441,7 @@ class LayoutArrays:
         grad_accum: npt.ArrayLike = 1,
         pair: npt.ArrayLike = 0,
         group: npt.ArrayLike = 0,
+        recompute_layers: npt.ArrayLike = np.inf,
     ) -> None:
         # Stored as numpy arrays (no copy for int64 ones); the dataclass is frozen.
         ints: tuple[npt.ArrayLike, ...] = (pair, group, dp, tp, pp, cp, ep, shard, zero)
@@ -434,6 +449,7 @@ class LayoutArrays:
         for name, value in zip(_INT_FIELDS, ints, strict=True):
             object.__setattr__(self, name, np.asarray(value, dtype=np.int64))
         object.__setattr__(self, "sequence_parallel", np.asarray(sequence_parallel, dtype=bool))
+        object.__setattr__(self, "recompute_layers", np.asarray(recompute_layers, dtype=float))
 
     @classmethod
     def from_layout(cls, layout: Layout) -> LayoutArrays:
@@ -449,6 +465,9 @@ class LayoutArrays:
             sequence_parallel=layout.sequence_parallel,
             micro_batch=layout.micro_batch,
             virtual_pp=layout.virtual_pp,
+            recompute_layers=np.inf
+            if layout.recompute_layers is None
+            else float(layout.recompute_layers),
         )
 
     def layout(self, i: int = 0, *, devices_per_chip: int = 1) -> Layout:
@@ -458,6 +477,8 @@ class LayoutArrays:
             return int(a if a.ndim == 0 else a[i])
 
         dp, zero, shard = at(self.dp), at(self.zero), at(self.shard)
+        r = self.recompute_layers
+        rl = float(r if r.ndim == 0 else r[i])
         return Layout(
             dp=dp,
             tp=at(self.tp),
@@ -471,6 +492,7 @@ class LayoutArrays:
             micro_batch=at(self.micro_batch),
             virtual_pp=at(self.virtual_pp),
             devices_per_chip=devices_per_chip,
+            recompute_layers=None if math.isinf(rl) else int(rl),
         )
 
     def __len__(self) -> int:

@@ -16,7 +16,10 @@ matrices (Dao et al. 2022), so selective recomputation stores what no-recomputat
 (ii) no dropout (modern LLM pre-training), which removes the two ``s b h`` dropout masks. With
 these two changes the per-layer count for the GPT shape is ``32 s b h`` bytes. Full
 recomputation stores only each layer's input (2 s b h, divided by t with sequence parallelism)
-plus one layer's full activations while that layer's backward runs.
+plus one layer's full activations while that layer's backward runs. Partial (block)
+recomputation of r of a stage's L layers (Megatron-Core ``--recompute-method block
+--recompute-num-layers r``) stores the inputs of those r layers and the full activations of the
+other L - r.
 
 Pipeline parallelism with the 1F1B schedule keeps ``pp`` micro-batches in flight on the first
 stage (Narayanan et al. 2021), ``pp (1 + (pp - 1) / (pp v))`` with v interleaved chunks
@@ -180,6 +183,7 @@ def memory_arrays(
     fp8: npt.ArrayLike = False,
     frozen_mlp: bool = False,
     grad_bytes: npt.ArrayLike = GRAD_BYTES,
+    recompute_fraction: npt.ArrayLike = 1.0,
 ) -> MemoryArrays:
     """Itemized bytes per device and whether they fit in ``usable_fraction`` of the HBM.
 
@@ -189,7 +193,8 @@ def memory_arrays(
     Without ``flash`` attention and without recomputation the softmax output and dropout mask
     (``5 a s`` bytes per token and layer, Korthikanti et al. 2022) are stored too.
     ``grad_bytes``: bytes of the gradient buffer per parameter (Megatron keeps fp32 main
-    gradients, 4; a bf16 gradient stack, 2)."""
+    gradients, 4; a bf16 gradient stack, 2). ``recompute_fraction``: with full recomputation,
+    the share of the stage's layers recomputed (block method; 1 = every layer)."""
     tp_, pp_, cp_ = _f(tp), _f(pp), _f(cp)
     zero_ = np.asarray(zero)
     shard_ = np.maximum(_f(shard), 1.0)
@@ -212,7 +217,8 @@ def memory_arrays(
     rc = np.asarray(recompute)
     scores = 5.0 * shape.n_heads * shape.seq_len / cp_ / tp_ * tokens
     full_layer = full_layer + np.where(np.asarray(flash, dtype=bool) | (rc >= 1), 0.0, scores)
-    stored_per_layer = np.where(rc >= 2, layer_input, full_layer)
+    frac = np.clip(_f(recompute_fraction), 0.0, 1.0)
+    stored_per_layer = np.where(rc >= 2, frac * layer_input + (1.0 - frac) * full_layer, full_layer)
     layers_per_stage = stage_layers(shape.n_layers, pp_)
     v = np.maximum(_f(virtual_pp), 1.0)
     in_flight = np.where(

@@ -44,6 +44,12 @@ class Stack:
     # Gradient reduction overlapped with the backward (bucketed, as PyTorch DDP, Megatron-Core
     # --overlap-grad-reduce, FSDP, XLA); Megatron-LM 2021-22's default local DDP reduced after it.
     dp_comm_overlap: bool = True
+    # When the default recomputation does not fit, recompute only as many layers per stage as
+    # needed (Megatron-Core --recompute-method block --recompute-num-layers N; the NeMo /
+    # Megatron-Bridge performance recipes set recompute_num_layers or offload a few layers'
+    # activations rather than recompute every layer). False: every layer (Hugging Face /
+    # PyTorch gradient checkpointing wraps all layers).
+    block_recompute: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,6 +107,7 @@ STACKS: dict[str, Stack] = {
             source="NVIDIA/Megatron-LM README 'Performance Benchmarking' (r0.8): "
             "--use-distributed-optimizer --overlap-grad-reduce --overlap-param-gather "
             "--tp-comm-overlap, Transformer Engine fused attention, micro-batch 1",
+            block_recompute=True,
         ),
         Stack(
             name="nemo",
@@ -119,6 +126,7 @@ STACKS: dict[str, Stack] = {
             "Engine), micro-batch 1, tp_comm_overlap (userbuffers), interleaved pipeline, "
             "distributed_fused_adam with grad_sync_dtype bf16",
             grad_reduce_bytes=2.0,
+            block_recompute=True,
         ),
         Stack(
             name="maxtext",
@@ -130,14 +138,18 @@ STACKS: dict[str, Stack] = {
             low_precision=None,
             micro_batch=12,
             recompute="full",
-            sequence_parallel=False,
+            # logical_axis_rules shard activation_embed and norm over the tensor axis: the
+            # residual stream, norms and stored layer inputs are split by TP as with Megatron's
+            # sequence parallelism (same bytes per device).
+            sequence_parallel=True,
             interleaved_pp=False,
             source="AI-Hypercomputer/maxtext configs/base.yml: ici_fsdp_parallelism -1, "
             "per_device_batch_size 12 (per chip: micro_batch counts sequences per chip here, "
             "lowered when it does not fit, as MaxText's batch-size guide advises), "
             "gradient_accumulation_steps 1, remat_policy full, dtype bfloat16, "
             "attention 'autoselected' (splash/flash), "
-            "XLA async collective fusion / collective matmul",
+            "XLA async collective fusion / collective matmul; logical_axis_rules "
+            "['activation_embed', 'tensor'], ['norm', 'tensor']",
         ),
         Stack(
             name="maxtext-mlperf",
@@ -149,7 +161,10 @@ STACKS: dict[str, Stack] = {
             low_precision="int8",
             micro_batch=12,
             recompute="full",
-            sequence_parallel=False,
+            # logical_axis_rules shard activation_embed and norm over the tensor axis: the
+            # residual stream, norms and stored layer inputs are split by TP as with Megatron's
+            # sequence parallelism (same bytes per device).
+            sequence_parallel=True,
             interleaved_pp=False,
             source="mlcommons/training_results_v4.0 Google/benchmarks/gpt3/implementations/"
             "maxtext/v5p-*.sh (quantization=int8, remat_policy=full, attention=flash); Google "

@@ -455,9 +455,11 @@ def estimate_training_arrays(
     zero = np.asarray(layout.zero, dtype=np.int64)
     shard = np.where(zero >= 1, np.maximum(_f(layout.shard), 1.0), 1.0)
     rc = np.asarray(layout.recompute, dtype=np.int64)
+    layers = stage_layers(shape.n_layers, pp)  # layers on the busiest stage
+    # Share of the stage's layers recomputed in full (block recomputation recomputes r of them)
+    full_rc = np.where(rc >= 2, np.minimum(_f(layout.recompute_layers), layers) / layers, 0.0)
     sp = np.asarray(layout.sequence_parallel, dtype=bool) & (tp > 1)
     tp_sp = np.where(sp, tp, 1.0)  # the TP split of the sequence-parallel regions
-    full = rc >= 2  # full recomputation (one more forward)
     recomputes = rc >= 1  # selective or full
     gbs = _f(global_batch_seqs)
     h, s = float(shape.d_model), float(shape.seq_len)
@@ -468,7 +470,6 @@ def estimate_training_arrays(
     n_micro_exact = gbs / (dp * mb)
     n_micro = np.maximum(np.floor(n_micro_exact), 1.0)
     tokens = mb * s / cp  # tokens of one micro-batch on one device
-    layers = stage_layers(shape.n_layers, pp)  # layers on the busiest stage
 
     # ---- matmuls (forward FLOPs per layer and micro-batch on one device)
     ridge = peak / (_f(hw.hbm_tbps) * TERA)  # FLOP per byte where compute and HBM balance
@@ -506,7 +507,7 @@ def estimate_training_arrays(
     # forward + backward (activation and weight gradients: 2x), + forward again with full
     # recompute; a frozen base (LoRA) has no weight-gradient GEMMs: 1x backward.
     base_passes = 2.0 if lora else 3.0
-    passes = base_passes + full
+    passes = base_passes + full_rc
     t_head_pass = mm_time(f_head, tokens, h, shape.vocab / tp)
     t_matmul = passes * layers * t_layer_fwd + base_passes * t_head_pass
     wgrad_bf16 = np.asarray(hw.wgrad_bf16) > 0.5
@@ -529,7 +530,9 @@ def estimate_training_arrays(
     adapter = finetune.adapter_params_per_layer(shape)
     if adapter:  # thin rank-r GEMMs of the adapters: forward, both backward GEMMs, recompute
         f_adapter = 2.0 * tokens * adapter / tp
-        t_matmul = t_matmul + (3.0 + full) * layers * mm_time(f_adapter, tokens, h, finetune.rank)
+        t_matmul = t_matmul + (3.0 + full_rc) * layers * mm_time(
+            f_adapter, tokens, h, finetune.rank
+        )
 
     # ---- attention core: flash (causal FLOPs executed, backward recomputes the scores) or,
     # on stacks without it, unfused batched GEMMs over the full score matrix plus the
@@ -538,11 +541,11 @@ def estimate_training_arrays(
     all_flash = bool(np.all(flash))  # the usual case: the unfused terms are not computed
     f_core = tokens * shape.attn_score_flops_per_token_causal / shape.n_layers / tp
     if all_flash:
-        core_passes = (1.0 + FLASH_BACKWARD_TO_FORWARD + full) * f_core
+        core_passes = (1.0 + FLASH_BACKWARD_TO_FORWARD + full_rc) * f_core
     else:
         f_core_full = tokens * shape.attn_score_flops_per_token / shape.n_layers / tp
         core_passes = np.where(
-            flash, 1.0 + FLASH_BACKWARD_TO_FORWARD + full, 3.0 + recomputes
+            flash, 1.0 + FLASH_BACKWARD_TO_FORWARD + full_rc, 3.0 + recomputes
         ) * np.where(flash, f_core, f_core_full)
     # Attention is GEMMs plus an online softmax: it reaches at most the bf16 GEMM efficiency.
     attn_eff = np.minimum(hw.attention_eff, eff_bf16)
@@ -587,7 +590,7 @@ def estimate_training_arrays(
     fabric = _Fabric(hw)
     one = np.ones_like(tp)
     act_bytes = ACT_COMM_BYTES * tokens * h
-    n_tp_coll = 4.0 + 2.0 * full
+    n_tp_coll = 4.0 + 2.0 * full_rc
     tp_raw = n_tp_coll * layers * fabric.allreduce(act_bytes, tp, one)
     tp_exposed = (1.0 - hw.tp_overlap) * tp_raw
     if shape.n_experts:
@@ -716,7 +719,7 @@ def estimate_training_arrays(
     model_flops = flops_per_token * tokens_per_step
     recompute_flops = np.where(
         rc >= 2,
-        shape.forward_flops_per_token,
+        full_rc * shape.forward_flops_per_token,
         np.where(rc == 1, shape.attn_score_flops_per_token, 0.0),
     )
     hardware_flops = model_flops + recompute_flops * tokens_per_step
@@ -747,6 +750,7 @@ def estimate_training_arrays(
         fp8=e < 2.0,
         frozen_mlp=lora and finetune.targets == "attention",
         grad_bytes=hw.grad_reduce_bytes,
+        recompute_fraction=full_rc,
     )
     reason = np.zeros(shape_out, dtype=np.int64)
     checks = [

@@ -17,7 +17,9 @@ Generic rules (any source)
       input, attention projections) and recompute everything else, MLP matmuls included;
       "none"/"no"/"false" is none; anything else (selective, minimal, save_*) is selective:
       those policies keep the matmul outputs and recompute only cheap element-wise work.
-      Unstated: selective, or full when no micro-batch fits in memory with selective.
+      Unstated: selective, or full when no micro-batch fits in memory with selective; on a
+      stack with block recomputation (Megatron-Core, NeMo) only the fewest layers per stage
+      that make it fit (``--recompute-method block --recompute-num-layers``).
     * Sequence parallelism with TP unless the case says otherwise.
     * Batch: ``global_batch_seqs``, else ``global_batch_tokens / seq_len``, else
       ``per_device_batch x chips``. ``micro_batch`` as stated, else ``per_device_batch`` (per
@@ -533,6 +535,9 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
                 note = f"per-device batch lowered to {micro // (layout.tp * layout.cp)} to fit"
                 candidate = replace(candidate, assumptions=(*candidate.assumptions, note))
         if not _fits(candidate) and p.recompute is None and layout.recompute != "full":
+            full = _least_recompute(candidate) if stack.block_recompute else None
+            if full is not None:
+                return full
             full = replace(candidate, layout=replace(layout, recompute="full"))
             if _fits(full):
                 note = f"{layout.recompute} recomputation does not fit: full recomputation"
@@ -540,6 +545,34 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
         return candidate
     except InputError as error:
         raise CaseSkipped(f"layout not runnable: {error}") from None
+
+
+def _least_recompute(candidate: PreparedTrainCase) -> PreparedTrainCase | None:
+    """The fewest layers per stage recomputed in full that make ``candidate`` fit (block
+    recomputation, :attr:`Stack.block_recompute`), or None when even every layer does not."""
+    layout = candidate.layout
+    per_stage = -(-candidate.model.n_layers // layout.pp)
+
+    def with_layers(n: int) -> PreparedTrainCase:
+        lay = replace(layout, recompute="full", recompute_layers=n if n < per_stage else None)
+        return replace(candidate, layout=lay)
+
+    if not _fits(with_layers(per_stage)):
+        return None
+    low, high = 0, per_stage  # memory falls as layers are recomputed: bisect the fewest
+    while high - low > 1:
+        mid = (low + high) // 2
+        if _fits(with_layers(mid)):
+            high = mid
+        else:
+            low = mid
+    note = (
+        f"{layout.recompute} recomputation does not fit: {high} of {per_stage} layers per "
+        f"stage recomputed ({candidate.stack.name}: block recomputation, "
+        "--recompute-num-layers)"
+    )
+    best = with_layers(high)
+    return replace(best, assumptions=(*best.assumptions, note))
 
 
 def _searched(base: PreparedTrainCase) -> PreparedTrainCase:
