@@ -1,0 +1,79 @@
+"""Vendors' published serving tables (AMD ROCm performance page, AWS Neuron Trn2 tutorials):
+each file loads, every case carries its provenance and request mix, every case is predicted,
+and each transcription script regenerates its shipped file unchanged."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from xpuplan.catalog.load import load_catalog
+from xpuplan.validation.cases import load_cases
+from xpuplan.validation.run import validate_files
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "xpuplan" / "validation" / "data"
+
+# shipped file -> the script that writes it
+SOURCES = {
+    "infer-amd-rocm-vllm.yaml": "transcribe_amd_rocm_vllm.py",
+    "infer-aws-neuron-trn2.yaml": "transcribe_neuron_trn2_serving.py",
+}
+
+
+def _script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), ROOT / "scripts" / name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_every_case_carries_provenance_and_its_request_mix(name: str) -> None:
+    cases = load_cases(DATA / name)
+    assert cases
+    for case in cases:
+        source = case.source
+        extra = source.model_extra or {}
+        assert source.title and source.url and source.table, case.id
+        assert extra.get("as_of"), f"{case.id}: source.as_of missing"
+        # a repository source pins its commit; a web page names its version in the table
+        assert source.commit or "page version" in source.table, case.id
+        assert case.framework and case.precision, case.id
+        workload = (case.model_extra or {}).get("workload")
+        assert isinstance(workload, dict), f"{case.id}: no workload block"
+        assert workload["input_tokens_mean"] > 0 and workload["output_tokens_mean"] > 0
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_no_case_is_skipped(name: str) -> None:
+    report = validate_files([DATA / name], load_catalog())
+    skipped = {c.id: c.reason for c in report.cases if c.status != "ok"}
+    assert not skipped, skipped
+    assert all(c.primary_metric for c in report.cases)
+
+
+@pytest.mark.parametrize(("name", "script"), sorted(SOURCES.items()))
+def test_script_regenerates_the_shipped_file(name: str, script: str, tmp_path: Path) -> None:
+    out = tmp_path / name
+    assert _script(script).main([script, str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == (DATA / name).read_text(encoding="utf-8")
+
+
+def test_amd_output_rate_is_derived_from_the_printed_total() -> None:
+    """The page prints input + output tokens/s (read as MAD's throughput_tot): the output rate
+    is that figure times output / (input + output), never the printed figure itself."""
+    for case in load_cases(DATA / "infer-amd-rocm-vllm.yaml"):
+        if "total_tokens_per_s" not in case.metrics:
+            continue
+        work = (case.model_extra or {})["workload"]
+        share = work["output_tokens_mean"] / (
+            work["input_tokens_mean"] + work["output_tokens_mean"]
+        )
+        total = case.metrics["total_tokens_per_s"]
+        assert total is not None
+        assert case.metrics["output_tokens_per_s_total"] == pytest.approx(total * share, abs=0.06)
