@@ -68,6 +68,18 @@ def test_dataset_text_names_its_length_statistics() -> None:
         interpret_case(_case(batch=batch, workload={"dataset": "an unnamed corpus"}), h100)
 
 
+def test_llama_405b_inputs_from_the_published_cap() -> None:
+    """MLPerf Llama 3.1 405B: MLCommons publishes the input cap (20,000 tokens, the rules'
+    ingress table) and the output mean (684.68), not an input mean: uniform on [1, 20000]
+    gives a mean of (20000 + 1) / 2 = 10,000.5 and scv (19999^2 / 12) / 10000.5^2 = 0.3333."""
+    cases = {c.id: c for f in bundled_case_files() for c in load_cases(f)}
+    case = cases["mlperf-inf-v5.0-llama3-1-405b-offline-nvidia-h200-sxm-141gbx8-trt"]
+    setting = interpret_case(case, CATALOG.accelerator("nvidia-h200-sxm"))
+    assert setting.input_len == pytest.approx(10000.5)
+    assert setting.input_len_scv == pytest.approx(0.33330, abs=1e-4)
+    assert setting.output_len == pytest.approx(684.68)
+
+
 @pytest.mark.parametrize(
     "notes",
     ["mean input 10,000 tokens, mean output 1,000 tokens, all queued at once",
