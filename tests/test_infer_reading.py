@@ -68,6 +68,18 @@ def test_dataset_text_names_its_length_statistics() -> None:
         interpret_case(_case(batch=batch, workload={"dataset": "an unnamed corpus"}), h100)
 
 
+def test_llama_405b_inputs_from_the_published_cap() -> None:
+    """MLPerf Llama 3.1 405B: MLCommons publishes the input cap (20,000 tokens, the rules'
+    ingress table) and the output mean (684.68), not an input mean: uniform on [1, 20000]
+    gives a mean of (20000 + 1) / 2 = 10,000.5 and scv (19999^2 / 12) / 10000.5^2 = 0.3333."""
+    cases = {c.id: c for f in bundled_case_files() for c in load_cases(f)}
+    case = cases["mlperf-inf-v5.0-llama3-1-405b-offline-nvidia-h200-sxm-141gbx8-trt"]
+    setting = interpret_case(case, CATALOG.accelerator("nvidia-h200-sxm"))
+    assert setting.input_len == pytest.approx(10000.5)
+    assert setting.input_len_scv == pytest.approx(0.33330, abs=1e-4)
+    assert setting.output_len == pytest.approx(684.68)
+
+
 @pytest.mark.parametrize(
     "notes",
     ["mean input 10,000 tokens, mean output 1,000 tokens, all queued at once",
@@ -85,6 +97,10 @@ def test_case_stack_reads_engine_version_or_publication_year() -> None:
     assert case_stack(old, h100).engine == "tensorrt-llm"
     assert case_stack(old, h100).generation == 2024  # the round's year, not TensorRT's version
     assert case_stack(_case(framework="vLLM 0.4.3+rocm614"), h100).generation == 2024
+    # development builds are dated by the publication (MLPerf v5.0: 2025), not their number
+    for dev in ("vLLM 0.6.5.dev964+mlperf50, ROCm 6.3.1", "vLLM 0.0.0.dev1+mlperf50"):
+        stack = case_stack(_case(framework=dev, id="mlperf-inf-v5.0-x"), h100)
+        assert (stack.engine, stack.version, stack.generation) == ("vllm", None, 2025)
 
 
 def test_catalog_id_prefix_resolves_to_the_one_entry() -> None:
@@ -161,3 +177,23 @@ def test_prediction_states_the_stack_it_assumed() -> None:
     predicted = predict_infer_case(case, CATALOG)
     notes = getattr(predicted, "assumptions", ())
     assert any(n.startswith("stack tensorrt-llm 0.17") for n in notes)
+
+
+def test_generated_tokens_from_the_measured_ratio() -> None:
+    """guidellm asked for 250 output tokens, but the run measured 360 output tokens/s at 2.0
+    requests/s: each request generated 360 / 2.0 = 180 tokens (the engine stopped early)."""
+    case = _case(
+        hardware={"accelerator": "x", "accelerator_id": "aws-inferentia2", "family": "aws",
+                  "count": 4},
+        parallelism={"tp": 8},
+        batch={"global_batch_seqs": 32},
+        framework="optimum-neuron vLLM plugin, Neuron SDK 2.24",
+        precision="bf16",
+        conditions="guidellm 32 concurrent users; mode throughput",
+        workload={"input_tokens_mean": 1500, "output_tokens_mean": 250},
+        metrics={"output_tokens_per_s": 360.0, "requests_per_s": 2.0},
+    )  # fmt: skip
+    inf2 = CATALOG.accelerator("aws-inferentia2")
+    assert interpret_case(case, inf2).output_len == 180.0
+    only_tokens = case.model_copy(update={"metrics": {"output_tokens_per_s": 360.0}})
+    assert interpret_case(only_tokens, inf2).output_len == 250.0

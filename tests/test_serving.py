@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xpuplan.catalog.load import load_catalog
+from xpuplan.catalog.schema import Accelerator
 from xpuplan.errors import InputError
 from xpuplan.models.presets import get_preset
 from xpuplan.perf.serving import (
@@ -256,3 +257,32 @@ def test_dispatch_window_adds_its_wait_and_batches_prompts_across_replicas() -> 
         for eff in (window, direct)
     ]
     assert offline[0].output_tokens_per_s == pytest.approx(offline[1].output_tokens_per_s)
+
+
+def test_static_shape_runtime_runs_its_compiled_batch() -> None:
+    """A runtime compiled for 32 decode slots (optimum-neuron ``batch_size=32``) runs all 32
+    every step: with one busy sequence the step streams 32 sequences' KV buckets (32 x the
+    KV bytes of one, the same bucket each) and costs what the full batch costs; a paged
+    runtime (``kv_read_padded`` 0) ignores the compiled batch."""
+    inf2 = CATALOG.accelerator("aws-inferentia2")
+    padded = IDEAL.replace(kv_read_padded=1.0, step_overhead_s=1e-3)
+    compiled = padded.replace(compiled_batch=32.0)
+
+    def step(accelerator: Accelerator, eff: ServingEfficiency, batch: float) -> dict[str, float]:
+        cands = build_candidates([accelerator], [0], [8], tp_unit="cores", efficiency=eff)
+        arrays = serving_capacity_arrays(
+            LLAMA8, cands, input_len=1500, output_len=250, batching="static", batch=batch
+        )
+        return arrays.row(0)
+
+    one, one_compiled = step(inf2, padded, 1.0), step(inf2, compiled, 1.0)
+    full = step(inf2, compiled, 32.0)
+    assert one_compiled["step_kv_s"] == pytest.approx(32.0 * one["step_kv_s"], rel=1e-9)
+    assert one_compiled["step_s"] == pytest.approx(full["step_s"], rel=1e-9)
+    assert one_compiled["step_s"] > one["step_s"]
+    # one request: its own prefill, then 249 decode steps at the padded step's pace
+    own = one_compiled["prefill_latency_s"] + 249 * one_compiled["step_s"]
+    assert one_compiled["rate_per_s"] == pytest.approx(1.0 / own, rel=1e-6)
+    paged = IDEAL.replace(compiled_batch=32.0)
+    h100_one = step(H100, paged, 1.0)
+    assert h100_one["step_s"] == pytest.approx(step(H100, IDEAL, 1.0)["step_s"], rel=1e-12)

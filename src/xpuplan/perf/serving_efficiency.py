@@ -43,6 +43,11 @@ not per case or per model:
     front-end batching: requests arriving within this window are sent together to one
     replica (replicas take the batches in turn); 0 when every request goes to the engine on
     arrival.
+``compiled_batch``
+    decode batch a static-shape runtime was compiled for (``kv_read_padded`` 1): every decode
+    step runs that many sequence slots, busy or not (Neuron / optimum-neuron export
+    ``batch_size``, JetStream ``--batch_size``); 0 when the runtime runs only the busy
+    sequences, or its batch is chosen to match the load (the planner's assumption).
 
 Stack generations: a family's values describe the reference generation of serving software
 (2024 releases); ``generations`` under a family lists the values it reaches on each later
@@ -103,6 +108,7 @@ class ServingEfficiency:
     max_sequences: float
     pcie_gbytes_per_s: float
     dispatch_window_s: float
+    compiled_batch: float = 0.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -127,6 +133,7 @@ class ServingEfficiency:
             "runtime_reserve_gb",
             "gemm_half_rows",
             "dispatch_window_s",
+            "compiled_batch",
         ):
             if getattr(self, name) < 0:
                 raise InputError(f"efficiency {name}: {getattr(self, name)!r} must be >= 0")

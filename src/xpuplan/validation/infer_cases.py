@@ -22,6 +22,8 @@ How a case is read (documented in ``docs/serving-estimator.md``):
   degrees count (logical) NeuronCores.
 * **Client concurrency** (guidellm ``mode synchronous|throughput``, ``N users``): a closed loop
   of that many users; TTFT from Little's law when every slot is busy.
+* **Generated tokens**: a run that measured both output tokens/s and requests/s generated
+  their ratio per request (a configured output length is only the target).
 """
 
 from __future__ import annotations
@@ -242,8 +244,9 @@ def _mean_and_scv(
 
 def case_stack(case: ValidationCase, accelerator: Accelerator) -> ServingStack:
     """The serving engine a case ran and its generation: the engine named in the framework
-    text with the version written after it; without a version, the year of the publication
-    (MLPerf round, else the latest 20xx year in the source, id and conditions)."""
+    text with the release written after it; without one (or a development build such as
+    ``0.6.5.dev964``), the year of the publication (MLPerf round, else the latest 20xx year in
+    the source, id and conditions)."""
     text = " ".join(filter(None, (case.framework, case.conditions))).lower()
     engine_name = None
     version = None
@@ -256,8 +259,11 @@ def case_stack(case: ValidationCase, accelerator: Accelerator) -> ServingStack:
             after = re.search(r"neuron\s+sdk\s*~?v?(\d+(?:\.\d+){1,2})", text)
             version = after.group(1) if after else None
         elif word != "tensorrt":  # "TensorRT 10.2" is TensorRT's version, not TensorRT-LLM's
-            after = re.match(r"[\s:]*~?v?(\d+(?:\.\d+){1,2})", text[at + len(word) :])
-            version = after.group(1) if after else None
+            after = re.match(r"[\s:]*~?v?(\d+(?:\.\d+){1,2})(\.dev)?", text[at + len(word) :])
+            # a development build ("0.6.5.dev964+mlperf50": commits after the last release;
+            # "0.0.0.dev1") is no release: it is dated by its publication instead
+            release = after is not None and after.group(2) is None and after.group(1) != "0.0.0"
+            version = after.group(1) if after and release else None
         break
     stack = (
         default_stack(accelerator.vendor_family)
@@ -368,6 +374,9 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             "input/output lengths not stated (no workload means, dataset statistics, 'ISL/OSL' "
             "or 'input/output N tokens')"
         )
+    generated = _generated_per_request(case)
+    if generated is not None:
+        length_out = (generated, length_out[1])
     batch = case.batch.global_batch_seqs
     concurrency = work.get("max_concurrency")
     # Neuron degrees count NeuronCores (the Neuron SDK convention, stated in the schema)
@@ -423,6 +432,17 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         users=users,
         slots=_slots_per_replica(case, replicas) if scenario_ in ("offline", "closed") else None,
     )
+
+
+def _generated_per_request(case: ValidationCase) -> float | None:
+    """Output tokens a request really generated when the run measured both its output-token
+    and its request throughput (guidellm, ``benchmark_serving``): their ratio. A configured
+    output length is a target the engine may stop short of (end of sequence), and a request's
+    decode time and the prefills per output token follow what was generated."""
+    tokens, requests = case.metrics.get("output_tokens_per_s"), case.metrics.get("requests_per_s")
+    if tokens and requests and tokens > 0 and requests > 0:
+        return float(tokens) / float(requests)
+    return None
 
 
 def _slots_per_replica(case: ValidationCase, replicas: float) -> float | None:
@@ -488,7 +508,7 @@ def prepare_infer_case(case: ValidationCase, catalog: Catalog) -> PreparedCase:
 
 def _efficiency_of(prepared: PreparedCase, efficiency: ServingEfficiency) -> ServingEfficiency:
     """``efficiency`` with what the case itself fixes: its engine's static shapes, its
-    harness's dispatch window and its engine's decode slots."""
+    harness's dispatch window and its engine's decode slots (compiled batch)."""
     s = prepared.setting
     changes: dict[str, float] = {}
     if s.stack is not None:  # the engine's static shapes, not the family's
@@ -496,7 +516,10 @@ def _efficiency_of(prepared: PreparedCase, efficiency: ServingEfficiency) -> Ser
     if s.dispatch_window_s:
         changes["dispatch_window_s"] = s.dispatch_window_s
     if s.slots:
+        # the stated engine batch caps the slots; a static-shape runtime compiled for it runs
+        # every slot each decode step (the step model applies it only where KV reads pad)
         changes["max_sequences"] = s.slots
+        changes["compiled_batch"] = s.slots
     return efficiency.replace(**changes) if changes else efficiency
 
 

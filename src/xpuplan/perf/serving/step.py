@@ -206,6 +206,13 @@ class StepModel:
         spec = self.spec
         # rows per request in the target pass: drafted positions x beam-search hypotheses
         positions = (1.0 + (spec.tokens if spec else 0)) * self.beams
+        # a static-shape runtime compiled for a decode batch runs all its slots every step,
+        # busy or not (its GEMM rows and KV buckets are fixed at compile time)
+        b_total = np.where(
+            self.padded & (e["compiled_batch"] > 0.0),
+            np.maximum(b_total, e["compiled_batch"]),
+            b_total,
+        )
         b = b_total / c.pp
         rows = b * positions
         touched = 1.0 - (1.0 - terms.top_k / terms.n_experts) ** rows if terms.n_experts else 0.0
