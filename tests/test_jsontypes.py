@@ -7,7 +7,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, TypedDict, get_args, get_origin, get_type_hints
 
 import jsonschema
 import numpy as np
@@ -92,6 +92,30 @@ def test_json_key_after_an_unknown_key_is_refused() -> None:
 
     with pytest.raises(TypeError, match="is no key"):
         as_dict(Broken(1))
+
+
+def test_shapes_describe_a_type_wherever_it_appears() -> None:
+    class _InnerKeys(TypedDict):
+        ratio: Annotated[float, js(minimum=0, maximum=1)]
+
+    @dataclass(frozen=True)
+    class _Holder:
+        one: _Inner
+        many: tuple[_Inner, ...]
+
+    schema = json_schema(
+        _Holder, name="toy", title="toy", description="toy", shapes={_Inner: _InnerKeys}
+    )
+    assert schema["properties"]["one"] == {"$ref": "#/$defs/__inner"}
+    assert schema["properties"]["many"]["items"] == {"$ref": "#/$defs/__inner"}
+    assert schema["$defs"]["__inner"]["properties"]["ratio"]["maximum"] == 1
+    as_map = json_schema(
+        _Holder, name="t", title="t", description="t", shapes={_Inner: dict[str, float]}
+    )
+    assert as_map["properties"]["one"] == {
+        "type": "object",
+        "additionalProperties": {"type": "number"},
+    }
 
 
 @pytest.mark.parametrize("name", sorted(GENERATED))

@@ -179,8 +179,9 @@ class _Builder:
     """Walks type hints into JSON Schema; named types (dataclasses, TypedDicts, NamedTuples)
     become ``$defs`` named after the class in snake case."""
 
-    def __init__(self) -> None:
+    def __init__(self, shapes: Mapping[type, Any] | None = None) -> None:
         self.defs: dict[str, dict[str, Any]] = {}
+        self.shapes: Mapping[type, Any] = shapes or {}
 
     def ref(self, cls: type, extra_values: Any = None) -> dict[str, Any]:
         name = _snake(cls.__name__.removesuffix("Keys"))  # TypedDict ``XKeys`` describes x
@@ -282,6 +283,8 @@ class _Builder:
                     "additionalProperties": values,
                 }
             )
+        if isinstance(hint, type) and hint in self.shapes:
+            return self.schema(self.shapes[hint])
         if isinstance(hint, type) and (
             dataclasses.is_dataclass(hint)
             or is_typeddict(hint)
@@ -313,10 +316,20 @@ def _metadata(hint: Any) -> list[Any]:
     return list(get_args(hint)[1:]) if get_origin(hint) is Annotated else []
 
 
-def json_schema(root: type, *, name: str, title: str, description: str) -> dict[str, Any]:
+def json_schema(
+    root: type,
+    *,
+    name: str,
+    title: str,
+    description: str,
+    shapes: Mapping[type, Any] | None = None,
+) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of ``as_dict`` of the dataclass ``root``; ``name`` makes
-    its ``$id`` (``urn:xpuplan:schema:<name>``)."""
-    builder = _Builder()
+    its ``$id`` (``urn:xpuplan:schema:<name>``). ``shapes`` maps a type whose own hints do not
+    describe its JSON well (bounds it does not carry, keys that are data rather than a
+    contract) to the hint that does (a ``TypedDict`` naming its keys, ``dict[str, float]``),
+    used wherever that type appears."""
+    builder = _Builder(shapes)
     body = builder.object_schema(root)
     body.pop("description", None)
     return {
