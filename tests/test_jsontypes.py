@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from xpuplan.jsontypes import as_dict, js, json_key, json_schema
+from xpuplan.perf.layout import Layout
 from xpuplan.perf.serving.estimate import ServingEstimate
 from xpuplan.perf.training import TrainingEstimate, TrainingFigures
 from xpuplan.schemas import load_schema
-from xpuplan.schemas.build import GENERATED, build_schema, render_schema
-from xpuplan.search.results import FleetEntry, TrainingPlan
+from xpuplan.schemas.build import GENERATED, SHAPES, build_schema, render_schema
+from xpuplan.search.results import FleetEntry, LayoutKeys, TrainingPlan
 from xpuplan.search.training import OBJECTIVES
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "src" / "xpuplan" / "schemas"
@@ -135,10 +136,29 @@ def test_training_estimate_and_plan_share_their_figures() -> None:
     assert {"step_time_s", "step_time_breakdown_s", "memory_gb_per_chip"} <= figures
     assert issubclass(TrainingEstimate, TrainingFigures)
     assert issubclass(TrainingPlan, TrainingFigures)
-    # Every field the two types both have is the same quantity with the same type.
+    # Every field the two types both have is the same quantity with the same type: the layout
+    # is one Layout, with the micro-batches per step and the batch beside it in both.
     estimate, plan = _hints(TrainingEstimate), _hints(TrainingPlan)
-    for name in set(estimate) & set(plan) - {"layout"}:  # layout: issue 11, one Layout type
+    shared = set(estimate) & set(plan)
+    assert {"layout", "n_micro", "global_batch_seqs", "chips", "accelerator_id"} <= shared
+    for name in shared:
         assert _strip(estimate[name]) == _strip(plan[name]), name
+    assert _strip(plan["layout"]) is Layout
+
+
+def test_layout_keys_name_the_layouts_json() -> None:
+    # The TypedDict the schemas use for a layout names exactly what Layout.to_dict prints.
+    assert SHAPES[Layout] is LayoutKeys
+    assert list(_hints(LayoutKeys)) == list(Layout().to_dict())
+    assert list(_hints(LayoutKeys)) == [f.name for f in dataclasses.fields(Layout)]
+    for name in ("plan-train", "compare"):
+        schema = load_schema(name)
+        assert schema["$defs"]["layout"] == load_schema("plan-train")["$defs"]["layout"]
+        jsonschema.validate(Layout(dp=4, tp=2, zero=3).to_dict(), schema["$defs"]["layout"])
+    layout_schema = load_schema("plan-train")["$defs"]["layout"]
+    for bad in ({"zero": 4}, {"dp": 0}, {"recompute": "some"}, {"sequence_parallel": 1}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(Layout().to_dict() | bad, layout_schema)
 
 
 def test_serving_estimate_and_fleet_entry_share_names() -> None:

@@ -37,8 +37,8 @@ def test_option_pins_every_layout_knob_the_grid_takes() -> None:
         MODEL, "50B", ["cloud1:a8 x2 tp=2 dp=4 virtual_pp=1"], catalog=catalog, seq_len=2048
     )
     layout = pinned.plans[0].layout
-    assert (layout["tp"], layout["dp"], layout["virtual_pp"]) == (2, 4, 1)
-    assert layout["tp"] * layout["pp"] * layout["cp"] * layout["dp"] == 16
+    assert (layout.tp, layout.dp, layout.virtual_pp) == (2, 4, 1)
+    assert layout.devices == 16
 
 
 def test_compare_two_options_by_hand() -> None:
@@ -76,7 +76,7 @@ def test_pinned_layout_and_errors() -> None:
         MODEL, "50B", ["cloud1:a8 x2 tp=2 pp=1 zero=3"], catalog=catalog, seq_len=2048
     )
     layout = result.plans[0].layout
-    assert (layout["tp"], layout["pp"], layout["dp"], layout["zero_stage"]) == (2, 1, 8, 3)
+    assert (layout.tp, layout.pp, layout.dp, layout.zero) == (2, 1, 8, 3)
     with pytest.raises(InfeasibleError, match="no spot price"):
         compare_options(MODEL, "50B", ["cloud2:a1 x2"], catalog=catalog, pricing="spot")
     with pytest.raises(InputError, match="not a slice size"):

@@ -153,7 +153,9 @@ def test_plan_fields_are_consistent() -> None:
     for p in result.plans:
         assert p.chips == p.instances * (8 if p.instance in ("a8", "b8") else 1)
         lay = p.layout
-        assert lay["tp"] * lay["pp"] * lay["dp"] == p.chips
+        assert lay.tp * lay.pp * lay.cp * lay.dp == lay.devices == p.chips
+        assert lay.dp * lay.micro_batch * p.n_micro == p.global_batch_seqs
+        assert p.global_batch_tokens == p.global_batch_seqs * 2048
         assert p.cost_usd == pytest.approx(p.usd_per_hour * p.wall_time_s / SECONDS_PER_HOUR)
         assert p.wall_time_s == pytest.approx(p.steps * p.step_time_s)
         parts = {k: v for k, v in p.step_time_breakdown_s.items() if k != "total"}

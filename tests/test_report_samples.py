@@ -39,6 +39,7 @@ def sample_plan(
 ) -> dict[str, Any]:
     """One training plan whose cost, price and breakdowns are consistent by construction."""
     usd_per_hour = usd_per_instance_hour * instances
+    dp = chips_per_instance * instances // 16
     steps = 1000
     step = wall_time_s / steps
     return {
@@ -51,7 +52,24 @@ def sample_plan(
         "country": "US",
         "chips": chips_per_instance * instances,
         "instances": instances,
-        "layout": {"tp": 8, "pp": 2, "dp": chips_per_instance * instances // 16, "microbatch": 1},
+        # The estimate's layout (perf.layout.Layout); batch: dp x micro_batch x n_micro.
+        "layout": {
+            "dp": dp,
+            "tp": 8,
+            "pp": 2,
+            "cp": 1,
+            "ep": 1,
+            "zero": 1,
+            "dp_shard": dp,
+            "sequence_parallel": True,
+            "recompute": "selective",
+            "micro_batch": 1,
+            "virtual_pp": 1,
+            "devices_per_chip": 1,
+        },
+        "n_micro": 8,
+        "global_batch_seqs": dp * 8,
+        "global_batch_tokens": dp * 8 * 4096,
         "step_time_s": step,
         "steps": steps,
         "wall_time_s": wall_time_s,

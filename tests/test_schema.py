@@ -173,6 +173,9 @@ def test_shared_definitions_agree() -> None:
     assert train["$defs"]["training_plan"] == compare["$defs"]["training_plan"]
     assert train["$defs"]["training_workload"] == compare["$defs"]["training_workload"]
     assert train["$defs"]["source"] == serve["$defs"]["source"] == compare["$defs"]["source"]
+    # one layout shape in the plans
+    assert train["$defs"]["layout"] == compare["$defs"]["layout"]
+    assert train["$defs"]["training_plan"]["properties"]["layout"] == {"$ref": "#/$defs/layout"}
 
 
 def test_unknown_schema_name() -> None:

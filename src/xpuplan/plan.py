@@ -551,9 +551,10 @@ def parse_option(text: str) -> TrainingOption:
     """Parse ``aws:p5.48xlarge@us-east-1 x8 pricing=spot tp=8 pp=2``.
 
     ``xN`` counts instances (default 1); ``@region`` pins a region (default: the cheapest one
-    with a price); ``pricing=`` overrides the run's pricing model for this option; ``tp``,
-    ``pp``, ``cp``, ``ep``, ``mb``, ``zero`` and ``recompute`` pin layout knobs (others are
-    searched).
+    with a price); ``pricing=`` overrides the run's pricing model for this option; the keys of a
+    plan's layout (``tp``, ``pp``, ``cp``, ``dp``, ``ep``, ``micro_batch`` or ``mb``, ``zero``,
+    ``recompute``, ``virtual_pp``) pin those knobs (others are searched); ``zero_stage``, the
+    earlier name of ``zero``, still works.
     """
     m = _OPTION.match(text)
     # Modifiers (xN, key=value) are read from the right; what precedes them is the instance,

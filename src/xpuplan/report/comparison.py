@@ -21,9 +21,9 @@ from xpuplan.report.parts import (
     as_map,
     breakdown_charts,
     formatted,
-    layout_text,
     notes_list,
     plan_label,
+    plan_layout_text,
 )
 from xpuplan.report.svg import Bar, bar_chart
 
@@ -39,7 +39,7 @@ _COMPARE_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("instance", "instance", str),
     ("instances", "instances", fmt_count),
     ("chips", "chips", fmt_count),
-    ("layout", "layout", layout_text),
+    ("layout", "", plan_layout_text),  # key "": the row reads the whole plan
     ("pricing", "pricing", str),
     ("wall time", "wall_time_s", fmt_duration_s),
     ("total cost", "cost_usd", fmt_usd),
@@ -75,7 +75,7 @@ def compare_sections(result: Mapping[str, Any]) -> tuple[str, list[Section]]:
     for label, key, fmt in _COMPARE_ROWS:
         row: list[Cell | str] = [label]
         for p in plans:
-            value = p.get(key)
+            value = p.get(key) if key else p
             row.append(Cell.num(value, fmt(value)) if as_float(value) is not None else fmt(value))
         rows.append(row)
     metrics = sorted({k for r in relative_rows for k in r})

@@ -2,6 +2,10 @@
 
 A file is written to a temporary sibling and renamed over the target, so an error (or a
 crash) never leaves a half-written report or task file behind.
+
+Files written by earlier versions are read too: :func:`upgrade_result` rewrites the keys an
+earlier version named differently into today's shape (listed in ``docs/planner.md``), so the
+readers (report, export, schema check) know one shape only.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from typing import Any
 
 from xpuplan.errors import InputError
 
-__all__ = ["RESULT_KINDS", "check_writable", "read_result", "result_kind", "write_text_atomic"]
+__all__ = [
+    "RESULT_KINDS",
+    "check_writable",
+    "read_result",
+    "result_kind",
+    "upgrade_result",
+    "write_text_atomic",
+]
 
 # The ``kind`` of each JSON document the planner writes (``to_dict()`` / ``--json``).
 RESULT_KINDS: tuple[str, ...] = ("training_plan", "serving_plan", "training_comparison")
@@ -117,4 +128,64 @@ def read_result(path: str | os.PathLike[str], field: str = "PLAN.json") -> dict[
             f"{error.colno}: {error.msg})"
         ) from None
     result_kind(data, field)
-    return dict(data)
+    return upgrade_result(data)
+
+
+# Files written before a plan carried the estimate's layout (xpuplan 0.1.0 up to issue 11):
+# layout keys that were renamed or moved, and where each went ("layout.<key>" or a plan key).
+_OLD_LAYOUT_KEYS = {
+    "zero_stage": "layout.zero",
+    "grad_accum": "n_micro",
+    "global_batch_seqs": "global_batch_seqs",
+    "global_batch_tokens": "global_batch_tokens",
+}
+
+
+def _upgrade_plan(plan: Any) -> Any:
+    """A training plan in today's shape: its layout is a ``Layout`` (``zero``, ``dp_shard``,
+    ``sequence_parallel``, ``devices_per_chip``) and ``n_micro``, ``global_batch_seqs`` and
+    ``global_batch_tokens`` are keys of the plan. A plan already in that shape is returned as it
+    is (the same object)."""
+    if not isinstance(plan, Mapping) or not isinstance(plan.get("layout"), Mapping):
+        return plan
+    old = dict(plan["layout"])
+    if not any(key in old for key in _OLD_LAYOUT_KEYS):
+        return plan
+    upgraded = dict(plan)
+    layout: dict[str, Any] = {}
+    for key, value in old.items():
+        target = _OLD_LAYOUT_KEYS.get(key, f"layout.{key}")
+        if target.startswith("layout."):
+            layout[target.removeprefix("layout.")] = value
+        else:
+            upgraded.setdefault(target, value)
+    # What the earlier planner used without printing it: full sharding over dp (none without
+    # ZeRO), sequence parallelism on (its grid's default) and one device per chip.
+    zero = layout.get("zero")
+    layout.setdefault("dp_shard", 1 if zero == 0 else layout.get("dp"))
+    layout.setdefault("sequence_parallel", True)
+    layout.setdefault("devices_per_chip", 1)
+    upgraded["layout"] = layout
+    return upgraded
+
+
+def upgrade_result(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``result`` (a planner result's JSON) with what earlier versions wrote under other keys
+    moved to today's keys: a training plan's ``layout.zero_stage`` is ``layout.zero``,
+    ``layout.grad_accum`` is the plan's ``n_micro``, ``layout.global_batch_seqs`` and
+    ``layout.global_batch_tokens`` are the plan's own keys. Today's results come back equal;
+    ``result`` itself is not changed."""
+    out = dict(result)
+    if out.get("kind") not in ("training_plan", "training_comparison"):
+        return out
+    for key in ("plans", "pareto"):
+        if isinstance(out.get(key), list):
+            out[key] = [_upgrade_plan(p) for p in out[key]]
+    if isinstance(out.get("lock_in"), list):
+        out["lock_in"] = [
+            {**e, "plan": _upgrade_plan(e["plan"])}
+            if isinstance(e, Mapping) and isinstance(e.get("plan"), Mapping)
+            else e
+            for e in out["lock_in"]
+        ]
+    return out

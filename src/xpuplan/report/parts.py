@@ -36,6 +36,7 @@ __all__ = [
     "objective_format",
     "plan_key",
     "plan_label",
+    "plan_layout_text",
 ]
 
 Plan = Mapping[str, Any]
@@ -64,30 +65,73 @@ def long_label(plan: Plan) -> str:
     )
 
 
-_LAYOUT_SHORT = {"micro_batch": "mb", "zero_stage": "z", "grad_accum": "ga", "recompute": "rc:"}
+# Layout keys as tables show them, in this order (any other key follows as key=value).
+_LAYOUT_SHORT = {
+    "tp": "tp",
+    "pp": "pp",
+    "virtual_pp": "v",
+    "cp": "cp",
+    "dp": "dp",
+    "ep": "ep",
+    "micro_batch": "mb",
+    "n_micro": "ga",
+    "zero": "z",
+    "dp_shard": "shard",
+    "sequence_parallel": "sp",
+    "recompute": "rc:",
+    "devices_per_chip": "dev/chip",
+}
+_UNIT_KEYS = ("virtual_pp", "cp", "ep", "devices_per_chip")  # shown only when not 1
 
 
-def layout_text(layout: Any) -> str:
-    """A layout as ``tp8 pp2 dp32 mb1 z1``: degrees first, then the other knobs; batch sizes
-    (shown with the workload) and unit degrees of optional parallelisms are left out."""
+def _layout_default(layout: Mapping[str, Any], key: str, value: Any) -> bool:
+    """Whether ``value`` of ``key`` is what a reader assumes unless told (so it is not shown)."""
+    if key in _UNIT_KEYS:
+        return bool(value == 1)
+    if key == "recompute":
+        return value in ("none", None)
+    if key == "sequence_parallel":  # only matters with tensor parallelism
+        return value is True or layout.get("tp") == 1
+    if key == "dp_shard":  # full sharding (or none without ZeRO) is the default
+        return bool(value == (1 if layout.get("zero") == 0 else layout.get("dp")))
+    return False
+
+
+def layout_text(layout: Any, n_micro: Any = None) -> str:
+    """A layout as ``tp8 pp2 dp32 mb1 ga4 z1``: degrees first, then the other knobs, in one
+    order whatever the order of the keys; ``n_micro`` (a plan's micro-batches per step) shows as
+    ``ga``. Batch sizes (shown with the workload) and knobs at their usual value (unit degrees,
+    full sharding, sequence parallelism on, no recomputation) are left out."""
     if not isinstance(layout, Mapping) or not layout:
         return DASH
+    values = dict(layout)
+    if n_micro is not None:
+        values["n_micro"] = n_micro
+    ordered = [k for k in _LAYOUT_SHORT if k in values]
+    ordered += [k for k in values if k not in _LAYOUT_SHORT]
     parts = []
-    for key, value in layout.items():
+    for key in ordered:
+        value = values[key]
         if key.startswith("global_") or isinstance(value, Mapping | list):
             continue
-        if key in ("ep", "cp", "sp") and value == 1:
+        if _layout_default(values, key, value):
             continue
-        if key == "recompute" and value in ("none", None):
+        if key == "sequence_parallel":
+            parts.append("sp" if value else "no-sp")
             continue
         short = _LAYOUT_SHORT.get(key, key if len(key) <= 3 else f"{key}=")
         parts.append(f"{short}{text_of(value)}")
     return " ".join(parts) or DASH
 
 
+def plan_layout_text(plan: Plan) -> str:
+    """:func:`layout_text` of a training plan: its layout and micro-batches per step."""
+    return layout_text(plan.get("layout"), plan.get("n_micro"))
+
+
 def plan_key(plan: Plan) -> tuple[str, ...]:
     names = ("provider", "region", "instance", "accelerator_id", "chips", "pricing")
-    return (*(str(plan.get(k)) for k in names), layout_text(plan.get("layout")))
+    return (*(str(plan.get(k)) for k in names), plan_layout_text(plan))
 
 
 def objective_format(objective: str) -> Callable[[float], str]:

@@ -26,6 +26,7 @@ from xpuplan.search.training import format_duration, format_usd
 if TYPE_CHECKING:
     from xpuplan.catalog.query import OfferingRow
     from xpuplan.catalog.schema import Accelerator, Region
+    from xpuplan.perf.layout import Layout
     from xpuplan.perf.training import TrainingEstimate
     from xpuplan.search.results import (
         FleetPlan,
@@ -127,16 +128,16 @@ def _short_accelerator(accelerator_id: str) -> str:
     return accelerator_id
 
 
-def _layout_text(layout: Mapping[str, object]) -> str:
+def _layout_text(layout: Layout) -> str:
     """``tp8 pp2 dp64`` (+ cp/ep/interleaving when used); the rest is in --json/--explain."""
-    parts = [f"tp{layout['tp']} pp{layout['pp']}"]
-    if layout.get("virtual_pp", 1) != 1:
-        parts[0] += f"/v{layout['virtual_pp']}"
-    if layout.get("cp", 1) != 1:
-        parts.append(f"cp{layout['cp']}")
-    parts.append(f"dp{layout['dp']}")
-    if layout.get("ep", 1) != 1:
-        parts.append(f"ep{layout['ep']}")
+    parts = [f"tp{layout.tp} pp{layout.pp}"]
+    if layout.virtual_pp != 1:
+        parts[0] += f"/v{layout.virtual_pp}"
+    if layout.cp != 1:
+        parts.append(f"cp{layout.cp}")
+    parts.append(f"dp{layout.dp}")
+    if layout.ep != 1:
+        parts.append(f"ep{layout.ep}")
     return " ".join(parts)
 
 
@@ -245,7 +246,9 @@ def _lock_in_table(result: TrainingPlanResult) -> Table:
 def _print_explain(console: Console, result: TrainingPlanResult) -> None:
     best = result.plans[0]
     for line in (
-        "layout of plan 1: " + ", ".join(f"{k}={v}" for k, v in best.layout.items()),
+        "layout of plan 1: "
+        + ", ".join(f"{k}={v}" for k, v in best.layout.to_dict().items())
+        + f"; n_micro={best.n_micro}, global_batch_seqs={best.global_batch_seqs}",
         "memory per chip (GB): "
         + ", ".join(f"{k} {v:.1f}" for k, v in best.memory_gb_per_chip.items()),
         "step time (s): "

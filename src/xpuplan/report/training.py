@@ -29,12 +29,12 @@ from xpuplan.report.parts import (
     energy_text,
     esc,
     formatted,
-    layout_text,
     long_label,
     notes_list,
     objective_format,
     plan_key,
     plan_label,
+    plan_layout_text,
 )
 from xpuplan.report.svg import Bar, Point, bar_chart, scatter_chart
 
@@ -55,7 +55,7 @@ def _plan_cards(plan: Plan) -> str:
             ("energy", energy_text(plan)),
             ("CO2", f"{fmt_number(plan.get('co2_kg'))} kg"),
             ("step time", fmt_duration_s(plan.get("step_time_s"))),
-            ("layout", layout_text(plan.get("layout"))),
+            ("layout", plan_layout_text(plan)),
         ]
     )
 
@@ -71,7 +71,7 @@ def _plans_table(plans: Sequence[Plan], name: str) -> str:
             str(p.get("region", DASH)),
             str(p.get("instance", DASH)),
             Cell.num(p.get("chips"), fmt_count(p.get("chips"))),
-            layout_text(p.get("layout")),
+            plan_layout_text(p),
             Cell.num(p.get("wall_time_s"), fmt_duration_s(p.get("wall_time_s"))),
             Cell.num(p.get("cost_usd"), fmt_usd(p.get("cost_usd"))),
             str(p.get("pricing", DASH)),

@@ -12,9 +12,20 @@ import json
 from typing import Any
 
 from xpuplan.jsontypes import json_schema
-from xpuplan.search.results import ServingPlanResult, TrainingComparison, TrainingPlanResult
+from xpuplan.perf.layout import Layout
+from xpuplan.search.results import (
+    LayoutKeys,
+    ServingPlanResult,
+    TrainingComparison,
+    TrainingPlanResult,
+)
 
-__all__ = ["GENERATED", "build_schema", "render_schema"]
+__all__ = ["GENERATED", "SHAPES", "build_schema", "render_schema"]
+
+# Types described by another hint, wherever they appear: a training layout by the TypedDict
+# that names its keys with their bounds (one definition in plan train and compare).
+SHAPES: dict[type, Any] = {Layout: LayoutKeys}
+
 
 # name -> (root type, title, description)
 GENERATED: dict[str, tuple[type, str, str]] = {
@@ -42,7 +53,7 @@ GENERATED: dict[str, tuple[type, str, str]] = {
 def build_schema(name: str) -> dict[str, Any]:
     """The JSON Schema ``name`` (a key of :data:`GENERATED`) built from its result type."""
     root, title, description = GENERATED[name]
-    return json_schema(root, name=name, title=title, description=description)
+    return json_schema(root, name=name, title=title, description=description, shapes=SHAPES)
 
 
 def render_schema(schema: dict[str, Any]) -> str:

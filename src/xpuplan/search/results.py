@@ -3,9 +3,11 @@
 The shape is documented in ``docs/planner.md``; ``to_dict`` and the shipped schemas are both
 generated from these types (:mod:`xpuplan.jsontypes`, ``scripts/build_schemas.py``), so they
 cannot drift. A training plan is a :class:`~xpuplan.perf.training.TrainingFigures` (the
-estimate's figures, under the estimate's names) plus its placement, price and energy. Fields
-are added, not renamed (the one rename so far is listed in ``docs/planner.md``). Unknown
-numbers are ``None`` (``null`` in JSON) with a note saying why, never NaN.
+estimate's figures, under the estimate's names) plus its layout (the estimate's
+:class:`~xpuplan.perf.layout.Layout`, with ``n_micro`` and ``global_batch_seqs`` beside it as in
+the estimate), placement, price and energy. Fields are added, not renamed (the few renames are
+listed in ``docs/planner.md``; ``xpuplan.report.upgrade_result`` reads files written before
+them). Unknown numbers are ``None`` (``null`` in JSON) with a note saying why, never NaN.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Required, T
 
 from xpuplan.catalog.schema import PRICING_MODELS
 from xpuplan.jsontypes import as_dict, finite_or_none, js, json_key
+from xpuplan.perf.layout import RECOMPUTE_CODES, Layout
 from xpuplan.perf.training import TrainingFigures
 from xpuplan.report.notebook import NotebookMixin
 from xpuplan.units import SECONDS_PER_DAY
@@ -94,19 +97,42 @@ class TrainingConstraintsKeys(TypedDict):
     allow_spot: NotRequired[bool]
 
 
-class TrainingLayoutKeys(TypedDict, total=False):
-    """parallel layout: degrees (tp, pp, dp, ep), micro-batch, ZeRO stage, recompute policy"""
+class LayoutKeys(TypedDict):
+    """parallel layout (xpuplan.perf.layout.Layout): degrees count devices (dp x tp x pp x cp
+    = devices = chips x devices_per_chip); the same keys in estimate train, plan train and
+    compare"""
 
-    tp: Required[Count]
-    pp: Required[Count]
-    dp: Required[Count]
-    ep: Count
-    micro_batch: Count
-    grad_accum: Count
-    zero_stage: Annotated[int, js(minimum=0, maximum=3)]
-    recompute: str
-    global_batch_seqs: Count
-    global_batch_tokens: Count
+    dp: Count
+    tp: Count
+    pp: Count
+    cp: Count
+    ep: Annotated[int, js(minimum=1, description="expert parallelism; divides dp x cp")]
+    zero: Annotated[
+        int,
+        js(
+            minimum=0,
+            maximum=3,
+            description="what is sharded over dp_shard: 0 nothing (DDP), 1 optimizer states, "
+            "2 + gradients, 3 + weights (FSDP)",
+        ),
+    ]
+    dp_shard: Annotated[
+        int, js(minimum=1, description="devices sharing one copy of the sharded states")
+    ]
+    sequence_parallel: Annotated[
+        bool, js(description="Megatron sequence parallelism (matters only with tp > 1)")
+    ]
+    recompute: Annotated[
+        str, js(enum=list(RECOMPUTE_CODES), description="activation recomputation")
+    ]
+    micro_batch: Annotated[
+        int, js(minimum=1, description="sequences per micro-batch and model replica")
+    ]
+    virtual_pp: Annotated[int, js(minimum=1, description="interleaved model chunks per stage")]
+    devices_per_chip: Annotated[
+        int,
+        js(minimum=1, description="devices the degrees count per chip (NeuronCores; else 1)"),
+    ]
 
 
 class ServingWorkloadKeys(TypedDict):
@@ -180,7 +206,25 @@ class TrainingPlan(TrainingFigures):
     country: Annotated[str | None, js(description="ISO 3166-1 alpha-2 of the region")]
     chips: Count
     instances: Count
-    layout: Annotated[dict[str, Any], js(shape=TrainingLayoutKeys, extra_values=LayoutValue)]
+    layout: Layout
+    n_micro: Annotated[
+        int,
+        js(
+            minimum=1,
+            description="micro-batches per step and replica (gradient accumulation, or "
+            "pipeline micro-batches when pp > 1): global_batch_seqs = dp x micro_batch x "
+            "n_micro",
+        ),
+    ]
+    global_batch_seqs: Annotated[
+        int,
+        js(
+            minimum=1,
+            description="sequences per step of this plan's layout (within the planner's "
+            "tolerance of the requested batch)",
+        ),
+    ]
+    global_batch_tokens: Count
     steps: Count
     wall_time_s: Positive
     usd_per_hour: Annotated[

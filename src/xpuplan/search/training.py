@@ -34,7 +34,7 @@ from xpuplan.catalog.schema import PRICING_MODELS, Accelerator, Offering, Region
 from xpuplan.energy import PowerModel, run_energy
 from xpuplan.errors import InfeasibleError
 from xpuplan.models.spec import ModelSpec
-from xpuplan.perf.layout import RECOMPUTE_CODES, LayoutArrays, LayoutGrid, enumerate_layouts
+from xpuplan.perf.layout import LayoutArrays, LayoutGrid, enumerate_layouts
 from xpuplan.search.filters import SelectedOffering
 from xpuplan.search.pareto import pareto_front
 from xpuplan.search.pricing import TERM_HOURS, SpotModel, choose_pricing
@@ -69,7 +69,6 @@ OBJECTIVES: tuple[str, ...] = ("cost", "time", "co2")
 # Rows per call of the estimator (cut at hardware-group boundaries); bounds peak memory and
 # paces the progress callback.
 _CHUNK = 40_000
-_RECOMPUTE_NAMES = {code: name for name, code in RECOMPUTE_CODES.items()}
 
 
 @dataclass(frozen=True)
@@ -568,20 +567,7 @@ class _PlanBuilder:
         one = lay.take(np.array([j]))
         ev = self.evaluator(self.workload, self.groups, one)
         batch_tokens = int(one.global_batch_seqs[0]) * self.workload.seq_len
-        layout = {
-            "tp": int(one.tp[0]),
-            "pp": int(one.pp[0]),
-            "cp": int(one.cp[0]),
-            "dp": int(one.dp[0]),
-            "ep": int(one.ep[0]),
-            "virtual_pp": int(one.virtual_pp[0]),
-            "micro_batch": int(one.micro_batch[0]),
-            "grad_accum": int(one.grad_accum[0]),
-            "zero_stage": int(one.zero[0]),
-            "recompute": _RECOMPUTE_NAMES[int(one.recompute[0])],
-            "global_batch_seqs": int(one.global_batch_seqs[0]),
-            "global_batch_tokens": batch_tokens,
-        }
+        layout = one.layout(0)  # the planner counts a chip as one device
         notes: list[str] = []
         model = PRICING_MODELS[int(rows.pricing[i])]
         energy = finite_or_none(float(rows.energy_kwh[i]))
@@ -640,6 +626,9 @@ class _PlanBuilder:
             chips=int(rows.chips[i]),
             instances=int(rows.instances[i]),
             layout=layout,
+            n_micro=int(one.grad_accum[0]),
+            global_batch_seqs=int(one.global_batch_seqs[0]),
+            global_batch_tokens=batch_tokens,
             step_time_s=float(self.step[j]),
             steps=math.ceil(self.workload.tokens / batch_tokens),
             wall_time_s=float(rows.wall_time_s[i]),
