@@ -23,7 +23,7 @@ def main() -> int:
     for name in GENERATED:
         path = SCHEMA_DIR / f"{name}.schema.json"
         text = render_schema(build_schema(name))
-        if path.read_text("utf-8") != text:
+        if not path.exists() or path.read_text("utf-8") != text:
             stale.append(path.name)
             if not args.check:
                 path.write_text(text, "utf-8")

@@ -147,3 +147,22 @@ def test_plan_serve_json_fleet_entries_carry_predicted_latency_within_targets() 
     for entry in entries:
         assert 0 < entry["ttft_p99_ms"] <= 2000 * (1 + 1e-9)
         assert 0 < entry["tpot_p99_ms"] <= 100 * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("name", "schema"), [("estimate train", "estimate-train"), ("estimate serve", "estimate-serve")]
+)
+def test_estimate_json_stdout_follows_its_schema(name: str, schema: str) -> None:
+    """The raw stdout of ``estimate train|serve --json`` (a real process) validates against the
+    schema shipped for it, generated from TrainingEstimate / PricedServingEstimate."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from xpuplan.schemas import load_schema
+
+    done = run_cli([*COMMANDS[name], "--json"])
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    jsonschema.Draft202012Validator(load_schema(schema)).validate(data)
+    if name == "estimate serve":
+        assert data["cost"]["usd_per_million_tokens"] > 0 and data["cost_note"]
+    else:
+        assert set(data["layout"]) >= {"zero", "dp_shard", "micro_batch"} and data["n_micro"] >= 1

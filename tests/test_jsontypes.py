@@ -13,6 +13,7 @@ import jsonschema
 import numpy as np
 import pytest
 
+from xpuplan.catalog.load import load_catalog
 from xpuplan.jsontypes import as_dict, js, json_key, json_schema
 from xpuplan.perf.layout import Layout
 from xpuplan.perf.serving.estimate import ServingEstimate
@@ -20,6 +21,7 @@ from xpuplan.perf.training import TrainingEstimate, TrainingFigures
 from xpuplan.schemas import load_schema
 from xpuplan.schemas.build import GENERATED, SHAPES, build_schema, render_schema
 from xpuplan.search.results import FleetEntry, LayoutKeys, TrainingPlan
+from xpuplan.search.serving_cost import PricedServingEstimate, estimate_serving_priced
 from xpuplan.search.training import OBJECTIVES
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "src" / "xpuplan" / "schemas"
@@ -151,14 +153,34 @@ def test_layout_keys_name_the_layouts_json() -> None:
     assert SHAPES[Layout] is LayoutKeys
     assert list(_hints(LayoutKeys)) == list(Layout().to_dict())
     assert list(_hints(LayoutKeys)) == [f.name for f in dataclasses.fields(Layout)]
-    for name in ("plan-train", "compare"):
+    for name in ("plan-train", "compare", "estimate-train"):
         schema = load_schema(name)
         assert schema["$defs"]["layout"] == load_schema("plan-train")["$defs"]["layout"]
         jsonschema.validate(Layout(dp=4, tp=2, zero=3).to_dict(), schema["$defs"]["layout"])
-    layout_schema = load_schema("plan-train")["$defs"]["layout"]
+    layout_schema = load_schema("estimate-train")["$defs"]["layout"]
     for bad in ({"zero": 4}, {"dp": 0}, {"recompute": "some"}, {"sequence_parallel": 1}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(Layout().to_dict() | bad, layout_schema)
+
+
+def test_priced_serving_estimate_is_the_estimate_plus_its_cost() -> None:
+    # One type per concept: the priced estimate is a ServingEstimate (same fields, same names,
+    # same order) with its cost after them, and its JSON comes from those fields.
+    estimate = [f.name for f in dataclasses.fields(ServingEstimate)]
+    priced = [f.name for f in dataclasses.fields(PricedServingEstimate)]
+    assert priced == [*estimate, "cost", "cost_note"]
+    assert issubclass(PricedServingEstimate, ServingEstimate)
+    priced_one = estimate_serving_priced(
+        load_catalog(), "llama-3.1-8b", "nvidia-h100-sxm", count=1, tp=1, input_len=512,
+        output_len=128, rate=2.0,
+    )  # fmt: skip
+    assert priced_one.cost is not None and priced_one.cost_note.startswith("cheapest")
+    doc = priced_one.to_dict()
+    assert list(doc) == priced
+    assert doc["cost"] == priced_one.cost.to_dict()
+    assert {k: doc[k] for k in estimate} == as_dict(
+        ServingEstimate(**{k: getattr(priced_one, k) for k in estimate})
+    )
 
 
 def test_serving_estimate_and_fleet_entry_share_names() -> None:

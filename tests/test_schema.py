@@ -93,6 +93,41 @@ def test_real_cli_json_validates(
     assert _errors(document, schema) == []
 
 
+@pytest.mark.parametrize(
+    ("argv", "schema"),
+    [
+        (["estimate", "train", "--model", "llama-3.1-8b", "--accelerator", "nvidia-h100-sxm",
+          "--count", "16"], "estimate-train"),
+        (["estimate", "train", "--model", "mixtral-8x7b", "--accelerator", "aws-trainium2",
+          "--count", "16", "--tp", "4", "--pp", "2", "--ep", "2", "--finetune", "lora"],
+         "estimate-train"),
+        # offline (no rate): TTFT is unbounded and prints as null
+        (["estimate", "serve", "--model", "llama-3.1-8b", "--accelerator", "nvidia-h100-sxm",
+          "--count", "2", "--input", "1000", "--output", "200"], "estimate-serve"),
+        # infeasible (the weights do not fit): throughputs null, no cost
+        (["estimate", "serve", "--model", "llama-3.1-405b", "--accelerator", "nvidia-h100-sxm",
+          "--count", "1", "--tp", "1"], "estimate-serve"),
+    ],
+)  # fmt: skip
+def test_estimate_json_validates_and_is_described(
+    argv: list[str], schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run([*argv, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert _errors(document, schema) == []
+    loaded = load_schema(schema)
+    assert _undescribed(document, loaded, loaded, "") == []
+    if schema == "estimate-train":
+        layout = document["layout"]
+        assert (
+            layout["dp"] * layout["micro_batch"] * document["n_micro"]
+            == (document["global_batch_seqs"])
+        )
+        broken = copy.deepcopy(document)
+        broken["layout"]["zero_stage"] = broken["layout"].pop("zero")  # the old plan key
+        assert any("'zero' is a required property" in e for e in _errors(broken, schema))
+
+
 def test_validation_report_validates(catalog: Any) -> None:
     cases = load_cases(bundled_public_file())
     # A few cases of each kind keep this fast; the shape does not depend on how many.
@@ -173,9 +208,12 @@ def test_shared_definitions_agree() -> None:
     assert train["$defs"]["training_plan"] == compare["$defs"]["training_plan"]
     assert train["$defs"]["training_workload"] == compare["$defs"]["training_workload"]
     assert train["$defs"]["source"] == serve["$defs"]["source"] == compare["$defs"]["source"]
-    # one layout shape in the plans
-    assert train["$defs"]["layout"] == compare["$defs"]["layout"]
+    # one layout and one fine-tuning shape in the plans and the estimate
+    estimate = load_schema("estimate-train")
+    for name in ("layout", "finetune"):
+        assert train["$defs"][name] == compare["$defs"][name] == estimate["$defs"][name]
     assert train["$defs"]["training_plan"]["properties"]["layout"] == {"$ref": "#/$defs/layout"}
+    assert estimate["properties"]["layout"] == {"$ref": "#/$defs/layout"}
 
 
 def test_unknown_schema_name() -> None:

@@ -475,7 +475,7 @@ def print_serving_estimate(console: Console, priced: PricedServingEstimate) -> N
     def num(value: float, digits: int = 1, unit: str = "") -> str:
         return fmt_fixed(value, digits, unit, missing=NA)
 
-    e = priced.estimate
+    e = priced
     table = _key_value_table(f"{e.model} on {e.count} x {e.accelerator_id}")
     table.add_row(
         "layout", f"{e.replicas} replica(s) of tp {e.tp} x pp {e.pp} (ep {e.ep}), {e.batching}"
@@ -525,8 +525,8 @@ def print_serving_estimate(console: Console, priced: PricedServingEstimate) -> N
     for name, value in e.decode_step_ms.items():
         step.add_row(name, f"{value:.2f}")
     console.print(step)
-    if priced.note:
-        _print_notes(console, [priced.note])
+    if priced.cost_note:
+        _print_notes(console, [priced.cost_note])
 
 
 # --- validation ---------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The files ship in the package (``xpuplan/schemas/<name>.schema.json``) so other tools can check
 what they read: ``jsonschema.validate(json.load(f), load_schema("plan-train"))``. The planner's
-three (plan-train, plan-serve, compare) are generated from the result types
-(:mod:`xpuplan.schemas.build`, ``python scripts/build_schemas.py``); the others are hand-written.
+three (plan-train, plan-serve, compare) and the estimators' two (estimate-train, estimate-serve)
+are generated from the result types (:mod:`xpuplan.schemas.build`,
+``python scripts/build_schemas.py``); the others are hand-written.
 
 ====================  =========================================  ==========================
 name                  output                                     ``kind`` field
@@ -11,6 +12,8 @@ name                  output                                     ``kind`` field
 plan-train            ``xpuplan plan train --json``              ``training_plan``
 plan-serve            ``xpuplan plan serve --json``              ``serving_plan``
 compare               ``xpuplan compare --json``                 ``training_comparison``
+estimate-train        ``xpuplan estimate train --json``          (none)
+estimate-serve        ``xpuplan estimate serve --json``          (none)
 validate              ``xpuplan validate --json``                (none)
 catalog-accelerators  ``xpuplan catalog accelerators --json``    (an array of rows)
 catalog-offerings     ``xpuplan catalog offerings --json``       (an array of rows)
@@ -35,6 +38,8 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "catalog-offerings",
     "catalog-regions",
     "compare",
+    "estimate-serve",
+    "estimate-train",
     "model-list",
     "model-show",
     "plan-serve",

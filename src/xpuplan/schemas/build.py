@@ -1,4 +1,5 @@
-"""The schemas of the planner's results, generated from their types (:mod:`xpuplan.jsontypes`).
+"""The schemas of the planner's and the estimators' results, generated from their types
+(:mod:`xpuplan.jsontypes`).
 
 ``scripts/build_schemas.py`` writes them into this package; a test regenerates them and
 compares with the shipped files, so the files cannot drift from what ``to_dict`` prints. The
@@ -9,23 +10,35 @@ and are still written by hand.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from xpuplan.jsontypes import json_schema
+from xpuplan.jsontypes import js, json_schema
+from xpuplan.perf.efficiency import EfficiencyParams
 from xpuplan.perf.layout import Layout
+from xpuplan.perf.training import Finetune, TrainingEstimate
 from xpuplan.search.results import (
+    FinetuneKeys,
     LayoutKeys,
     ServingPlanResult,
     TrainingComparison,
     TrainingPlanResult,
 )
+from xpuplan.search.serving_cost import PricedServingEstimate
 
 __all__ = ["GENERATED", "SHAPES", "build_schema", "render_schema"]
 
-# Types described by another hint, wherever they appear: a training layout by the TypedDict
-# that names its keys with their bounds (one definition in plan train and compare).
-SHAPES: dict[type, Any] = {Layout: LayoutKeys}
-
+# Types described by another hint, wherever they appear: a training layout and a fine-tuning
+# method by the TypedDicts the plans use (one definition in estimate train, plan train and
+# compare, with bounds); the efficiency parameters as a map of numbers, as their names and
+# number follow the calibration (xpuplan.perf.efficiency), not a contract.
+SHAPES: dict[type, Any] = {
+    Layout: LayoutKeys,
+    Finetune: FinetuneKeys,
+    EfficiencyParams: Annotated[
+        dict[str, float],
+        js(description="the fitted efficiency parameters of the chip family, by name"),
+    ],
+}
 
 # name -> (root type, title, description)
 GENERATED: dict[str, tuple[type, str, str]] = {
@@ -46,6 +59,19 @@ GENERATED: dict[str, tuple[type, str, str]] = {
         "xpuplan compare --json",
         "Concrete training options on the same run, side by side; relative_pct is against the "
         "first option (xpuplan.plan.compare_options(...).to_dict()).",
+    ),
+    "estimate-train": (
+        TrainingEstimate,
+        "xpuplan estimate train --json",
+        "Step time, throughput, MFU/HFU and memory of one training setup, with breakdowns "
+        "(xpuplan.estimate_training(...).to_dict()); a plan's figures carry the same names.",
+    ),
+    "estimate-serve": (
+        PricedServingEstimate,
+        "xpuplan estimate serve --json",
+        "Throughput, latency, memory and cost per million tokens of one serving setup "
+        "(xpuplan.search.serving_cost.estimate_serving_priced(...).to_dict()); unknown or "
+        "unbounded numbers (an infeasible setup) are null.",
     ),
 }
 

@@ -7,7 +7,7 @@ predicts throughput and latency; this module puts catalog prices on it).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -110,19 +110,24 @@ def cheapest_offering(
 
 
 @dataclass(frozen=True)
-class PricedServingEstimate:
-    """A serving estimate with its cost (None when the catalog has no matching price)."""
+class PricedServingEstimate(ServingEstimate):
+    """A serving estimate with its cost: the estimate's fields under the estimate's names, then
+    ``cost`` (None when the catalog has no matching price or the setup is infeasible) and
+    ``cost_note`` (which offering priced it, or why none did)."""
 
-    estimate: ServingEstimate
-    cost: ServingCost | None
-    note: str = ""
+    cost: ServingCost | None = None
+    cost_note: str = ""
+
+    @classmethod
+    def from_estimate(
+        cls, estimate: ServingEstimate, cost: ServingCost | None, note: str
+    ) -> PricedServingEstimate:
+        """``estimate`` with its ``cost`` and ``note``."""
+        values = {f.name: getattr(estimate, f.name) for f in fields(ServingEstimate)}
+        return cls(**values, cost=cost, cost_note=note)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.estimate.to_dict(),
-            "cost": None if self.cost is None else self.cost.to_dict(),
-            "cost_note": self.note,
-        }
+        return as_dict(self)
 
 
 def estimate_serving_priced(
@@ -157,10 +162,12 @@ def estimate_serving_priced(
         note = f"no {pricing} price for {accelerator_id}" + (f" with {wanted}" if wanted else "")
         if provider or instance or region:
             raise InputError(f"{note} in the catalog (xpuplan catalog offerings)")
-        return PricedServingEstimate(estimate, None, note)
+        return PricedServingEstimate.from_estimate(estimate, None, note)
     note = f"cheapest matching {pricing} offering: {offering.provider} {offering.instance} in "
     note += offering.region
     if not estimate.feasible:
-        return PricedServingEstimate(estimate, None, f"{note}; not priced: {estimate.status}")
+        return PricedServingEstimate.from_estimate(
+            estimate, None, f"{note}; not priced: {estimate.status}"
+        )
     cost = cost_per_million_tokens(estimate, offering, pricing)
-    return PricedServingEstimate(estimate, cost, note)
+    return PricedServingEstimate.from_estimate(estimate, cost, note)

@@ -8,13 +8,13 @@ one vectorized call and keeps the best, as ``estimate train`` does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 
 from xpuplan.catalog.schema import Accelerator
 from xpuplan.errors import InputError
-from xpuplan.jsontypes import as_dict
+from xpuplan.jsontypes import as_dict, js
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import pp_ok, tp_in_domain, tp_ok
 from xpuplan.perf.serving.candidates import (
@@ -30,6 +30,17 @@ from xpuplan.perf.serving.step import SpecDecode
 from xpuplan.perf.serving_efficiency import ServingEfficiency
 
 __all__ = ["ServingEstimate", "estimate_serving", "layout_options"]
+
+# A figure that is infinite or undefined for some setups (a queue without a rate limit has no
+# finite TTFT; an infeasible setup serves nothing): JSON prints it as null, never NaN.
+Unbounded = Annotated[
+    float,
+    js(
+        type=["number", "null"],
+        minimum=0,
+        description="null when unbounded or undefined (no request rate given, or infeasible)",
+    ),
+]
 
 # Layout degrees searched when none is given (powers of two, as engines shard heads).
 _DEGREES = (1, 2, 4, 8, 16, 32, 64)
@@ -63,18 +74,18 @@ class ServingEstimate:
     status: str
     batch_per_replica: float
     max_batch_per_replica: float
-    rate_per_s: float
-    output_tokens_per_s: float
-    input_tokens_per_s: float
-    output_tokens_per_s_per_chip: float
-    max_output_tokens_per_s: float
-    ttft_mean_ms: float
-    ttft_p50_ms: float
-    ttft_p99_ms: float
-    tpot_mean_ms: float
-    tpot_p50_ms: float
-    tpot_p99_ms: float
-    e2e_mean_ms: float
+    rate_per_s: Unbounded
+    output_tokens_per_s: Unbounded
+    input_tokens_per_s: Unbounded
+    output_tokens_per_s_per_chip: Unbounded
+    max_output_tokens_per_s: Unbounded
+    ttft_mean_ms: Unbounded
+    ttft_p50_ms: Unbounded
+    ttft_p99_ms: Unbounded
+    tpot_mean_ms: Unbounded
+    tpot_p50_ms: Unbounded
+    tpot_p99_ms: Unbounded
+    e2e_mean_ms: Unbounded
     sustained_clock_fraction: float
     memory_gb_per_chip: dict[str, float]
     prefill: dict[str, float]
