@@ -51,6 +51,7 @@ def test_old_file_reads_in_todays_shape(name: str) -> None:
         # what the earlier planner used: full sharding over dp, SP on, a chip is a device
         assert layout["dp_shard"] == (layout["dp"] if layout["zero"] else 1)
         assert layout["sequence_parallel"] is True and layout["devices_per_chip"] == 1
+        assert layout["recompute_layers"] is None
     check_result_schema(result)  # today's schema
     with pytest.raises(InputError, match="does not follow the"):
         check_result_schema(raw)  # the raw old file does not: the upgrade is what reads it

@@ -66,6 +66,7 @@ def sample_plan(
             "micro_batch": 1,
             "virtual_pp": 1,
             "devices_per_chip": 1,
+            "recompute_layers": None,
         },
         "n_micro": 8,
         "global_batch_seqs": dp * 8,

@@ -143,9 +143,9 @@ _OLD_LAYOUT_KEYS = {
 
 def _upgrade_plan(plan: Any) -> Any:
     """A training plan in today's shape: its layout is a ``Layout`` (``zero``, ``dp_shard``,
-    ``sequence_parallel``, ``devices_per_chip``) and ``n_micro``, ``global_batch_seqs`` and
-    ``global_batch_tokens`` are keys of the plan. A plan already in that shape is returned as it
-    is (the same object)."""
+    ``sequence_parallel``, ``devices_per_chip``, ``recompute_layers``) and ``n_micro``,
+    ``global_batch_seqs`` and ``global_batch_tokens`` are keys of the plan. A plan already in
+    that shape is returned as it is (the same object)."""
     if not isinstance(plan, Mapping) or not isinstance(plan.get("layout"), Mapping):
         return plan
     old = dict(plan["layout"])
@@ -160,11 +160,13 @@ def _upgrade_plan(plan: Any) -> Any:
         else:
             upgraded.setdefault(target, value)
     # What the earlier planner used without printing it: full sharding over dp (none without
-    # ZeRO), sequence parallelism on (its grid's default) and one device per chip.
+    # ZeRO), sequence parallelism on (its grid's default), one device per chip and, with full
+    # recomputation, every layer recomputed.
     zero = layout.get("zero")
     layout.setdefault("dp_shard", 1 if zero == 0 else layout.get("dp"))
     layout.setdefault("sequence_parallel", True)
     layout.setdefault("devices_per_chip", 1)
+    layout.setdefault("recompute_layers", None)
     upgraded["layout"] = layout
     return upgraded
 

@@ -79,6 +79,7 @@ _LAYOUT_SHORT = {
     "dp_shard": "shard",
     "sequence_parallel": "sp",
     "recompute": "rc:",
+    "recompute_layers": "rc_layers=",
     "devices_per_chip": "dev/chip",
 }
 _UNIT_KEYS = ("virtual_pp", "cp", "ep", "devices_per_chip")  # shown only when not 1
@@ -88,7 +89,7 @@ def _layout_default(layout: Mapping[str, Any], key: str, value: Any) -> bool:
     """Whether ``value`` of ``key`` is what a reader assumes unless told (so it is not shown)."""
     if key in _UNIT_KEYS:
         return bool(value == 1)
-    if key == "recompute":
+    if key in ("recompute", "recompute_layers"):
         return value in ("none", None)
     if key == "sequence_parallel":  # only matters with tensor parallelism
         return value is True or layout.get("tp") == 1

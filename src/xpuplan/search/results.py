@@ -133,6 +133,13 @@ class LayoutKeys(TypedDict):
         int,
         js(minimum=1, description="devices the degrees count per chip (NeuronCores; else 1)"),
     ]
+    recompute_layers: Annotated[
+        int | None,
+        js(
+            minimum=1,
+            description="with full recomputation: layers per stage recomputed (null: all)",
+        ),
+    ]
 
 
 class ServingWorkloadKeys(TypedDict):
