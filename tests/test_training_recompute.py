@@ -173,11 +173,12 @@ KNOWN_OVER = {
     # Tiering doc, save_dot_except_mlpwi at per_device_batch 4, seq 4096 on pure FSDP: the
     # saved outputs are 91 GB by the policy's own names: 1.14x.
     "maxtext-tier-v5p-llama2-70b-sl4096": "saved matmul outputs exceed HBM",
-    # Tiering doc on v6e (32 GiB), custom offload policies: 6-byte bf16 + fp32 logits of
-    # 40,960 tokens x 128,256 vocabulary (31.5 GB) cannot be what XLA keeps; it fuses the fp32
-    # convert into the loss (and the 405B row's states, 25 GB, need host-offloaded optimizer
-    # states to fit): 1.27x, 1.64x.
-    "maxtext-tier-v6e-llama3.1-405b-sl8192": "XLA logits and host-offloaded states",
+    # Tiering doc on v6e (32 GiB), custom offload policies. 70B: 6-byte bf16 + fp32 logits of
+    # 40,960 tokens x 128,256 vocabulary (31.5 GB; configs/base.yml cast_logits_to_fp32, no
+    # vocab tiling) cannot all be live; XLA must fuse the fp32 convert into the loss: 1.64x.
+    # 405B: the config shards over two slices (dcn_fsdp 2, 512 chips) where the doc says 256:
+    # read as 256, the states alone are 25 GB: 1.27x (fits read as 512).
+    "maxtext-tier-v6e-llama3.1-405b-sl8192": "chip count: config 512, doc 256",
     "maxtext-tier-v6e-llama3.1-70b-sl8192": "XLA logits",
 }
 
