@@ -422,3 +422,26 @@ def test_llama31_405b_tp8_pp16_fits_an_80gb_gpu_by_hand(chips: int, recomputed: 
         pp=pp,
     )
     assert generic.fits_memory and generic.layout.recompute == "full"
+
+
+def test_estimate_train_and_the_case_reader_drop_the_same_layers() -> None:
+    # One block rule (training.fewest_recomputed_layers): `estimate train` with a published
+    # Megatron-Core layout recomputes as many layers per stage as the validation reader does.
+    case = _one("nemo-26.04-pretrain-llama3.1-405b-dgx-gb300-256gpu-mxfp8-tp2pp8cp2")
+    lay = case.layout
+    est = estimate_training_setup(
+        case.model,
+        case.accelerator,
+        case.case.hardware.count,
+        seq_len=case.seq_len,
+        global_batch_seqs=case.global_batch_seqs,
+        precision=case.precision,
+        tp=lay.tp,
+        pp=lay.pp,
+        cp=lay.cp,
+        micro_batch=lay.micro_batch,
+        virtual_pp=lay.virtual_pp,
+        stack=case.stack,
+    )
+    assert est.layout.recompute_layers == lay.recompute_layers
+    assert est.layout.recompute == lay.recompute
