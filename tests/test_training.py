@@ -303,6 +303,7 @@ def test_public_api_is_pinned() -> None:
         "estimate_training",
         "estimate_training_arrays",
         "estimate_training_setup",
+        "fewest_recomputed_layers",
         "hardware_arrays",
     }
     assert {"Layout", "LayoutArrays", "ModelShape", "check_layout", "enumerate_layouts"} <= set(

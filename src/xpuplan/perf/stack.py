@@ -50,6 +50,15 @@ class Stack:
     # activations rather than recompute every layer). False: every layer (Hugging Face /
     # PyTorch gradient checkpointing wraps all layers).
     block_recompute: bool = False
+    # The fp32 parameter is the optimizer's master copy, cast to bf16 only for compute: 4 bytes
+    # of parameter + 8 of Adam moments instead of a bf16 weight + 12 bytes (PyTorch FSDP
+    # MixedPrecision docs: param_dtype is the dtype of the unsharded parameters used in
+    # forward/backward, the sharded ones stay in full precision; MaxText weight_dtype float32).
+    master_is_param: bool = False
+    # JAX/XLA named checkpoints: MaxText's remat_policy (memory.MAXTEXT_REMAT_SAVES, "custom")
+    # and the tensors a custom policy offloads to host memory; None: PyTorch-style recomputation.
+    remat_policy: str | None = None
+    remat_offloaded: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,7 +158,10 @@ STACKS: dict[str, Stack] = {
             "gradient_accumulation_steps 1, remat_policy full, dtype bfloat16, "
             "attention 'autoselected' (splash/flash), "
             "XLA async collective fusion / collective matmul; logical_axis_rules "
-            "['activation_embed', 'tensor'], ['norm', 'tensor']",
+            "['activation_embed', 'tensor'], ['norm', 'tensor']; weight_dtype float32, "
+            "grad_dtype float32 (the fp32 parameter is Adam's master)",
+            master_is_param=True,
+            remat_policy="full",
         ),
         Stack(
             name="maxtext-mlperf",
@@ -168,7 +180,10 @@ STACKS: dict[str, Stack] = {
             interleaved_pp=False,
             source="mlcommons/training_results_v4.0 Google/benchmarks/gpt3/implementations/"
             "maxtext/v5p-*.sh (quantization=int8, remat_policy=full, attention=flash); Google "
-            "Cloud blog 'Accurate Quantized Training (AQT) for TPU v5e' (MLPerf 3.1 GPT-3, int8)",
+            "Cloud blog 'Accurate Quantized Training (AQT) for TPU v5e' (MLPerf 3.1 GPT-3, int8); "
+            "MaxText configs/base.yml weight_dtype float32",
+            master_is_param=True,
+            remat_policy="full",
         ),
         Stack(
             name="axlearn",
@@ -214,7 +229,9 @@ STACKS: dict[str, Stack] = {
             sequence_parallel=False,
             interleaved_pp=False,
             source="mosaicml/llm-foundry yamls (fsdp_config sharding_strategy FULL_SHARD, "
-            "attn_impl flash, amp_bf16)",
+            "attn_impl flash, amp_bf16); PyTorch FSDP MixedPrecision docs (param_dtype bf16 "
+            "for compute, sharded fp32 parameters kept as the optimizer's)",
+            master_is_param=True,
         ),
         Stack(
             name="generic",

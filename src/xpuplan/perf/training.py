@@ -76,8 +76,10 @@ from xpuplan.perf.layout import (
 )
 from xpuplan.perf.memory import (
     HBM_USABLE_FRACTION,
+    SAVE_ALL,
     memory_arrays,
     params_per_device,
+    remat_saves,
     stage_layers,
 )
 from xpuplan.perf.stack import STACKS, Stack
@@ -100,6 +102,7 @@ __all__ = [
     "estimate_training",
     "estimate_training_arrays",
     "estimate_training_setup",
+    "fewest_recomputed_layers",
     "hardware_arrays",
     "stack_precision",
 ]
@@ -245,6 +248,9 @@ class HardwareArrays:
     stack_matmul_scale: FloatArray  # the stack's factor on matmul_eff_max (efficiency table)
     grad_reduce_bytes: FloatArray  # bytes per gradient element on the DP wire (stack)
     wgrad_bf16: FloatArray  # 1.0 where weight-gradient GEMMs stay bf16 (WGRAD_BF16_PRECISIONS)
+    master_is_param: FloatArray  # 1.0 where the fp32 parameter is the master copy (stack)
+    selective_saves: npt.NDArray[np.int64]  # memory.remat_saves mask under selective (stack)
+    full_saves: npt.NDArray[np.int64]  # memory.remat_saves mask under full recomputation
 
     def take(self, index: npt.ArrayLike) -> HardwareArrays:
         """Rows ``index`` of every field (e.g. the accelerator index of each candidate)."""
@@ -322,9 +328,28 @@ def hardware_arrays(
         rows["grad_reduce_bytes"].append(stack.grad_reduce_bytes)
         rows["wgrad_bf16"].append(1.0 if precision in WGRAD_BF16_PRECISIONS else 0.0)
         rows["stack_matmul_scale"].append(table.stack_matmul_scale.get(stack.name, 1.0))
+        rows["master_is_param"].append(1.0 if stack.master_is_param else 0.0)
+        selective, full = _remat_masks(stack)
+        rows["selective_saves"].append(selective)
+        rows["full_saves"].append(full)
     arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
-    arrays["topology"] = np.asarray(rows["topology"], dtype=np.int64)
+    for name in ("topology", "selective_saves", "full_saves"):
+        arrays[name] = np.asarray(rows[name], dtype=np.int64)
     return HardwareArrays(**arrays)
+
+
+def _remat_masks(stack: Stack) -> tuple[int, int]:
+    """What a layer keeps under selective and under full recomputation on ``stack``
+    (:func:`xpuplan.perf.memory.remat_saves`). A stack with named checkpoints keeps its policy's
+    tensors; where that policy is full (or offloads), "selective" means MaxText's ``minimal``
+    (every matmul output saved, element-wise work rematerialized), and full keeps the layer
+    input unless the policy offloads it."""
+    if stack.remat_policy is None:
+        return SAVE_ALL, SAVE_ALL
+    policy = remat_saves(stack.remat_policy, stack.remat_offloaded)
+    full = policy & remat_saves("full", stack.remat_offloaded)
+    selective = policy if policy & ~full else remat_saves("minimal", stack.remat_offloaded)
+    return selective, full
 
 
 @dataclass(frozen=True)
@@ -751,6 +776,9 @@ def estimate_training_arrays(
         frozen_mlp=lora and finetune.targets == "attention",
         grad_bytes=hw.grad_reduce_bytes,
         recompute_fraction=full_rc,
+        master_is_param=hw.master_is_param > 0.5,
+        selective_saves=hw.selective_saves,
+        full_saves=hw.full_saves,
     )
     reason = np.zeros(shape_out, dtype=np.int64)
     checks = [
@@ -1078,6 +1106,30 @@ def stack_precision(stack: Stack, accelerator: Accelerator) -> str:
     return "bf16"
 
 
+def fewest_recomputed_layers(
+    layout: Layout, n_layers: int, fits: Callable[[Layout], bool]
+) -> Layout | None:
+    """Block recomputation (:attr:`Stack.block_recompute`; Megatron-Core ``--recompute-method
+    block --recompute-num-layers r``): ``layout`` with full recomputation of the fewest of a
+    stage's layers that ``fits``, or None when recomputing every layer does not fit either.
+    Memory falls as layers are recomputed, so the count is bisected."""
+    per_stage = -(-n_layers // layout.pp)
+
+    def with_layers(n: int) -> Layout:
+        return replace(layout, recompute="full", recompute_layers=n if n < per_stage else None)
+
+    if not fits(with_layers(per_stage)):
+        return None
+    low, high = 0, per_stage
+    while high - low > 1:
+        mid = (low + high) // 2
+        if fits(with_layers(mid)):
+            high = mid
+        else:
+            low = mid
+    return with_layers(high)
+
+
 def estimate_training_setup(
     model: ModelSpec,
     accelerator: Accelerator,
@@ -1102,9 +1154,10 @@ def estimate_training_setup(
 
     With ``tp`` and ``pp`` both given the layout is exactly the one stated, unset fields taking
     the stack's defaults (:mod:`xpuplan.perf.stack`; dp fills the chips, ZeRO-1 with a
-    distributed optimizer, micro-batch 1, the stack's recomputation, or full recomputation when
-    that does not fit); otherwise the fastest feasible layout is searched with every given
-    field pinned. ``precision`` defaults to the stack's (:func:`stack_precision`);
+    distributed optimizer, micro-batch 1, the stack's recomputation, or when that does not fit
+    the fewest layers recomputed in full that do (:func:`fewest_recomputed_layers`, stacks with
+    block recomputation) or every layer); otherwise the fastest feasible layout is searched
+    with every given field pinned. ``precision`` defaults to the stack's (:func:`stack_precision`);
     ``global_batch_seqs`` to :func:`default_global_batch_seqs`.
     """
     stack = stack or STACKS["generic"]
@@ -1172,6 +1225,19 @@ def estimate_training_setup(
 
     estimate = run(layout)
     if recompute is None and not estimate.fits_memory and layout.recompute != "full":
+        if stack.block_recompute:
+            block = fewest_recomputed_layers(
+                layout, model.n_layers, lambda lay: run(lay).fits_memory
+            )
+            if block is not None:
+                per_stage = -(-model.n_layers // layout.pp)
+                layers = block.recompute_layers or per_stage
+                note = (
+                    f"{layout.recompute} recomputation does not fit; {layers} of {per_stage} "
+                    f"layers per stage recomputed in full ({stack.name}: block recomputation)"
+                )
+                full = run(block)
+                return replace(full, notes=(*full.notes, note))
         full = run(replace(layout, recompute="full"))
         if full.fits_memory:
             note = f"{layout.recompute} recomputation does not fit; full recomputation used"

@@ -82,6 +82,7 @@ from xpuplan.models.describe import spec_from_description
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.efficiency import EfficiencyParams, EfficiencyTable
 from xpuplan.perf.layout import Layout, Recompute
+from xpuplan.perf.memory import MAXTEXT_REMAT_SAVES
 from xpuplan.perf.stack import STACKS, Stack, stack_for_framework
 from xpuplan.perf.training import (
     FULL_TRAINING,
@@ -91,6 +92,7 @@ from xpuplan.perf.training import (
     best_layout,
     default_global_batch_seqs,
     estimate_training,
+    fewest_recomputed_layers,
     hardware_arrays,
     stack_precision,
 )
@@ -161,6 +163,42 @@ def _recompute(value: str | bool | None) -> Recompute:
     if text.strip() in ("none", "no", "false", "off", "disabled"):
         return "none"
     return "selective"
+
+
+# Pax / Praxis checkpoint-policy names of the MLPerf GPT-3 recipes, read as the MaxText policy
+# that saves the same matmul outputs (praxis AutodiffCheckpointType: SAVE_DOT_EXCEPT_LOGITS_FFN1
+# saves every dot output except the logits and the first feed-forward matmul).
+_REMAT_ALIASES = {
+    "save_dot_except_logits_ffn1": "save_dot_except_mlpwi",
+    "save_dot_except_logits": "minimal",
+}
+# Free-text names of the tensors a MaxText ``custom`` policy offloads (configs/base.yml keys).
+_OFFLOAD_WORDS = {
+    "decoder input": ("decoder_layer_input",),
+    "q/k/v": ("query_proj", "key_proj", "value_proj"),
+    "out proj": ("out_proj",),
+    "/out": ("out_proj",),
+}
+
+
+def _named_remat(stack: Stack, recompute: str | bool | None) -> Stack:
+    """A stack with named checkpoints (MaxText) running the case's ``remat_policy``: the policy
+    name, or for ``custom`` the tensors the case says it offloads to the host."""
+    if stack.remat_policy is None or recompute is None:
+        return stack
+    text = str(recompute).lower()
+    if "custom" in text:
+        offloaded = tuple(
+            dict.fromkeys(
+                n for word, names in _OFFLOAD_WORDS.items() if word in text for n in names
+            )
+        )
+        return replace(stack, remat_policy="custom", remat_offloaded=offloaded)
+    names = sorted([*MAXTEXT_REMAT_SAVES, *_REMAT_ALIASES], key=len, reverse=True)
+    for name in names:
+        if re.search(rf"(?<![a-z_]){name}(?![a-z_0-9])", text):
+            return replace(stack, remat_policy=_REMAT_ALIASES.get(name, name))
+    return stack
 
 
 def _zero_stage(case: ValidationCase, dp: int) -> int:
@@ -481,7 +519,7 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
         model = spec_from_description(case.model.model_dump())
     except InputError as error:
         raise CaseSkipped(f"model not buildable: {error}") from None
-    stack = case_stack(case)
+    stack = _named_remat(case_stack(case), case.parallelism.recompute)
     precision, precision_note = _precision(case, stack, accelerator)
     finetune, finetune_note = case_finetune(case)
     p = case.parallelism
@@ -549,30 +587,21 @@ def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainC
 
 def _least_recompute(candidate: PreparedTrainCase) -> PreparedTrainCase | None:
     """The fewest layers per stage recomputed in full that make ``candidate`` fit (block
-    recomputation, :attr:`Stack.block_recompute`), or None when even every layer does not."""
+    recomputation, :func:`xpuplan.perf.training.fewest_recomputed_layers`), or None when even
+    every layer does not."""
     layout = candidate.layout
-    per_stage = -(-candidate.model.n_layers // layout.pp)
-
-    def with_layers(n: int) -> PreparedTrainCase:
-        lay = replace(layout, recompute="full", recompute_layers=n if n < per_stage else None)
-        return replace(candidate, layout=lay)
-
-    if not _fits(with_layers(per_stage)):
-        return None
-    low, high = 0, per_stage  # memory falls as layers are recomputed: bisect the fewest
-    while high - low > 1:
-        mid = (low + high) // 2
-        if _fits(with_layers(mid)):
-            high = mid
-        else:
-            low = mid
-    note = (
-        f"{layout.recompute} recomputation does not fit: {high} of {per_stage} layers per "
-        f"stage recomputed ({candidate.stack.name}: block recomputation, "
-        "--recompute-num-layers)"
+    block = fewest_recomputed_layers(
+        layout, candidate.model.n_layers, lambda lay: _fits(replace(candidate, layout=lay))
     )
-    best = with_layers(high)
-    return replace(best, assumptions=(*best.assumptions, note))
+    if block is None:
+        return None
+    per_stage = -(-candidate.model.n_layers // layout.pp)
+    note = (
+        f"{layout.recompute} recomputation does not fit: {block.recompute_layers or per_stage} "
+        f"of {per_stage} layers per stage recomputed ({candidate.stack.name}: block "
+        "recomputation, --recompute-num-layers)"
+    )
+    return replace(candidate, layout=block, assumptions=(*candidate.assumptions, note))
 
 
 def _searched(base: PreparedTrainCase) -> PreparedTrainCase:
