@@ -30,10 +30,12 @@ __all__ = [
     "DEFAULT_MAX_CHIPS",
     "HardwareGroup",
     "OfferingArrays",
+    "PriceClasses",
     "build_offering_arrays",
     "chip_counts",
     "group_hardware",
     "offering_limit",
+    "price_classes",
 ]
 
 # Largest cluster the search considers when neither the offering nor --max-chips caps it:
@@ -256,6 +258,64 @@ def build_offering_arrays(
 
 
 _region = attrgetter("region")
+
+
+@dataclass(frozen=True)
+class PriceClasses:
+    """Offerings alike in hardware group and in every per-offering figure of
+    :class:`OfferingArrays` (prices, capacity-block limits, PUE, grid, TDP): a plan row's
+    time, cost, energy and CO2 are the same for all of them, so the search works each class
+    out once per chip count and copies the figures to its members (200,000 synthetic
+    offerings fall into about 4,000 classes). Classes are numbered by their first member."""
+
+    of_offering: IntArray  # class of each selected offering
+    first: IntArray  # first (lowest-index) member of each class
+    local: IntArray  # position of each class among its group's classes
+    of_group: tuple[IntArray, ...]  # the classes of each hardware group, ascending
+
+
+def price_classes(
+    arrays: OfferingArrays, groups: int, pricing_models: Sequence[str] = PRICING_MODELS
+) -> PriceClasses:
+    """The price classes of the selected offerings (``groups``: how many hardware groups);
+    only the prices of ``pricing_models`` (those the search may use) tell offerings apart."""
+    n = arrays.group.shape[0]
+    used = [k for k, model in enumerate(PRICING_MODELS) if model in pricing_models]
+    table = np.column_stack(
+        [
+            arrays.group.astype(np.float64),
+            arrays.chips_per_instance.astype(np.float64),
+            arrays.price_by_model[:, used],
+            arrays.cb_max_instances,
+            arrays.cb_max_s,
+            arrays.pue,
+            arrays.grid_gco2_per_kwh,
+            arrays.tdp_w,
+        ]
+    )
+    # Alike means the same bits (NaN included): compare the rows as integers.
+    bits = np.ascontiguousarray(table).view(np.int64).reshape(n, -1)
+    if n == 0:
+        first = inverse = np.empty(0, np.int64)
+    else:
+        _, first, inverse = np.unique(bits, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    number = np.empty_like(order)
+    number[order] = np.arange(order.shape[0])
+    first = first[order].astype(np.int64)
+    group_of_class = arrays.group[first]
+    by_group = np.argsort(group_of_class, kind="stable")
+    sizes = np.bincount(group_of_class, minlength=groups)
+    of_group = tuple(np.split(by_group.astype(np.int64), np.cumsum(sizes)[:-1]))
+    local = np.empty(first.shape[0], dtype=np.int64)
+    for classes in of_group:
+        local[classes] = np.arange(classes.shape[0])
+    return PriceClasses(
+        of_offering=number[np.asarray(inverse).reshape(-1)].astype(np.int64),
+        first=first,
+        local=local,
+        of_group=of_group,
+    )
 
 
 def _price_table(prices: Sequence[Mapping[Any, float]]) -> FloatArray:
