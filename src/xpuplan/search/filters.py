@@ -225,16 +225,20 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
     # Many rows share one price table and one region: work each out once, not per row.
     standing: dict[tuple[tuple[str, float], ...], tuple[str, float]] = {}
     regions: dict[tuple[str, str], Region | None] = {}
-    offerings = catalog.offerings
-    for i in rows:
-        prices = tuple(price_col[i].items())
+    picked = zip(
+        map(catalog.offerings.__getitem__, rows),
+        map(price_col.__getitem__, rows),
+        map(place_col.__getitem__, rows),
+        strict=True,
+    )
+    for offering, price_table, place in picked:
+        prices = tuple(price_table.items())
         found = standing.get(prices)
         if found is None:
-            found = standing[prices] = _standing_price(offerings[i], models)
-        place = place_col[i]
+            found = standing[prices] = _standing_price(offering, models)
         if place not in regions:
             regions[place] = catalog.region(*place)
-        out.append(SelectedOffering(offerings[i], found[1], regions[place], found[0]))
+        out.append(SelectedOffering(offering, found[1], regions[place], found[0]))
     return tuple(out)
 
 

@@ -295,10 +295,16 @@ def price_classes(
     )
     # Alike means the same bits (NaN included): compare the rows as integers.
     bits = np.ascontiguousarray(table).view(np.int64).reshape(n, -1)
-    if n == 0:
-        first = inverse = np.empty(0, np.int64)
-    else:
-        _, first, inverse = np.unique(bits, axis=0, return_index=True, return_inverse=True)
+    # Runs of equal rows after a stable sort of the columns (numeric compares: np.unique over
+    # whole rows compares them as bytes, several times slower); a run's first element is
+    # its lowest index.
+    rows_sorted = np.lexsort(bits.T[::-1]) if n else np.empty(0, np.int64)
+    in_order = bits[rows_sorted]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = (in_order[1:] != in_order[:-1]).any(axis=1)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[rows_sorted] = np.cumsum(starts) - 1
+    first = rows_sorted[starts]
     order = np.argsort(first, kind="stable")
     number = np.empty_like(order)
     number[order] = np.arange(order.shape[0])
@@ -311,7 +317,7 @@ def price_classes(
     for classes in of_group:
         local[classes] = np.arange(classes.shape[0])
     return PriceClasses(
-        of_offering=number[np.asarray(inverse).reshape(-1)].astype(np.int64),
+        of_offering=number[inverse],
         first=first,
         local=local,
         of_group=of_group,

@@ -452,8 +452,15 @@ def search_training(
     ranked = _objective_order(search.objective, rows, feasible, same)
 
     # Top plans: the best region/chip count per (provider, instance).
-    instance_code = _codes([(s.offering.provider, s.offering.instance) for s in selected])
-    top = _first_per_key(ranked, lambda i: instance_code[rows.offering[i]], search.top)
+    # Codes only for the offerings of the ranking's prefix that _first_per_key reads.
+    instance_code: dict[tuple[str, str], int] = {}
+
+    def instance_of(i: IntArray) -> IntArray:
+        offerings = (selected[o].offering for o in rows.offering[i].tolist())
+        keys = ((o.provider, o.instance) for o in offerings)
+        return np.array([instance_code.setdefault(k, len(instance_code)) for k in keys], np.int64)
+
+    top = _first_per_key(ranked, instance_of, search.top)
 
     # Plan rows of one class row are exact duplicates: the front keeps the first of them,
     # so the front over class rows (each by its first plan row) is the same front.
