@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,47 @@ def test_fast_path_loads_and_reports_problems_like_pyyaml(
     assert len(problems) == 3 and "as_of" in str(problems[0]) and "2026-13-01" in str(problems[0])
     with pytest.raises(CatalogError, match="as_of"):
         load_catalog(extra_files=[bad])
+
+
+_NAMES = st.text(st.sampled_from("abz-.0179"), max_size=8).map(lambda text: "n" + text)
+_PLAIN_ROWS = st.lists(
+    st.dictionaries(
+        st.sampled_from(["a_prices", "instance", "region", "chips", "z_prices", "notes"]),
+        st.one_of(
+            _NAMES,
+            st.integers(0, 10**6),
+            st.floats(0.5, 1e5),
+            st.dictionaries(st.sampled_from(["spot", "on_demand"]), st.floats(0.5, 1e5)),
+            st.lists(st.integers(1, 64), max_size=3),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tables=st.dictionaries(st.sampled_from(["offerings", "regions", "on"]), _PLAIN_ROWS),
+    line=st.integers(0, 60),
+    insert=st.sampled_from(["", "# note", "  # note", "- x: 1", "    deeper: 1", "  - 3"]),
+)
+def test_tables_read_a_row_at_a_time_as_pyyaml_reads_them(
+    tables: dict[str, list[dict[str, Any]]], line: int, insert: str
+) -> None:
+    """Tables in PyYAML's dump shape (nested mappings first, last or between; block lists;
+    unique names), read whole, and with a comment, blank or stray line put in anywhere."""
+    text = yaml.dump(tables, Dumper=yaml.SafeDumper)
+    if tables and "on" not in tables:  # "on" is a bool key: PyYAML's to read
+        assert read_simple_yaml(text, _Loader) == _pyyaml(text)
+    lines = text.split("\n")
+    lines.insert(min(line, len(lines)), insert)
+    edited = "\n".join(lines)
+    fast = read_simple_yaml(edited, _Loader)
+    if fast is not None:
+        assert fast == _pyyaml(edited)
+    else:
+        with contextlib.suppress(yaml.YAMLError):  # broken by the stray line: PyYAML says so
+            _pyyaml(edited)

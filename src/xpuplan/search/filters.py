@@ -13,8 +13,11 @@ excluded by the first three selectors (the filter report counts them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter
+from typing import Any
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.schema import PRICING_MODELS, Offering, Region
@@ -156,7 +159,12 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
     if flt.pricing not in PRICING_CHOICES:
         raise UnknownNameError("pricing model", flt.pricing, PRICING_CHOICES)
     models = allowed_models(flt)
-    providers = {o.provider for o in catalog.offerings}
+    # One pass reads every field the filters need: a large catalog's rows do not stay in the
+    # CPU cache from one pass to the next, and each filter below is then C calls over indices.
+    columns = list(zip(*map(_FILTER_FIELDS, catalog.offerings), strict=True))
+    acc_col, provider_col, region_col, price_col = columns or ((), (), (), ())
+    place_col = list(zip(provider_col, region_col, strict=True))  # (provider, region code)
+    providers = set(provider_col)
     for p in flt.providers:
         if p not in providers:
             raise UnknownNameError("provider", p, sorted(providers), "xpuplan catalog offerings")
@@ -170,59 +178,69 @@ def select_offerings(catalog: Catalog, flt: OfferingFilter) -> tuple[SelectedOff
         catalog.accelerator(a)  # raises with a suggestion when unknown
     allowed_regions = region_matcher(catalog, flt.regions) if flt.regions else None
 
-    stages: list[tuple[str, list[Offering]]] = []
+    def kept(rows: list[int], column: Sequence[object], test: Callable[[Any], bool]) -> list[int]:
+        return list(compress(rows, map(test, map(column.__getitem__, rows))))
+
+    stages: list[tuple[str, list[int]]] = []
     known = {a.id for a in catalog.accelerators}
-    rows = [o for o in catalog.offerings if o.accelerator_id in known]
+    rows = list(compress(range(len(acc_col)), map(known.__contains__, acc_col)))
     stages.append(("catalog offerings", rows))
     wanted_models = set(models)
-    rows = [o for o in rows if not wanted_models.isdisjoint(o.usd_per_hour)]
+    rows = kept(rows, price_col, lambda prices: not wanted_models.isdisjoint(prices))
     label = flt.pricing + (" with spot" if flt.allow_spot and flt.pricing == BEST else "")
     stages.append((f"pricing={label}", rows))
     if flt.providers:
-        rows = [o for o in rows if o.provider in flt.providers]
+        rows = kept(rows, provider_col, flt.providers.__contains__)
         stages.append((f"providers={','.join(flt.providers)}", rows))
     if flt.vendors or flt.exclude_vendors:
         wanted = {v.lower() for v in flt.vendors}
         unwanted = {v.lower() for v in flt.exclude_vendors}
 
-        def vendor_ok(o: Offering) -> bool:
-            acc = catalog.accelerator(o.accelerator_id)
+        def vendor_ok(accelerator_id: str) -> bool:
+            acc = catalog.accelerator(accelerator_id)
             keys = vendor_keys(acc.vendor, acc.vendor_family)
             return (not wanted or bool(keys & wanted)) and not keys & unwanted
 
-        rows = [o for o in rows if vendor_ok(o)]
+        ok = {a: vendor_ok(a) for a in known}
+        rows = kept(rows, acc_col, ok.__getitem__)
         label = ",".join(flt.vendors) or "all"
         if flt.exclude_vendors:
             label += " excluding " + ",".join(flt.exclude_vendors)
         stages.append((f"vendors={label}", rows))
     if flt.accelerators:
-        rows = [o for o in rows if o.accelerator_id in flt.accelerators]
+        rows = kept(rows, acc_col, flt.accelerators.__contains__)
         stages.append((f"accelerators={','.join(flt.accelerators)}", rows))
     if allowed_regions is not None:
-        rows = [o for o in rows if (o.provider, o.region) in allowed_regions]
+        rows = kept(rows, place_col, allowed_regions.__contains__)
         stages.append((f"regions={','.join(flt.regions)}", rows))
 
-    for (name, kept), (prev_name, prev) in zip(stages[1:], stages[:-1], strict=True):
-        if not kept:
+    for (name, left), (prev_name, prev) in zip(stages[1:], stages[:-1], strict=True):
+        if not left:
             raise InfeasibleError(
                 f"{name}: removes the last offerings ({len(prev)} left after {prev_name}, 0 after)"
             )
     if not rows:
         raise InputError("the catalog has no offerings")
     out = []
-    # Many rows share one price table (and one region): work each out once, not per row.
+    # Many rows share one price table and one region: work each out once, not per row.
     standing: dict[tuple[tuple[str, float], ...], tuple[str, float]] = {}
-    for o in rows:
-        prices = tuple(o.usd_per_hour.items())
+    regions: dict[tuple[str, str], Region | None] = {}
+    picked = zip(
+        map(catalog.offerings.__getitem__, rows),
+        map(price_col.__getitem__, rows),
+        map(place_col.__getitem__, rows),
+        strict=True,
+    )
+    for offering, price_table, place in picked:
+        prices = tuple(price_table.items())
         found = standing.get(prices)
         if found is None:
-            found = standing[prices] = _standing_price(o, models)
-        out.append(
-            SelectedOffering(
-                offering=o,
-                usd_per_hour=found[1],
-                region=catalog.region(o.provider, o.region),
-                pricing=found[0],
-            )
-        )
+            found = standing[prices] = _standing_price(offering, models)
+        if place not in regions:
+            regions[place] = catalog.region(*place)
+        out.append(SelectedOffering(offering, found[1], regions[place], found[0]))
     return tuple(out)
+
+
+# (accelerator id, provider, region code, prices) of an offering.
+_FILTER_FIELDS = attrgetter("accelerator_id", "provider", "region", "usd_per_hour")

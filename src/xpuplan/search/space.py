@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from xpuplan.catalog.catalog import Catalog
-from xpuplan.catalog.schema import PRICING_MODELS, Accelerator, Offering
+from xpuplan.catalog.schema import PRICING_MODELS, Accelerator, Offering, Region
 from xpuplan.search.filters import SelectedOffering
 from xpuplan.units import SECONDS_PER_DAY
 
@@ -29,10 +30,12 @@ __all__ = [
     "DEFAULT_MAX_CHIPS",
     "HardwareGroup",
     "OfferingArrays",
+    "PriceClasses",
     "build_offering_arrays",
     "chip_counts",
     "group_hardware",
     "offering_limit",
+    "price_classes",
 ]
 
 # Largest cluster the search considers when neither the offering nor --max-chips caps it:
@@ -126,17 +129,8 @@ def group_hardware(
     # Offerings alike in every hardware field share a key: work each key out once.
     keys: dict[tuple[Any, ...], tuple[str, int, int, float | None, tuple[int, ...] | None, int]]
     keys = {}
-    for i, sel in enumerate(selected):
-        o = sel.offering
-        fields = (
-            o.accelerator_id,
-            o.chips_per_instance,
-            o.scaleup_domain_chips,
-            o.network_gbits_per_s,
-            o.allowed_chip_counts,
-            o.max_chips,
-            o.training_max_chips,
-        )
+    # One C call per offering reads its hardware fields (see _HARDWARE_FIELDS).
+    for i, (o, fields) in enumerate(zip(*_offerings_and(selected, _HARDWARE_FIELDS), strict=True)):
         known = keys.get(fields)
         if known is not None:
             groups[known].append(i)
@@ -182,6 +176,35 @@ def group_hardware(
     return tuple(out)
 
 
+# The fields of an offering that decide its hardware group.
+_HARDWARE_FIELDS = attrgetter(
+    "accelerator_id",
+    "chips_per_instance",
+    "scaleup_domain_chips",
+    "network_gbits_per_s",
+    "allowed_chip_counts",
+    "max_chips",
+    "training_max_chips",
+)
+# The fields of an offering that OfferingArrays holds.
+_ARRAY_FIELDS = attrgetter(
+    "chips_per_instance",
+    "usd_per_hour",
+    "capacity_block_max_instances",
+    "capacity_block_max_days",
+)
+_offering = attrgetter("offering")
+
+
+def _offerings_and(
+    selected: Sequence[SelectedOffering], fields: attrgetter[Any]
+) -> tuple[list[Offering], list[Any]]:
+    """The selected offerings and ``fields`` of each, read in one pass (a large catalog's rows
+    do not stay in the CPU cache from one pass to the next: one pass, not one per field)."""
+    offerings = list(map(_offering, selected))
+    return offerings, list(map(fields, offerings))
+
+
 @dataclass(frozen=True)
 class OfferingArrays:
     """Per selected offering: price, place and power inputs, NaN where unknown."""
@@ -207,33 +230,104 @@ def build_offering_arrays(
     group_of = np.empty(len(selected), dtype=np.int64)
     for g, group in enumerate(groups):
         group_of[list(group.members)] = g
+    _, fields = _offerings_and(selected, _ARRAY_FIELDS)
+    chips, prices, cb_instances, cb_days = zip(*fields, strict=True) if fields else ([],) * 4
+    # Regions and accelerators are few: their figures are looked up once each, then taken.
+    region_code: dict[int, int] = {}
+    region_rows: list[Region | None] = []
+    for region in map(_region, selected):
+        if id(region) not in region_code:
+            region_code[id(region)] = len(region_rows)
+            region_rows.append(region)
+    codes = np.array([region_code[id(region)] for region in map(_region, selected)], np.int64)
+    grid = np.array([_nan_if_none(r.grid_gco2_per_kwh if r else None) for r in region_rows])
+    pue = np.array([_nan_if_none(r.pue if r else None) for r in region_rows])
+    tdp = np.array([_nan_if_none(g.accelerator.tdp_w) for g in groups], dtype=np.float64)
     return OfferingArrays(
         usd_per_hour=np.array([s.usd_per_hour for s in selected], dtype=np.float64),
-        chips_per_instance=np.array(
-            [s.offering.chips_per_instance for s in selected], dtype=np.int64
-        ),
-        grid_gco2_per_kwh=np.array(
-            [_nan_if_none(s.region.grid_gco2_per_kwh if s.region else None) for s in selected]
-        ),
-        pue=np.array([_nan_if_none(s.region.pue if s.region else None) for s in selected]),
-        tdp_w=np.array(
-            [_nan_if_none(groups[group_of[i]].accelerator.tdp_w) for i in range(len(selected))]
-        ),
+        chips_per_instance=np.array(chips, dtype=np.int64),
+        grid_gco2_per_kwh=grid.reshape(-1)[codes] if codes.size else np.empty(0),
+        pue=pue.reshape(-1)[codes] if codes.size else np.empty(0),
+        tdp_w=tdp[group_of],
         group=group_of,
-        price_by_model=_price_table([s.offering.usd_per_hour for s in selected]),
-        cb_max_instances=np.array(
-            [_nan_if_none(s.offering.capacity_block_max_instances) for s in selected],
-            dtype=np.float64,
-        ),
-        cb_max_s=np.array(
-            [_nan_if_none(s.offering.capacity_block_max_days) * SECONDS_PER_DAY for s in selected],
-            dtype=np.float64,
-        ),
+        price_by_model=_price_table(prices),
+        # None becomes NaN in a float array.
+        cb_max_instances=np.array(cb_instances, dtype=np.float64),
+        cb_max_s=np.array(cb_days, dtype=np.float64) * SECONDS_PER_DAY,
+    )
+
+
+_region = attrgetter("region")
+
+
+@dataclass(frozen=True)
+class PriceClasses:
+    """Offerings alike in hardware group and in every per-offering figure of
+    :class:`OfferingArrays` (prices, capacity-block limits, PUE, grid, TDP): a plan row's
+    time, cost, energy and CO2 are the same for all of them, so the search works each class
+    out once per chip count and copies the figures to its members (200,000 synthetic
+    offerings fall into about 4,000 classes). Classes are numbered by their first member."""
+
+    of_offering: IntArray  # class of each selected offering
+    first: IntArray  # first (lowest-index) member of each class
+    local: IntArray  # position of each class among its group's classes
+    of_group: tuple[IntArray, ...]  # the classes of each hardware group, ascending
+
+
+def price_classes(
+    arrays: OfferingArrays, groups: int, pricing_models: Sequence[str] = PRICING_MODELS
+) -> PriceClasses:
+    """The price classes of the selected offerings (``groups``: how many hardware groups);
+    only the prices of ``pricing_models`` (those the search may use) tell offerings apart."""
+    n = arrays.group.shape[0]
+    used = [k for k, model in enumerate(PRICING_MODELS) if model in pricing_models]
+    table = np.column_stack(
+        [
+            arrays.group.astype(np.float64),
+            arrays.chips_per_instance.astype(np.float64),
+            arrays.price_by_model[:, used],
+            arrays.cb_max_instances,
+            arrays.cb_max_s,
+            arrays.pue,
+            arrays.grid_gco2_per_kwh,
+            arrays.tdp_w,
+        ]
+    )
+    # Alike means the same bits (NaN included): compare the rows as integers.
+    bits = np.ascontiguousarray(table).view(np.int64).reshape(n, -1)
+    # Runs of equal rows after a stable sort of the columns (numeric compares: np.unique over
+    # whole rows compares them as bytes, several times slower); a run's first element is
+    # its lowest index.
+    rows_sorted = np.lexsort(bits.T[::-1]) if n else np.empty(0, np.int64)
+    in_order = bits[rows_sorted]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = (in_order[1:] != in_order[:-1]).any(axis=1)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[rows_sorted] = np.cumsum(starts) - 1
+    first = rows_sorted[starts]
+    order = np.argsort(first, kind="stable")
+    number = np.empty_like(order)
+    number[order] = np.arange(order.shape[0])
+    first = first[order].astype(np.int64)
+    group_of_class = arrays.group[first]
+    by_group = np.argsort(group_of_class, kind="stable")
+    sizes = np.bincount(group_of_class, minlength=groups)
+    of_group = tuple(np.split(by_group.astype(np.int64), np.cumsum(sizes)[:-1]))
+    local = np.empty(first.shape[0], dtype=np.int64)
+    for classes in of_group:
+        local[classes] = np.arange(classes.shape[0])
+    return PriceClasses(
+        of_offering=number[inverse],
+        first=first,
+        local=local,
+        of_group=of_group,
     )
 
 
 def _price_table(prices: Sequence[Mapping[Any, float]]) -> FloatArray:
-    """(offerings, len(PRICING_MODELS)) hourly prices, NaN where a model has none, built a
-    column at a time (one pass per pricing model, not a small list per offering)."""
-    columns = [[table.get(m, math.nan) for table in prices] for m in PRICING_MODELS]
-    return np.array(columns, dtype=np.float64).reshape(len(PRICING_MODELS), len(prices)).T
+    """(offerings, len(PRICING_MODELS)) hourly prices, NaN where a model has none, built a row
+    at a time with C calls (each offering's price table is read once: 200,000 separate tables
+    do not stay in the CPU cache between passes)."""
+    missing = (math.nan,) * len(PRICING_MODELS)
+    rows = [list(map(table.get, PRICING_MODELS, missing)) for table in prices]
+    return np.array(rows, dtype=np.float64).reshape(len(prices), len(PRICING_MODELS))

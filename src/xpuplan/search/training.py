@@ -31,13 +31,13 @@ from numpy.typing import NDArray
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.schema import PRICING_MODELS, Accelerator, Offering, Region
-from xpuplan.energy import PowerModel, run_energy
+from xpuplan.energy import EnergyBreakdown, PowerModel, run_energy
 from xpuplan.errors import InfeasibleError
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.layout import LayoutArrays, LayoutGrid, enumerate_layouts
 from xpuplan.search.filters import SelectedOffering
 from xpuplan.search.pareto import pareto_front
-from xpuplan.search.pricing import TERM_HOURS, SpotModel, choose_pricing
+from xpuplan.search.pricing import TERM_HOURS, PricedRows, SpotModel, choose_pricing
 from xpuplan.search.results import (
     LockInEntry,
     SearchStats,
@@ -45,7 +45,13 @@ from xpuplan.search.results import (
     TrainingPlan,
     finite_or_none,
 )
-from xpuplan.search.space import HardwareGroup, build_offering_arrays, chip_counts
+from xpuplan.search.space import (
+    HardwareGroup,
+    OfferingArrays,
+    build_offering_arrays,
+    chip_counts,
+    price_classes,
+)
 from xpuplan.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 __all__ = [
@@ -218,6 +224,15 @@ def _evaluate_chunked(
 
 
 @dataclass(frozen=True)
+class _SameRows:
+    """Plan rows that are exact copies (same pair, same price class): each row's class row,
+    and each class row's first plan row (ascending)."""
+
+    class_row: IntArray
+    first_row: IntArray
+
+
+@dataclass(frozen=True)
 class _Rows:
     """Plan rows: one per (offering, group-chips pair), with its best layout."""
 
@@ -234,13 +249,23 @@ class _Rows:
     pricing: IntArray  # index into PRICING_MODELS, -1 where no allowed price applies
 
 
-def _objective_order(objective: str, rows: _Rows, index: IntArray) -> IntArray:
-    """``index`` sorted by the objective with ties broken by the other two metrics."""
-    cost = rows.cost_usd[index]
-    time = rows.wall_time_s[index]
-    co2 = np.where(np.isfinite(rows.co2_kg[index]), rows.co2_kg[index], np.inf)
+def _objective_order(objective: str, rows: _Rows, index: IntArray, same: _SameRows) -> IntArray:
+    """``index`` (ascending) sorted by the objective with ties broken by the other two metrics,
+    then by row. Rows of one class row share their metrics: the class rows are ranked (few)
+    and the rows sorted stably by their class row's rank."""
+    first = same.first_row
+    cost = rows.cost_usd[first]
+    time = rows.wall_time_s[first]
+    co2 = np.where(np.isfinite(rows.co2_kg[first]), rows.co2_kg[first], np.inf)
     keys = {"cost": (co2, time, cost), "time": (co2, cost, time), "co2": (time, cost, co2)}
-    return index[np.lexsort((index, *keys[objective]))]
+    order = np.lexsort(keys[objective])
+    changed = np.zeros(max(order.shape[0] - 1, 0), dtype=bool)
+    for key in keys[objective]:
+        a, b = key[order][1:], key[order][:-1]
+        changed |= (a != b) & ~(np.isnan(a) & np.isnan(b))  # lexsort ties NaN with NaN
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.concatenate(([0], np.cumsum(changed)))
+    return index[np.argsort(rank[same.class_row[index]], kind="stable")]
 
 
 def _codes(keys: Sequence[object]) -> IntArray:
@@ -249,10 +274,22 @@ def _codes(keys: Sequence[object]) -> IntArray:
     return np.array([table.setdefault(k, len(table)) for k in keys], dtype=np.int64)
 
 
-def _first_per_key(ranked: IntArray, key: IntArray) -> list[int]:
-    """The first element of ``ranked`` for every distinct ``key``, in ranked order."""
-    _, first = np.unique(key, return_index=True)
-    return [int(ranked[p]) for p in np.sort(first)]
+def _first_per_key(
+    ranked: IntArray, key: Callable[[IntArray], IntArray], limit: int | None = None
+) -> list[int]:
+    """The first element of ``ranked`` for every distinct ``key`` (a function of rows), in
+    ranked order; only the first ``limit`` of them when given. The keys are read on a
+    growing prefix of ``ranked`` until it holds enough distinct ones (the first distinct keys
+    of a prefix are those of the whole), so a large search reads a few thousand rows."""
+    wanted = limit
+    if wanted is None:
+        wanted = int(np.count_nonzero(np.bincount(key(ranked)))) if ranked.size else 0
+    end = 4096
+    while True:
+        _, first = np.unique(key(ranked[:end]), return_index=True)
+        if first.shape[0] >= wanted or end >= ranked.shape[0]:
+            return [int(ranked[p]) for p in np.sort(first)[:wanted]]
+        end *= 8
 
 
 def _objective_values(objective: str, rows: _Rows) -> FloatArray:
@@ -348,28 +385,12 @@ def search_training(
     )
     chips = layouts.devices[layout_row]
     instances = chips // arrays.chips_per_instance[offering]
-    steps = np.ceil(workload.tokens / batch_tokens[layout_row])
-    priced = choose_pricing(
-        allowed=search.pricing_models,
-        price_by_model=arrays.price_by_model[offering],
-        instances=instances.astype(np.float64),
-        wall_time_s=steps * step[layout_row],
-        cb_max_instances=arrays.cb_max_instances[offering],
-        cb_max_s=arrays.cb_max_s[offering],
-        spot=search.spot,
+    priced, energy, same = _price_rows(
+        workload, search, arrays, layouts, step, mfu, best, counts, offering, len(groups)
     )
     wall = priced.wall_time_s
     usd_per_hour = priced.usd_per_hour
     cost = priced.cost_usd
-    energy = run_energy(
-        chips=chips.astype(np.float64),
-        wall_time_s=wall,
-        tdp_w=arrays.tdp_w[offering],
-        utilization=mfu[layout_row],
-        pue=arrays.pue[offering],
-        grid_gco2_per_kwh=arrays.grid_gco2_per_kwh[offering],
-        model=search.power,
-    )
     rows = _Rows(
         offering=offering,
         layout=layout_row,
@@ -430,13 +451,23 @@ def search_training(
             )
         alive &= ok
     feasible = np.flatnonzero(alive)
-    ranked = _objective_order(search.objective, rows, feasible)
+    ranked = _objective_order(search.objective, rows, feasible, same)
 
     # Top plans: the best region/chip count per (provider, instance).
-    instance_code = _codes([(s.offering.provider, s.offering.instance) for s in selected])
-    top = _first_per_key(ranked, instance_code[rows.offering[ranked]])[: search.top]
+    # Codes only for the offerings of the ranking's prefix that _first_per_key reads.
+    instance_code: dict[tuple[str, str], int] = {}
 
-    front = feasible[pareto_front(rows.cost_usd[feasible], rows.wall_time_s[feasible])]
+    def instance_of(i: IntArray) -> IntArray:
+        offerings = (selected[o].offering for o in rows.offering[i].tolist())
+        keys = ((o.provider, o.instance) for o in offerings)
+        return np.array([instance_code.setdefault(k, len(instance_code)) for k in keys], np.int64)
+
+    top = _first_per_key(ranked, instance_of, search.top)
+
+    # Plan rows of one class row are exact duplicates: the front keeps the first of them,
+    # so the front over class rows (each by its first plan row) is the same front.
+    alike = same.first_row[alive[same.first_row]]
+    front = alike[pareto_front(rows.cost_usd[alike], rows.wall_time_s[alike])]
 
     build = _PlanBuilder(
         workload, catalog, selected, groups, search, evaluator, layouts, rows, step, mfu
@@ -454,7 +485,7 @@ def search_training(
         ]
         name_code = _codes(names)
         found = set()
-        for i in _first_per_key(ranked, name_code[group_of_row[ranked]]):
+        for i in _first_per_key(ranked, name_code[group_of_row].__getitem__):
             value = float(values[i])
             premium = (value - best_value) / best_value * 100.0 if best_value > 0 else 0.0
             name = names[int(group_of_row[i])]
@@ -483,6 +514,85 @@ def search_training(
         removed_by={k: v for k, v in removed.items() if v},
     )
     return plans, pareto, tuple(lock_in), stats
+
+
+def _price_rows(
+    workload: TrainingWorkload,
+    search: TrainingSearch,
+    arrays: OfferingArrays,
+    layouts: LayoutArrays,
+    step: FloatArray,
+    mfu: FloatArray,
+    best: IntArray,
+    counts: IntArray,
+    offering: IntArray,
+    groups: int,
+) -> tuple[PricedRows, EnergyBreakdown, _SameRows]:
+    """Pricing and energy of every plan row (the ``best`` layouts broadcast to their groups'
+    offerings, ``counts`` each, ``offering`` in order), worked out once per price class
+    (see :class:`~xpuplan.search.space.PriceClasses`) and copied to the class's members."""
+    classes = price_classes(arrays, groups, search.pricing_models)
+    best_group = layouts.group[best]
+    class_counts = np.array([classes.of_group[int(g)].shape[0] for g in best_group], np.int64)
+    class_layout = np.repeat(best, class_counts)
+    class_ids = (
+        np.concatenate([classes.of_group[int(g)] for g in best_group])
+        if best.size
+        else np.empty(0, np.int64)
+    )
+    first = classes.first[class_ids]  # each class row's first member stands for the class
+    chips = layouts.devices[class_layout]  # one device per chip in the planner
+    instances = chips // arrays.chips_per_instance[first]
+    batch_tokens = layouts.global_batch_seqs[class_layout] * workload.seq_len
+    steps = np.ceil(workload.tokens / batch_tokens)
+    priced = choose_pricing(
+        allowed=search.pricing_models,
+        price_by_model=arrays.price_by_model[first],
+        instances=instances.astype(np.float64),
+        wall_time_s=steps * step[class_layout],
+        cb_max_instances=arrays.cb_max_instances[first],
+        cb_max_s=arrays.cb_max_s[first],
+        spot=search.spot,
+    )
+    energy = run_energy(
+        chips=chips.astype(np.float64),
+        wall_time_s=priced.wall_time_s,
+        tdp_w=arrays.tdp_w[first],
+        utilization=mfu[class_layout],
+        pue=arrays.pue[first],
+        grid_gco2_per_kwh=arrays.grid_gco2_per_kwh[first],
+        model=search.power,
+    )
+    # Plan row -> its class row: the pair's first class row + the class's place in the group.
+    pair_of_row = np.repeat(np.arange(best.shape[0]), counts)
+    class_start = np.cumsum(class_counts) - class_counts
+    row = class_start[pair_of_row] + classes.local[classes.of_offering[offering]]
+    # Class row -> its first plan row: the pair's first plan row + the first member's place
+    # among its group's offerings (the same in every pair of the group).
+    row_start = np.cumsum(counts) - counts
+    place = np.zeros(arrays.group.shape[0], dtype=np.int64)
+    place[offering] = np.arange(offering.shape[0]) - row_start[pair_of_row]
+    class_pair = np.repeat(np.arange(best.shape[0]), class_counts)
+    first_row = row_start[class_pair] + place[first]
+    allowed = [k for k, m in enumerate(PRICING_MODELS) if m in search.pricing_models]
+    has_price = np.isfinite(arrays.price_by_model[first][:, allowed]).any(axis=1)
+    limited = has_price & (priced.model < 0)  # priced only by models whose limits it exceeds
+    return (
+        PricedRows(
+            model=priced.model[row],
+            wall_time_s=priced.wall_time_s[row],
+            usd_per_hour=priced.usd_per_hour[row],
+            cost_usd=priced.cost_usd[row],
+            removed_by_limits=int(limited[row].sum()),
+        ),
+        EnergyBreakdown(
+            it_energy_kwh=energy.it_energy_kwh[row],
+            facility_energy_kwh=energy.facility_energy_kwh[row],
+            energy_kwh=energy.energy_kwh[row],
+            co2_kg=energy.co2_kg[row],
+        ),
+        _SameRows(class_row=row, first_row=first_row),
+    )
 
 
 def _no_plan_reason(
