@@ -2,12 +2,15 @@
 
 What is fitted (log space; every other efficiency field is a documented constant):
 
-* **shared by every family**: ``kv_bw_fraction``, ``gemm_half_rows`` and
-  ``fp4_peak_fraction`` (only when at least :data:`MIN_CASES` cases run FP4 matmuls; chips
-  without FP4 never use it);
-* **hierarchical** for ``compute_fraction``, ``hbm_bw_fraction``, ``step_overhead_s`` and
+* **shared by every family**: ``gemm_half_rows`` and ``fp4_peak_fraction`` (only when at
+  least :data:`MIN_CASES` cases run FP4 matmuls; chips without FP4 never use it);
+* **hierarchical** for ``compute_fraction``, ``hbm_bw_fraction``, ``step_overhead_s``,
   ``collective_latency_s`` (the per-step alpha of the vendor's scale-up link; how many steps a
-  collective takes comes from the interconnect's topology, not from the fit):
+  collective takes comes from the interconnect's topology, not from the fit) and
+  ``kv_bw_fraction`` (decode attention is the vendor stack's kernel: vLLM's ROCm paged
+  attention is another kernel than TensorRT-LLM's or FlashInfer's on CUDA; shared, it left
+  vLLM on 8x MI300X +36 % out of source, 22 cases, and 20.3 % overall; per family 32 % and
+  19.7 %, ``xpuplan validate --cross-validate source --kind infer``, 222 cases):
   ``log value = global + family offset + generation offset + (family, generation) offset``,
   each offset with a zero-mean Gaussian prior (widths :data:`PRIOR_SD`), so a family or a
   stack generation with few cases stays near the shared value and one without cases takes
@@ -51,12 +54,13 @@ __all__ = [
     "fit_serving_params",
 ]
 
-SHARED: tuple[str, ...] = ("kv_bw_fraction", "gemm_half_rows", "fp4_peak_fraction")
+SHARED: tuple[str, ...] = ("gemm_half_rows", "fp4_peak_fraction")
 HIERARCHICAL: tuple[str, ...] = (
     "compute_fraction",
     "hbm_bw_fraction",
     "step_overhead_s",
     "collective_latency_s",
+    "kv_bw_fraction",
 )
 # Offsets' prior width relative to PRIOR_SD, per parameter: an engine's per-iteration host
 # work differs by an order of magnitude between stacks (CUDA graphs vs eager, on-host
