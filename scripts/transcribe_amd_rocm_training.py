@@ -30,7 +30,10 @@ How the figures are read:
 * "FSDP: Yes": Megatron-LM with PyTorch FSDP2 (Primus ``use_torch_fsdp2``), parameters,
   gradients and optimizer states sharded over all data-parallel GPUs (``fsdp: true``); "No":
   Megatron's distributed optimizer (``fsdp: false``, the stack's ZeRO-1).
-* Recomputation, sequence parallelism and interconnect are not printed: null.
+* Recomputation, sequence parallelism and interconnect are not printed: null. Primus' example
+  configs for these models (``AMD-AGI/Primus:examples/megatron/configs/MI325X/``) change between
+  commits (micro-batch 1-4, global batch 16-128, block recomputation of up to 72 of 80 layers)
+  and the blog names no commit for the measured runs, so none of their values is used.
 * Framework: Primus with its Megatron-LM backend (AMD's ROCm fork of Megatron-LM / Megatron-Core),
   read with the package's ``megatron-core`` stack.
 
