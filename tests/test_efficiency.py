@@ -76,38 +76,74 @@ def test_gemm_rows_are_microbenchmarks_of_dense_peaks() -> None:
 # ---- derived values of unseen chips follow the documented formula
 
 
-def test_mi300x_is_h100_fit_scaled_by_same_study_gemm_ratio() -> None:
+def _without_amd_cases() -> Any:
+    """The shipped table as if no AMD training case existed (AMD chips and family removed),
+    GEMM-scaled: the situation of any vendor whose chips have no public training run."""
+    raw = yaml.safe_load(
+        resources.files("xpuplan.perf")
+        .joinpath("data/training_efficiency.yaml")
+        .read_text(encoding="utf-8")
+    )
+    raw["families"].pop("amd", None)
+    raw["accelerators"] = {a: v for a, v in raw["accelerators"].items() if v["family"] != "amd"}
+    raw["public_cases"] = {a: n for a, n in raw["public_cases"].items() if a in raw["accelerators"]}
+    return with_gemm_scaling(parse_efficiency_table(raw), load_gemm_microbenchmarks())
+
+
+def test_mi300x_is_the_mi325x_fit_scaled_by_same_study_gemm_ratio() -> None:
+    # MI325X has measured runs (AMD's Primus results): MI300X, without any, is scaled from it
+    # through the AMD MAF study that measured both, and takes the AMD family's other values.
     table = load_efficiency()
+    mi325x = table.accelerators["amd-mi325x"].matmul_eff_max
+    got = table.for_accelerator("amd-mi300x", "amd")
+    assert got.matmul_eff_max == pytest.approx(mi325x * MAF_MI300X / MAF_MI325X, rel=1e-9)
+    assert {k: v for k, v in got.to_dict().items() if k != "matmul_eff_max"} == {
+        k: v for k, v in table.families["amd"].to_dict().items() if k != "matmul_eff_max"
+    }
+    assert table.rule("amd-mi300x", "amd").startswith("gemm-scaled")
+
+
+def test_without_amd_runs_mi300x_is_h100_fit_scaled_by_same_study_gemm_ratio() -> None:
+    table = _without_amd_cases()
     h100 = table.accelerators["nvidia-h100-sxm"].matmul_eff_max
     got = table.for_accelerator("amd-mi300x", "amd")
     assert got.matmul_eff_max == pytest.approx(h100 * SEMI_MI300X / SEMI_H100, rel=1e-9)
-    # AMD has no fitted family: every other field is the default's
+    # no fitted AMD family: every other field is the default's
     assert {k: v for k, v in got.to_dict().items() if k != "matmul_eff_max"} == {
         k: v for k, v in table.default.to_dict().items() if k != "matmul_eff_max"
     }
     assert table.rule("amd-mi300x", "amd").startswith("gemm-scaled")
 
 
-def test_mi325x_chains_through_mi300x() -> None:
-    table = load_efficiency()
+def test_without_amd_runs_mi325x_chains_through_mi300x() -> None:
+    table = _without_amd_cases()
     h100 = table.accelerators["nvidia-h100-sxm"].matmul_eff_max
     expected = h100 * (MAF_MI325X / MAF_MI300X) * (SEMI_MI300X / SEMI_H100)
     assert table.for_accelerator("amd-mi325x", "amd").matmul_eff_max == pytest.approx(expected)
 
 
-def test_unmeasured_amd_chip_takes_the_family_median() -> None:
-    table = load_efficiency()
+def test_without_amd_runs_an_unmeasured_amd_chip_takes_the_family_median() -> None:
+    table = _without_amd_cases()
     values = [table.for_accelerator(a, "amd").matmul_eff_max for a in ("amd-mi300x", "amd-mi325x")]
     got = table.for_accelerator("amd-mi355x", "amd")
     assert got.matmul_eff_max == pytest.approx(statistics.median(values))
     assert table.rule("amd-mi355x", "amd").startswith("family-gemm")
 
 
+def test_an_amd_chip_without_runs_or_gemm_link_takes_the_fitted_family() -> None:
+    table = load_efficiency()
+    assert table.for_accelerator("amd-mi350x", "amd") == table.families["amd"]
+    assert table.rule("amd-mi350x", "amd") == "family"
+
+
 def test_chips_with_measured_runs_are_fitted_not_scaled() -> None:
-    # H200 and Trainium2 now have measured runs (MLPerf v4.0 LoRA, AXLearn): fitted values.
+    # H200, Trainium2, MI325X and MI355X have measured runs (MLPerf v4.0 LoRA, AXLearn, AMD's
+    # Primus results): fitted values.
     table = load_efficiency()
     assert table.rule("nvidia-h200-sxm", "nvidia") == "fitted"
     assert table.rule("aws-trainium2", "aws") == "fitted"
+    assert table.rule("amd-mi325x", "amd") == "fitted"
+    assert table.rule("amd-mi355x", "amd") == "fitted"
 
 
 @pytest.mark.parametrize(

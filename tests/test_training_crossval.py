@@ -15,7 +15,7 @@ from xpuplan.validation import crossval
 from xpuplan.validation.cases import load_cases
 from xpuplan.validation.crossval import cross_validate
 from xpuplan.validation.run import bundled_case_files, validate_files
-from xpuplan.validation.train_calibration import TrainCalibration, fit_training
+from xpuplan.validation.train_calibration import PRIOR, TrainCalibration, fit_training
 
 # Bars on the out-of-source error (the published accuracy figure is out-of-group; the README
 # gives the figures of the full fit). The test refits with one sweep to stay cheap.
@@ -55,6 +55,17 @@ def test_fit_without_cases_is_the_prior_and_reports_bounds() -> None:
     fit = fit_training(items=[])
     assert fit.n_cases == 0 and fit.bounds_hit == ()
     assert 0 < fit.table.default.matmul_eff_max <= 1
+
+
+def test_a_family_field_few_cases_depend_on_takes_the_shared_prior() -> None:
+    """AMD's bundled runs all use TP 1 (only the Mixtral EP run has communication that
+    ``tp_overlap`` hides): the family's efficiencies are fitted, its ``tp_overlap`` is not."""
+    path = bundled_case_files()[0].with_name("train-amd-rocm-perf.yaml")
+    cases = load_cases(path)
+    fit = fit_training(cases, load_catalog(), sweeps=1)
+    assert "amd" in fit.table.families  # five cases: the family's values are fitted
+    amd = fit.table.families["amd"]
+    assert amd.tp_overlap == fit.table.default.tp_overlap == PRIOR.tp_overlap
 
 
 def _small_file(tmp_path: Path) -> Path:

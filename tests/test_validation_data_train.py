@@ -36,6 +36,7 @@ def test_new_training_files_are_shipped() -> None:
         "training-trainium2.yaml",
         "train-nemo-perf-summary.yaml",
         "train-intel-gaudi2-perf.yaml",
+        "train-amd-rocm-perf.yaml",
     } <= names
 
 

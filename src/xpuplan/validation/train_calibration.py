@@ -17,7 +17,10 @@ What is fitted (everything else is a stated constant or a software-stack input):
 * per vendor family with at least ``MIN_FAMILY_CASES`` cases: ``matmul_eff_max``,
   ``attention_eff``, ``tp_overlap`` (the share of TP communication an *overlapping* stack hides;
   stacks without overlap get 0, :mod:`xpuplan.perf.stack`) and ``dp_overlap``; the shared
-  prior is the median of these families; a family with fewer cases fits only its two
+  prior is the median of these families. A family field that fewer than
+  ``MIN_FAMILY_CASES`` of the family's cases depend on (``tp_overlap`` when nearly every case
+  runs TP 1) is not fitted: the family takes the shared prior for it and is left out of that
+  median. A family with fewer cases fits only its two
   efficiencies, pooled towards that prior like a chip (below), and families without cases
   take the prior;
 * per software stack with at least ``MIN_STACK_CASES`` cases: a factor on ``matmul_eff_max``
@@ -76,6 +79,9 @@ MIN_FAMILY_CASES = 5
 MIN_STACK_CASES = 5
 P90_WEIGHT = 0.0  # loss = mean |log error| (+ this x p90; a p90 term biased fits slow)
 MIN_FP8_CASES = 3
+# A case whose |log error| moves by less than this over a field's whole grid does not depend on
+# the field (numerical noise, not a modelled effect).
+UNINFORMED_LOG_SPREAD = 1e-9
 # Prior on a chip's deviation from its family: log-ratio standard deviation ~0.7, i.e. a chip's
 # sustained efficiency is usually within a factor 2 of its family's (H100 0.62 vs A100 0.8).
 PRIOR_WEIGHT = 1.0
@@ -288,11 +294,22 @@ def fit_training(
     for item in items:
         by_stack.setdefault(item.stack, []).append(item)
     fitted_stacks = sorted(s for s, v in by_stack.items() if len(v) >= MIN_STACK_CASES)
+    # (family, field) pairs too few of the family's cases depend on: not fitted, the family
+    # takes the shared prior (e.g. tp_overlap where nearly every case runs TP 1).
+    uninformed = {
+        (fam, name)
+        for fam in fitted_families
+        for name in FAMILY_FIELDS
+        if _informing(by_family[fam], state, name) < MIN_FAMILY_CASES
+    }
     if items:
         for _ in range(sweeps):
             for fam in fitted_families:
                 for name in FAMILY_FIELDS:
-                    _sweep(by_family[fam], state, state.fam[fam], name)
+                    if (fam, name) in uninformed:
+                        state.fam[fam][name] = state.default[name]
+                    else:
+                        _sweep(by_family[fam], state, state.fam[fam], name)
             for name in GLOBAL_FIELDS:
                 _sweep(items, state, state.glob, name)
             if len(fp8_items) >= MIN_FP8_CASES:
@@ -302,9 +319,11 @@ def fit_training(
                 _sweep(by_stack[name], state, entry, "stack_matmul_scale", prior=1.0)
             if fitted_families:
                 state.default = {
-                    k: statistics.median(state.fam[f][k] for f in fitted_families)
+                    k: _median_informed(state, fitted_families, k, uninformed, state.default[k])
                     for k in FAMILY_FIELDS
                 }
+                for fam, name in uninformed:
+                    state.fam[fam][name] = state.default[name]
         # Families with few cases: only their efficiencies, pooled towards the shared prior.
         for fam in small_families:
             state.fam[fam] = dict(state.default)
@@ -347,6 +366,24 @@ def _table(
         stack_matmul_scale={s: v["stack_matmul_scale"] for s, v in sorted(state.stacks.items())},
     )
     return with_gemm_scaling(table, load_gemm_microbenchmarks())
+
+
+def _informing(items: Sequence[TrainItem], state: _State, name: str) -> int:
+    """How many of ``items`` have a prediction that depends on field ``name`` at all."""
+    errors = _log_errors(items, state, (name, GRIDS[name]))
+    return int(np.count_nonzero(np.ptp(errors, axis=1) > UNINFORMED_LOG_SPREAD))
+
+
+def _median_informed(
+    state: _State,
+    families: Sequence[str],
+    name: str,
+    uninformed: set[tuple[str, str]],
+    fallback: float,
+) -> float:
+    """The shared prior of ``name``: the median over the families that fit it."""
+    values = [state.fam[f][name] for f in families if (f, name) not in uninformed]
+    return statistics.median(values) if values else fallback
 
 
 def _bounds(state: _State) -> tuple[str, ...]:
