@@ -261,7 +261,8 @@ def activation_bytes_per_token_per_layer(
     linear_in_split = shape.d_attn + act_out  # attention output, activation output
     other_rep = 2.0 * h  # the two norm inputs
     other_split = shape.qkv_out + mlp_width * (shape.mlp_mats - 1)
-    scale = np.where(np.asarray(fp8, dtype=bool), 0.5, 1.0)  # fp8 copies of linear inputs
+    fp8_ = np.asarray(fp8, dtype=bool)
+    scale = np.where(fp8_, 0.5, 1.0) if np.any(fp8_) else 1.0  # fp8 copies of linear inputs
     replicated = other_rep + scale * linear_in_rep
     split = other_split + scale * linear_in_split
     elements = np.where(sp, (replicated + split) / tp_, replicated + split / tp_)
@@ -327,19 +328,23 @@ def memory_arrays(
     p_dev = params_per_device(shape, tp_, pp_, ep)
     w_bytes = WEIGHT_BYTES if base_weight_bytes is None else base_weight_bytes
     trained = p_dev if trainable_per_device is None else _f(trainable_per_device)
-    weights = w_bytes * p_dev / np.where(zero_ >= 3, shard_, 1.0)
+    # The devices sharing one copy of the weights (ZeRO-3), gradients (ZeRO-2+) and optimizer
+    # states (ZeRO-1+)
+    weight_shards = np.where(zero_ >= 3, shard_, 1.0)
+    weights = w_bytes * p_dev / weight_shards
     optimizer_bytes: FloatArray | float = ADAM_OPTIMIZER_BYTES
     if trainable_per_device is not None:  # adapters in bf16 beside the frozen base
-        weights = weights + WEIGHT_BYTES * trained / np.where(zero_ >= 3, shard_, 1.0)
+        weights = weights + WEIGHT_BYTES * trained / weight_shards
     else:
         # The fp32 parameter is the master: sharded like the weights; below ZeRO-3 the bf16
         # compute copy of every layer stays allocated beside it (FSDP SHARD_GRAD_OP, NO_SHARD).
         master = np.asarray(master_is_param, dtype=bool)
-        as_master = MASTER_PARAM_BYTES * p_dev / np.where(zero_ >= 3, shard_, 1.0) + np.where(
-            zero_ >= 3, 0.0, WEIGHT_BYTES * p_dev
-        )
-        weights = np.where(master, as_master, weights)
-        optimizer_bytes = np.where(master, ADAM_MOMENT_BYTES, ADAM_OPTIMIZER_BYTES)
+        if np.any(master):
+            as_master = MASTER_PARAM_BYTES * p_dev / weight_shards + np.where(
+                zero_ >= 3, 0.0, WEIGHT_BYTES * p_dev
+            )
+            weights = np.where(master, as_master, weights)
+            optimizer_bytes = np.where(master, ADAM_MOMENT_BYTES, ADAM_OPTIMIZER_BYTES)
     gradients = _f(grad_bytes) * trained / np.where(zero_ >= 2, shard_, 1.0)
     optimizer = optimizer_bytes * trained / np.where(zero_ >= 1, shard_, 1.0)
 
@@ -351,20 +356,28 @@ def memory_arrays(
     )
     layer_input = ACTIVATION_BYTES * shape.d_model * tokens / np.where(sp, tp_, 1.0)
     rc = np.asarray(recompute)
-    scores = 5.0 * shape.n_heads * shape.seq_len / cp_ / tp_ * tokens
-    full_layer = full_layer + np.where(np.asarray(flash, dtype=bool) | (rc >= 1), 0.0, scores)
+    if not np.all(flash):  # materialized scores (none with flash attention)
+        scores = 5.0 * shape.n_heads * shape.seq_len / cp_ / tp_ * tokens
+        full_layer = full_layer + np.where(np.asarray(flash, dtype=bool) | (rc >= 1), 0.0, scores)
     frac = np.clip(_f(recompute_fraction), 0.0, 1.0)
     sel = np.asarray(selective_saves, dtype=np.int64)
     full_mask = np.asarray(full_saves, dtype=np.int64)
-    stored_per_layer = np.where(
-        rc >= 2,
-        np.where(
-            full_mask < 0,
-            frac * layer_input + (1.0 - frac) * full_layer,
-            _named_bytes(shape, full_mask, tp_, sp) * tokens,
-        ),
-        np.where((rc == 1) & (sel >= 0), _named_bytes(shape, sel, tp_, sp) * tokens, full_layer),
+    named = sel >= 0
+    any_named = bool(np.any(named) or np.any(full_mask >= 0))  # else no policy terms computed
+    # Full recomputation of a share frac of the layers keeps their inputs only (every layer:
+    # the input alone, as frac * input + 0 * full_layer is).
+    full_rc = layer_input if np.all(frac == 1.0) else frac * layer_input + (1.0 - frac) * full_layer
+    stored_full = (
+        np.where(full_mask < 0, full_rc, _named_bytes(shape, full_mask, tp_, sp) * tokens)
+        if any_named
+        else full_rc
     )
+    stored_selective = (
+        np.where((rc == 1) & named, _named_bytes(shape, sel, tp_, sp) * tokens, full_layer)
+        if any_named
+        else full_layer
+    )
+    stored_per_layer = np.where(rc >= 2, stored_full, stored_selective)
     layers_per_stage = stage_layers(shape.n_layers, pp_)
     v = np.maximum(_f(virtual_pp), 1.0)
     in_flight = np.where(
@@ -374,7 +387,8 @@ def memory_arrays(
     )
     # With full recomputation one layer's activations are rebuilt during its backward.
     # (so does a layer under a named policy: it rematerializes the rest before its backward).
-    working = np.where((rc >= 2) | ((rc == 1) & (sel >= 0)), full_layer, 0.0)
+    rematerialized = (rc >= 2) | ((rc == 1) & named) if any_named else rc >= 2
+    working = np.where(rematerialized, full_layer, 0.0)
     activations = stored_per_layer * layers_per_stage * in_flight + working
     logits = LOGIT_BYTES * tokens * shape.vocab / tp_
     layer_params = (shape.params_layers / shape.n_layers) / tp_

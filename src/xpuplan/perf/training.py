@@ -481,8 +481,13 @@ def estimate_training_arrays(
     shard = np.where(zero >= 1, np.maximum(_f(layout.shard), 1.0), 1.0)
     rc = np.asarray(layout.recompute, dtype=np.int64)
     layers = stage_layers(shape.n_layers, pp)  # layers on the busiest stage
-    # Share of the stage's layers recomputed in full (block recomputation recomputes r of them)
-    full_rc = np.where(rc >= 2, np.minimum(_f(layout.recompute_layers), layers) / layers, 0.0)
+    # Share of the stage's layers recomputed in full (block recomputation recomputes r of them;
+    # without it, every layer: min(inf, L) / L = 1, no division needed)
+    block = np.isfinite(layout.recompute_layers)
+    if np.any(block):
+        full_rc = np.where(rc >= 2, np.minimum(_f(layout.recompute_layers), layers) / layers, 0.0)
+    else:
+        full_rc = np.where(rc >= 2, 1.0, 0.0)
     sp = np.asarray(layout.sequence_parallel, dtype=bool) & (tp > 1)
     tp_sp = np.where(sp, tp, 1.0)  # the TP split of the sequence-parallel regions
     recomputes = rc >= 1  # selective or full
@@ -657,11 +662,21 @@ def estimate_training_arrays(
     fsdp = zero >= 3
     grad_bytes = hw.grad_reduce_bytes * p_train
     zeros = np.zeros(np.broadcast_shapes(np.shape(zero), np.shape(t_stage)))
+    # The gradient reduce-scatter is the same collective for FSDP and ZeRO 1-2, and so is the
+    # weight all-gather when both gather the bf16 weights of the same parameters: computed once.
+    grad_rs = fabric.reduce_scatter(grad_bytes, shard, stride_shard)
+    step_ag = fabric.allgather(PARAM_GATHER_BYTES * p_train, shard, stride_shard)
+    same_gather = gather_bytes == PARAM_GATHER_BYTES and not lora
     per_mb = (
         np.where(
             fsdp,
-            2.0 * fabric.allgather(gather_bytes * p_dev, shard, stride_shard)
-            + fabric.reduce_scatter(grad_bytes, shard, stride_shard),
+            2.0
+            * (
+                step_ag
+                if same_gather
+                else fabric.allgather(gather_bytes * p_dev, shard, stride_shard)
+            )
+            + grad_rs,
             0.0,
         )
         if np.any(fsdp)
@@ -669,10 +684,8 @@ def estimate_training_arrays(
     )
     ddp = zero == 0
     sharded = np.zeros_like(zeros)
-    if not np.all(fsdp):  # ZeRO 0-2: once per step
-        sharded = fabric.reduce_scatter(grad_bytes, shard, stride_shard) + fabric.allgather(
-            PARAM_GATHER_BYTES * p_train, shard, stride_shard
-        )
+    if not np.all(fsdp | ddp):  # ZeRO 1-2: once per step
+        sharded = grad_rs + step_ag
     sharded_step = (
         np.where(ddp, fabric.allreduce(grad_bytes, dp, stride_shard), sharded)
         if np.any(ddp)
@@ -775,7 +788,7 @@ def estimate_training_arrays(
         fp8=e < 2.0,
         frozen_mlp=lora and finetune.targets == "attention",
         grad_bytes=hw.grad_reduce_bytes,
-        recompute_fraction=full_rc,
+        recompute_fraction=full_rc if np.any(block) else 1.0,
         master_is_param=hw.master_is_param > 0.5,
         selective_saves=hw.selective_saves,
         full_saves=hw.full_saves,
