@@ -129,9 +129,9 @@ def ring_allreduce_time_s(
     t = 2(n-1) alpha + 2 (n-1)/n S / B. Zero for n <= 1.
     """
     n_ = np.maximum(_f(n), 1.0)
-    t = 2.0 * (n_ - 1.0) * _f(latency_s) + 2.0 * (n_ - 1.0) / n_ * _f(nbytes) / _bw_bytes_per_s(
-        bw_gbytes_per_s
-    )
+    t = 2.0 * (n_ - 1.0) / n_ * _f(nbytes) / _bw_bytes_per_s(bw_gbytes_per_s)
+    if np.any(latency_s):  # (no latency term to add for alpha = 0)
+        t = 2.0 * (n_ - 1.0) * _f(latency_s) + t
     return np.where(n_ > 1.0, t, 0.0)
 
 
@@ -154,7 +154,9 @@ def reduce_scatter_time_s(
 ) -> FloatArray:
     """Ring reduce-scatter of an S-byte buffer: t = (n-1) alpha + (n-1)/n S / B."""
     n_ = np.maximum(_f(n), 1.0)
-    t = (n_ - 1.0) * _f(latency_s) + (n_ - 1.0) / n_ * _f(nbytes) / _bw_bytes_per_s(bw_gbytes_per_s)
+    t = (n_ - 1.0) / n_ * _f(nbytes) / _bw_bytes_per_s(bw_gbytes_per_s)
+    if np.any(latency_s):  # (no latency term to add for alpha = 0)
+        t = (n_ - 1.0) * _f(latency_s) + t
     return np.where(n_ > 1.0, t, 0.0)
 
 

@@ -306,6 +306,8 @@ def memory_arrays(
     master_is_param: npt.ArrayLike = False,
     selective_saves: npt.ArrayLike = SAVE_ALL,
     full_saves: npt.ArrayLike = SAVE_ALL,
+    device_params: npt.ArrayLike | None = None,
+    stage_layer_count: npt.ArrayLike | None = None,
 ) -> MemoryArrays:
     """Itemized bytes per device and whether they fit in ``usable_fraction`` of the HBM.
 
@@ -321,11 +323,13 @@ def memory_arrays(
     precision, MaxText): 4 bytes of parameter and 8 of Adam moments instead of 2 + 12 (full
     training only). ``selective_saves`` / ``full_saves``: the named-tensor masks
     (:func:`remat_saves`) a layer keeps under selective / full recomputation on a stack with
-    named checkpoints; :data:`SAVE_ALL` (default) keeps the Korthikanti count above."""
+    named checkpoints; :data:`SAVE_ALL` (default) keeps the Korthikanti count above.
+    ``device_params`` / ``stage_layer_count``: :func:`params_per_device` and
+    :func:`stage_layers` of this layout, where the caller has them (else computed here)."""
     tp_, pp_, cp_ = _f(tp), _f(pp), _f(cp)
     zero_ = np.asarray(zero)
     shard_ = np.maximum(_f(shard), 1.0)
-    p_dev = params_per_device(shape, tp_, pp_, ep)
+    p_dev = params_per_device(shape, tp_, pp_, ep) if device_params is None else _f(device_params)
     w_bytes = WEIGHT_BYTES if base_weight_bytes is None else base_weight_bytes
     trained = p_dev if trainable_per_device is None else _f(trainable_per_device)
     # The devices sharing one copy of the weights (ZeRO-3), gradients (ZeRO-2+) and optimizer
@@ -378,7 +382,9 @@ def memory_arrays(
         else full_layer
     )
     stored_per_layer = np.where(rc >= 2, stored_full, stored_selective)
-    layers_per_stage = stage_layers(shape.n_layers, pp_)
+    layers_per_stage = (
+        stage_layers(shape.n_layers, pp_) if stage_layer_count is None else _f(stage_layer_count)
+    )
     v = np.maximum(_f(virtual_pp), 1.0)
     in_flight = np.where(
         pp_ > 1,

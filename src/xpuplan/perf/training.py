@@ -396,6 +396,7 @@ class _Fabric:
         self.any_torus = bool(np.any(self.torus))
         self.switched_bw = _f(hw.scaleup_gbytes_per_s) / 2.0 * hw.scaleup_bus_eff
         self._p2p: tuple[FloatArray, FloatArray] | None = None
+        self._torus_rows: dict[tuple[int, ...], tuple[Any, ...]] = {}
 
     def _inner_bw(self, inner: FloatArray) -> FloatArray:
         hw = self.hw
@@ -408,15 +409,17 @@ class _Fabric:
             return bw * hw.scaleup_bus_eff
         # Mixed fabrics (one row per candidate): the torus rule on the torus rows only.
         shape = np.broadcast_shapes(np.shape(inner), self.torus.shape)
-        rows = np.flatnonzero(np.broadcast_to(self.torus, shape))
 
         def at(a: npt.ArrayLike) -> FloatArray:
             return np.broadcast_to(np.asarray(a), shape).reshape(-1)[rows]
 
+        if shape not in self._torus_rows:  # the torus rows' hardware, gathered once per shape
+            rows = np.flatnonzero(np.broadcast_to(self.torus, shape))
+            fields = (hw.scaleup_gbytes_per_s, hw.topology, hw.domain_devices, hw.scaleup_bus_eff)
+            self._torus_rows[shape] = (rows, *(at(a) for a in fields))
+        rows, up, topology, domain, bus_eff = self._torus_rows[shape]
         out = np.array(np.broadcast_to(self.switched_bw, shape), dtype=np.float64)
-        out.reshape(-1)[rows] = comm.link_gbytes_per_s(
-            at(hw.scaleup_gbytes_per_s), at(hw.topology), at(inner), at(hw.domain_devices)
-        ) * at(hw.scaleup_bus_eff)
+        out.reshape(-1)[rows] = comm.link_gbytes_per_s(up, topology, at(inner), domain) * bus_eff
         return out
 
     def _args(self, n: FloatArray, stride: FloatArray) -> tuple[FloatArray, ...]:
@@ -622,7 +625,8 @@ def estimate_training_arrays(
     act_bytes = ACT_COMM_BYTES * tokens * h
     n_tp_coll = 4.0 + 2.0 * full_rc
     tp_raw = n_tp_coll * layers * fabric.allreduce(act_bytes, tp, one)
-    tp_exposed = (1.0 - hw.tp_overlap) * tp_raw
+    tp_keep = 1.0 - hw.tp_overlap  # the exposed share of TP, EP and PP traffic
+    tp_exposed = tp_keep * tp_raw
     if shape.n_experts:
         a2a_bytes = act_bytes * shape.top_k / tp_sp
         ep_raw = (
@@ -633,7 +637,7 @@ def estimate_training_arrays(
         )
     else:
         ep_raw = np.zeros_like(tp_raw)
-    ep_exposed = (1.0 - hw.tp_overlap) * ep_raw
+    ep_exposed = tp_keep * ep_raw
     kv_width = max(shape.qkv_out - shape.d_attn, 0)
     kv_bytes = ACT_COMM_BYTES * tokens * kv_width / tp
     cp_inside = cp * tp <= _f(hw.domain_devices)
@@ -647,7 +651,7 @@ def estimate_training_arrays(
     pp_inside = devices <= _f(hw.domain_devices)
     p2p_bytes = act_bytes / tp_sp
     pp_raw = np.where(pp > 1, 2.0 * v * fabric.p2p(p2p_bytes, pp_inside), 0.0)
-    pp_exposed = (1.0 - hw.tp_overlap) * pp_raw
+    pp_exposed = tp_keep * pp_raw
 
     t_stage = t_compute + tp_exposed + ep_exposed + cp_exposed + pp_exposed
     bubble = (pp - 1.0) / v * t_stage
@@ -792,6 +796,8 @@ def estimate_training_arrays(
         master_is_param=hw.master_is_param > 0.5,
         selective_saves=hw.selective_saves,
         full_saves=hw.full_saves,
+        device_params=p_dev,
+        stage_layer_count=layers,
     )
     reason = np.zeros(shape_out, dtype=np.int64)
     checks = [
@@ -803,7 +809,7 @@ def estimate_training_arrays(
         (1, ~mem.fits),
     ]
     for code, bad in checks:  # the last check that fails is reported (memory last)
-        reason = np.where(np.broadcast_to(bad, shape_out), code, reason)
+        np.copyto(reason, code, where=np.broadcast_to(bad, shape_out))
     memory_parts = {k: np.broadcast_to(val, shape_out) for k, val in mem.gb().items()}
     return TrainArraysResult(
         step_time_s=step,
