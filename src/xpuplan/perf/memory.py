@@ -386,11 +386,9 @@ def memory_arrays(
         stage_layers(shape.n_layers, pp_) if stage_layer_count is None else _f(stage_layer_count)
     )
     v = np.maximum(_f(virtual_pp), 1.0)
-    in_flight = np.where(
-        pp_ > 1,
-        np.minimum(_f(n_micro), pp_) * np.where(v > 1, 1.0 + (pp_ - 1.0) / (pp_ * v), 1.0),
-        1.0,
-    )
+    # (the interleaving factor is computed only where some candidate interleaves)
+    interleaved = np.where(v > 1, 1.0 + (pp_ - 1.0) / (pp_ * v), 1.0) if np.any(v > 1) else 1.0
+    in_flight = np.where(pp_ > 1, np.minimum(_f(n_micro), pp_) * interleaved, 1.0)
     # With full recomputation one layer's activations are rebuilt during its backward.
     # (so does a layer under a named policy: it rematerializes the rest before its backward).
     rematerialized = (rc >= 2) | ((rc == 1) & named) if any_named else rc >= 2
