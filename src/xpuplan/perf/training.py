@@ -671,21 +671,12 @@ def estimate_training_arrays(
     grad_rs = fabric.reduce_scatter(grad_bytes, shard, stride_shard)
     step_ag = fabric.allgather(PARAM_GATHER_BYTES * p_train, shard, stride_shard)
     same_gather = gather_bytes == PARAM_GATHER_BYTES and not lora
-    per_mb = (
-        np.where(
-            fsdp,
-            2.0
-            * (
-                step_ag
-                if same_gather
-                else fabric.allgather(gather_bytes * p_dev, shard, stride_shard)
-            )
-            + grad_rs,
-            0.0,
+    per_mb = zeros
+    if np.any(fsdp):  # FSDP: gathers (forward and backward) and reduce-scatter per micro-batch
+        fsdp_gather = (
+            step_ag if same_gather else fabric.allgather(gather_bytes * p_dev, shard, stride_shard)
         )
-        if np.any(fsdp)
-        else zeros
-    )
+        per_mb = np.where(fsdp, 2.0 * fsdp_gather + grad_rs, 0.0)
     ddp = zero == 0
     sharded = np.zeros_like(zeros)
     if not np.all(fsdp | ddp):  # ZeRO 1-2: once per step
