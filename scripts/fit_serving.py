@@ -2,7 +2,7 @@
 """Refit the serving-efficiency parameters on every bundled public inference case.
 
 The fit is the package's (:func:`xpuplan.validation.infer_calibration.fit_serving_params`:
-shared values, family and (family, stack generation) offsets with Gaussian priors, Gauss-Newton with
+shared values, family and stack-generation offsets with Gaussian priors, Gauss-Newton with
 Levenberg damping on Huber-weighted log errors). This script only runs it on the bundled files
 and, with ``--write``, stores the result in ``src/xpuplan/perf/data/serving_efficiency.yaml``:
 per family the values on the reference generation (2024 engines) and under ``generations`` the
@@ -36,7 +36,7 @@ REFERENCE_GENERATION = 2024
 def _write(params: ServingParams, counts: dict[str, int]) -> None:
     raw: dict[str, Any] = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
     today = dt.date.today().isoformat()
-    newer = sorted({gen for _, gen in params.cell})
+    newer = sorted(params.generation)
     for name in FITTED:
         raw["defaults"][name] = {
             "value": float(f"{params.value(name, 'other', REFERENCE_GENERATION):.8g}"),

@@ -11,16 +11,12 @@ What is fitted (log space; every other efficiency field is a documented constant
   attention is another kernel than TensorRT-LLM's or FlashInfer's on CUDA; shared, it left
   vLLM on 8x MI300X +36 % out of source, 22 cases, and 20.3 % overall; per family 32 % and
   19.7 %, ``xpuplan validate --cross-validate source --kind infer``, 222 cases):
-  ``log value = global + family offset + (family, generation) offset``, each offset with a
-  zero-mean Gaussian prior (widths :data:`PRIOR_SD`), so a family with few cases stays near
-  the shared value and one without cases takes it (partial pooling, Gelman and Hill 2007
-  ch. 12). The software-stack generation (2024 vs 2025 releases) is what lets a 2024
-  benchmark and today's engine differ; it is nested in the family: a newer release of one
-  vendor's stack says nothing about another's (a generation offset pooled over families let
-  the slower 2025 vLLM-on-ROCm runs pull NVIDIA's 2025 value down; its fitted value was
-  within 0.1 in log of 0, and dropping it moved the held-out MLPerf v5.0 and AMD-page errors
-  by -0.2 and -1.2 points). An offset is fitted only where at least :data:`MIN_CASES` cases
-  inform it;
+  ``log value = global + family offset + generation offset + (family, generation) offset``,
+  each offset with a zero-mean Gaussian prior (widths :data:`PRIOR_SD`), so a family or a
+  stack generation with few cases stays near the shared value and one without cases takes
+  it (partial pooling, Gelman and Hill 2007 ch. 12). An offset is fitted only where at least
+  :data:`MIN_CASES` cases inform it; the software-stack generation (2024 vs 2025 releases) is
+  what lets a 2024 benchmark and today's engine differ;
 * **per engine and backend** (``vllm@CUDA``, ``vllm@Neuron``, ...): a log offset of
   ``step_overhead_s`` (an engine's per-iteration host work: a C++ executor with CUDA graphs vs
   a Python scheduler; vLLM's Neuron plugin is another implementation than vLLM on CUDA).
@@ -84,13 +80,12 @@ PRIOR_CENTRE: dict[str, float] = {
     "collective_latency_s": 3e-6,
     "fp4_peak_fraction": 0.75,
 }
-# log-space prior widths: global values, family and (family, generation) offsets; the cell's
-# width is that of the pooled generation offset (0.1) and the cell's own (0.25) it replaces,
-# added in quadrature, so a cell is as free as before
+# log-space prior widths: global values, family / generation / cell offsets
 PRIOR_SD: dict[str, float] = {
     "global": 1.0,
     "family": 0.3,
-    "cell": 0.27,
+    "generation": 0.1,
+    "cell": 0.25,
     "engine": 1.0,  # per-iteration host work: C++ executors vs Python schedulers, ~x3 apart
 }
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -112,10 +107,11 @@ _THROUGHPUT = (*PRIMARY_METRICS["infer"][:6], "requests_per_s")
 
 @dataclass(frozen=True)
 class ServingParams:
-    """Fitted log values: ``glob[name]`` and offsets by family and (family, generation)."""
+    """Fitted log values: ``glob[name]`` and offsets by family, generation and cell."""
 
     glob: dict[str, float]
     family: dict[str, dict[str, float]] = field(default_factory=dict)
+    generation: dict[int, dict[str, float]] = field(default_factory=dict)
     cell: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
     engine: dict[str, float] = field(default_factory=dict)  # log offsets of step_overhead_s
     n_cases: int = 0
@@ -130,6 +126,7 @@ class ServingParams:
         if name in HIERARCHICAL:
             log += self.family.get(family, {}).get(name, 0.0)
             if generation is not None:
+                log += self.generation.get(generation, {}).get(name, 0.0)
                 log += self.cell.get((family, generation), {}).get(name, 0.0)
         lo, hi = BOUNDS[name]
         return float(min(max(math.exp(log), lo), hi))
@@ -146,6 +143,7 @@ class ServingParams:
         return {
             "global": {n: math.exp(v) for n, v in self.glob.items()},
             "family_log_offsets": self.family,
+            "generation_log_offsets": {str(g): v for g, v in self.generation.items()},
             "cell_log_offsets": {f"{f}/{g}": v for (f, g), v in self.cell.items()},
             "engine_step_overhead_scales": {e: math.exp(v) for e, v in self.engine.items()},
             "n_cases": self.n_cases,
@@ -243,6 +241,7 @@ class _Layout:
     """Which offsets are free, given the cases (at least MIN_CASES inform each)."""
 
     families: tuple[str, ...]
+    generations: tuple[int, ...]
     cells: tuple[tuple[str, int], ...]
     fp4: bool
     engines: tuple[str, ...] = ()
@@ -250,7 +249,7 @@ class _Layout:
     @property
     def size(self) -> int:
         h = len(HIERARCHICAL)
-        offsets = len(self.families) + len(self.cells)
+        offsets = len(self.families) + len(self.generations) + len(self.cells)
         return len(FITTED) + h * offsets + len(self.engines)
 
 
@@ -274,6 +273,7 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
     return _Layout(
         families=tuple(sorted(f for f, n in fams.items() if n >= MIN_CASES)),
         # the oldest generation is the reference (its offset is the family's own value)
+        generations=tuple(sorted(g for g, n in gens.items() if n >= MIN_CASES and g != oldest)),
         cells=tuple(sorted(c for c, n in cells.items() if n >= MIN_CASES and c[1] != oldest)),
         fp4=fp4 >= MIN_CASES,
         engines=tuple(sorted(e for e, n in engines.items() if n >= MIN_CASES)),
@@ -286,15 +286,18 @@ def _unpack(x: np.ndarray, layout: _Layout, n_cases: int) -> ServingParams:
     if not layout.fp4:
         glob["fp4_peak_fraction"] = math.log(PRIOR_CENTRE["fp4_peak_fraction"])
     at = len(FITTED)
-    family, cell = {}, {}
+    family, generation, cell = {}, {}, {}
     for key in layout.families:
         family[key] = {n: float(x[at + k]) for k, n in enumerate(HIERARCHICAL)}
+        at += h
+    for gen in layout.generations:
+        generation[gen] = {n: float(x[at + k]) for k, n in enumerate(HIERARCHICAL)}
         at += h
     for c in layout.cells:
         cell[c] = {n: float(x[at + k]) for k, n in enumerate(HIERARCHICAL)}
         at += h
     engine = {e: float(x[at + k]) for k, e in enumerate(layout.engines)}
-    return ServingParams(glob, family, cell, engine, n_cases)
+    return ServingParams(glob, family, generation, cell, engine, n_cases)
 
 
 def _prior(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -308,6 +311,7 @@ def _prior(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
     scale = np.array([OFFSET_SD_SCALE.get(n, 1.0) for n in HIERARCHICAL])
     for group, count in (
         ("family", len(layout.families)),
+        ("generation", len(layout.generations)),
         ("cell", len(layout.cells)),
     ):
         sd[at : at + h * count] = np.tile(PRIOR_SD[group] * scale, count)
@@ -322,6 +326,8 @@ def _design(lin: _Linearized, cases: Sequence[PreparedCase], layout: _Layout) ->
     h = len(HIERARCHICAL)
     fam_at = {f: len(FITTED) + h * k for k, f in enumerate(layout.families)}
     base = len(FITTED) + h * len(layout.families)
+    gen_at = {g: base + h * k for k, g in enumerate(layout.generations)}
+    base += h * len(layout.generations)
     cell_at = {c: base + h * k for k, c in enumerate(layout.cells)}
     base += h * len(layout.cells)
     engine_at = {e: base + k for k, e in enumerate(layout.engines)}
@@ -331,7 +337,7 @@ def _design(lin: _Linearized, cases: Sequence[PreparedCase], layout: _Layout) ->
         a[row, : len(FITTED)] = lin.d[row]
         offsets = [fam_at.get(family)]
         if generation is not None:
-            offsets.append(cell_at.get((family, generation)))
+            offsets += [gen_at.get(generation), cell_at.get((family, generation))]
         for at in offsets:
             if at is not None:
                 a[row, at : at + h] += lin.d[row, :h]
@@ -350,6 +356,7 @@ def _bounds_hit(params: ServingParams, cases: Sequence[PreparedCase]) -> tuple[s
             if name in HIERARCHICAL:
                 log += params.family.get(family, {}).get(name, 0.0)
                 if generation is not None:
+                    log += params.generation.get(generation, {}).get(name, 0.0)
                     log += params.cell.get((family, generation), {}).get(name, 0.0)
             value = math.exp(log)
             if value <= lo * 1.0001 or value >= hi * 0.9999:
@@ -404,6 +411,7 @@ def fit_serving_params(cases: Sequence[PreparedCase], iterations: int = 8) -> Se
     return ServingParams(
         params.glob,
         params.family,
+        params.generation,
         params.cell,
         params.engine,
         len(cases),
