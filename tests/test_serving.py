@@ -85,6 +85,33 @@ def test_kv_capacity_by_hand() -> None:
     assert e.max_batch_per_replica == math.floor(budget_gib / per_seq_gib) == 223
 
 
+@pytest.mark.parametrize(
+    ("offline", "output_scv", "resident_tokens", "expected"),
+    [
+        # offline burst of equal lengths: the batch grows in step, all at 1024 + 1024 at the end
+        (True, 0.0, 2048, 223),
+        # lengths vary: sequences of every age, length-biased mean output (1 + 0.5) x 1024 / 2
+        (True, 0.5, 1792, 255),
+        # arrivals at a rate: a steady mix of ages, 1024 + 1024 / 2 on average
+        (False, 0.0, 1536, 297),
+    ],
+)
+def test_offline_equal_length_burst_holds_full_length(
+    offline: bool, output_scv: float, resident_tokens: int, expected: int
+) -> None:
+    """Budget 55.84 GiB (test_kv_capacity_by_hand) over resident tokens x 131,072 B:
+    55.84 / 0.25 -> 223, / 0.21875 -> 255, / 0.1875 -> 297 sequences."""
+    cands = build_candidates([H100], [0], [1], efficiency=IDEAL)
+    rate = None if offline else 0.1
+    arrays = serving_capacity_arrays(
+        LLAMA8, cands, input_len=1024, output_len=1024, output_len_scv=output_scv,
+        rate_per_replica=rate,
+    )  # fmt: skip
+    budget_gib = 0.9 * (80.0 - 8_030_261_248 * 2 / GIB - 3.0)
+    per_seq_gib = resident_tokens * KV_BYTES_PER_TOKEN_BF16 / GIB
+    assert arrays.row(0)["max_batch"] == math.floor(budget_gib / per_seq_gib) == expected
+
+
 def test_prefill_is_compute_bound_with_quadratic_attention() -> None:
     """1000-token prefill of 8B bf16 on H100 at peak: 2 x 6.98e9 x 1000 (matmuls) +
     4 x 32 x 4096 x 1000^2 / 2 (causal QK^T and AV) + one LM-head row = 14.22 TFLOP."""

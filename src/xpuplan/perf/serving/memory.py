@@ -6,7 +6,8 @@ KV budget = usable_hbm_fraction x (HBM - weights - runtime reserve). KV heads sh
 ``n_kv_heads`` TP ranks (GQA heads are replicated beyond that, Ainslie et al. 2023); MLA's
 latent is replicated on every TP rank. A paged sequence holds on average its prompt plus its
 length-biased half output (vLLM PagedAttention; TensorRT-LLM MAX_UTILIZATION); static-shape
-runtimes hold the whole bucket, static batches their whole length.
+runtimes hold the whole bucket, static batches their whole length, and so does an offline
+burst of equal output lengths (:func:`lockstep_burst`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "dp_attention",
     "kv_capacity",
     "kv_share",
+    "lockstep_burst",
     "mean_bucket",
 ]
 
@@ -81,6 +83,20 @@ def kv_share(terms: ModelTerms, c: ServingCandidates) -> FloatArray:
     share = c.kv_shards_per_chip / np.minimum(c.tp * c.kv_shards_per_chip, terms.n_kv_heads)
     result: FloatArray = share / c.pp
     return result
+
+
+def lockstep_burst(offline: bool, output_len_scv: float) -> bool:
+    """Whether every running sequence reaches its full length at the same step.
+
+    Offline, every request is queued at once and the engine admits as many as it has slots;
+    with zero output-length variance they all decode the same number of steps, so the batch
+    grows in step and ends together, and the next wave starts together. At the last step each
+    sequence holds input + output tokens, not the input + output / 2 of a steady mix of ages:
+    a batch sized for the average would run out of KV blocks before it ends (vLLM then preempts
+    and recomputes; TensorRT-LLM's GUARANTEED_NO_EVICT admits only what fits at full length),
+    so the sustained concurrency is what the cache holds at the peak. Any engine, any source:
+    it depends only on the workload (offline, scv 0)."""
+    return offline and output_len_scv == 0.0
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from xpuplan.errors import InputError
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.serving.candidates import ModelTerms, ServingCandidates
-from xpuplan.perf.serving.memory import kv_capacity
+from xpuplan.perf.serving.memory import kv_capacity, lockstep_burst
 from xpuplan.perf.serving.schedulers import Scheduler, SchedulingContext, get_scheduler
 from xpuplan.perf.serving.step import SpecDecode, StepModel, draft_weight_bytes
 from xpuplan.units import GIB
@@ -133,6 +133,9 @@ def serving_capacity_arrays(
     terms = ModelTerms.from_spec(model)
     c = cands
     l_in, l_out = float(input_len), float(output_len)
+    # offline (everything queued at once): no arrival process for a dispatch window to gather
+    offline = batch is None and rate_per_replica is None and ttft_p99_ms is None
+    offline = offline and tpot_p99_ms is None
     cap = kv_capacity(
         model,
         terms,
@@ -140,7 +143,7 @@ def serving_capacity_arrays(
         input_len=l_in,
         output_len=l_out,
         output_len_scv=output_len_scv,
-        full_sequence=scheduler.full_sequence_kv,
+        full_sequence=scheduler.full_sequence_kv or lockstep_burst(offline, output_len_scv),
         extra_weight_bytes=draft_weight_bytes(spec_decode, terms),
         beams=beams,
     )
@@ -155,9 +158,6 @@ def serving_capacity_arrays(
         spec=spec_decode,
         beams=beams,
     )
-    # offline (everything queued at once): no arrival process for a dispatch window to gather
-    offline = batch is None and rate_per_replica is None and ttft_p99_ms is None
-    offline = offline and tpot_p99_ms is None
     shape = np.broadcast(cap.max_batch, c.tp, c.peak_tflops).shape
     max_batch = np.broadcast_to(cap.max_batch, shape).astype(np.float64)
     status = np.broadcast_to(cap.status, shape).copy()
