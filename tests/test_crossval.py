@@ -38,6 +38,19 @@ class ScaleCalibration:
     def errors(self, cases: Sequence[ValidationCase], params: float) -> dict[str, float]:
         return {c.id: params / c.measured()["tokens_per_s"] - 1.0 for c in cases}
 
+    def latency_errors(self, cases: Sequence[ValidationCase], params: float) -> dict[str, float]:
+        return {}
+
+
+class LatencyCalibration(ScaleCalibration):
+    """Also predicts a latency: 1 s of work at the fitted rate, against 1000/measured ms."""
+
+    def latency_errors(self, cases: Sequence[ValidationCase], params: float) -> dict[str, float]:
+        return {
+            f"{c.id}|tpot": (1000.0 / params) / (1000.0 / c.measured()["tokens_per_s"]) - 1.0
+            for c in cases
+        }
+
 
 CASES = [
     _case("a1", "nvidia", "https://github.com/NVIDIA/Megatron-LM/blob/main/README.md", 100.0),
@@ -68,6 +81,35 @@ def test_held_out_group_is_never_in_its_own_fit() -> None:
     assert result.in_sample.n == 4
     # in-sample is better than out-of-group for this toy model
     assert result.in_sample.median_abs_error < result.overall.median_abs_error
+
+
+def test_latency_is_held_out_like_the_primary_metric() -> None:
+    result = cross_validate(CASES, LatencyCalibration(), "family", kind="infer")
+    latency = result.latency
+    assert latency is not None
+    # nvidia's latency predicted at the tpu mean rate (250/s): 100/250 - 1 = -60%
+    assert latency.errors["a1|tpot"] == pytest.approx(100 / 250 - 1)
+    assert latency.errors["b1|tpot"] == pytest.approx(300 / 100 - 1)
+    assert latency.overall.n == 4 and latency.in_sample.n == 4
+    assert [g.group for g in latency.by_kind] == ["latency tpot"]
+    assert [g.group for g in latency.by_family] == ["family nvidia", "family tpu"]
+    assert latency.in_sample.median_abs_error < latency.overall.median_abs_error
+    assert result.to_dict()["latency"]["overall"]["n"] == 4
+    # an estimator without latency reports none
+    assert cross_validate(CASES, ScaleCalibration(), "family", kind="train").latency is None
+
+
+def test_one_latency_per_case_and_kind_mean_first() -> None:
+    from xpuplan.validation.infer_calibration import latency_by_kind
+
+    metrics = {
+        "tokens_per_s": 0.5,
+        "ttft_p99_ms": 0.3,
+        "ttft_mean_ms": 0.1,
+        "tpot_p99_ms": -0.2,
+        "e2e_latency_median_ms": 0.05,
+    }
+    assert latency_by_kind(metrics) == {"ttft": 0.1, "tpot": -0.2, "e2e": 0.05}
 
 
 def test_summary_statistics() -> None:

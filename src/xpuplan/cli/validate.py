@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from xpuplan.cli.common import (
@@ -21,6 +23,7 @@ from xpuplan.validation.cases import load_cases
 from xpuplan.validation.crossval import (
     GROUPINGS,
     CrossValidation,
+    GroupError,
     calibration_for,
     cross_validate,
 )
@@ -79,17 +82,34 @@ def validate(
 
 
 def _print_cross_validation(result: CrossValidation) -> None:
-    table = Table(title=f"{result.kind}: out-of-group error (refit without each {result.group_by})")
+    title = f"{result.kind}: out-of-group error (refit without each {result.group_by})"
+    rows = (*result.groups, result.overall, *result.by_family, result.in_sample)
+    console.print(_error_table(title, rows))
+    latency = result.latency
+    if latency is not None and latency.overall.n:
+        title = f"{result.kind}: out-of-group latency error (TTFT, TPOT, e2e per case)"
+        rows = (
+            *latency.groups,
+            latency.overall,
+            *latency.by_kind,
+            *latency.by_family,
+            latency.in_sample,
+        )
+        console.print(_error_table(title, rows))
+
+
+def _error_table(title: str, rows: Sequence[GroupError]) -> Table:
+    table = Table(title=title)
     for column in ("group", "n", "median |err|", "signed median", "p90", "max", "worst case"):
         table.add_column(column, justify="left" if column in ("group", "worst case") else "right")
-    for g in (*result.groups, result.overall, *result.by_family, result.in_sample):
+    for g in rows:
         table.add_row(
-            g.group,
+            escape(g.group),
             str(g.n),
             f"{g.median_abs_error:.1%}",
             f"{g.signed_median_error:+.1%}",
             f"{g.p90_abs_error:.1%}",
             f"{g.max_abs_error:.1%}",
-            g.worst_case or "-",
+            escape(g.worst_case or "-"),
         )
-    console.print(table)
+    return table

@@ -9,6 +9,9 @@ The estimator side plugs in through :class:`Calibration`: ``fit`` turns cases in
 ``errors`` predicts cases under given parameters and returns each predicted case's signed relative
 error ``(predicted - measured) / measured`` of its primary metric. Cases that cannot be predicted
 are simply absent from ``errors``' answer (the validation report lists them with their reason).
+``latency_errors`` does the same for latency metrics (TTFT, TPOT, end-to-end; serving only): one
+error per case and latency kind, so a case that publishes a mean, a median and a p99 of one kind
+still counts once, and the latency figure is held out exactly as the throughput figure is.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "Calibration",
     "CrossValidation",
     "GroupError",
+    "LatencyCrossValidation",
     "calibration_for",
     "case_group",
     "cross_validate",
@@ -51,6 +55,11 @@ class Calibration(Protocol, Generic[P]):
 
     def errors(self, cases: Sequence[ValidationCase], params: P) -> dict[str, float]:
         """Signed relative error of each predictable case's primary metric, by case id."""
+        ...
+
+    def latency_errors(self, cases: Sequence[ValidationCase], params: P) -> dict[str, float]:
+        """Signed relative error of each predictable case's latency, one per latency kind, keyed
+        ``"<case id>|<kind>"`` (kind: ttft, tpot, e2e); empty for estimators without latency."""
         ...
 
 
@@ -100,6 +109,42 @@ class GroupError:
         }
 
 
+LATENCY_KEY_SEPARATOR = "|"
+
+
+def latency_kind(key: str) -> str:
+    """The latency kind (ttft, tpot, e2e) of a ``latency_errors`` key."""
+    return key.rpartition(LATENCY_KEY_SEPARATOR)[2]
+
+
+def latency_case(key: str) -> str:
+    """The case id of a ``latency_errors`` key."""
+    return key.rpartition(LATENCY_KEY_SEPARATOR)[0]
+
+
+@dataclass(frozen=True)
+class LatencyCrossValidation:
+    """Out-of-group latency errors (one per case and latency kind), held out as the primary
+    metric is: per held-out group, overall, per kind, per family, with the in-sample beside."""
+
+    groups: tuple[GroupError, ...]
+    overall: GroupError
+    in_sample: GroupError
+    by_kind: tuple[GroupError, ...]
+    by_family: tuple[GroupError, ...]
+    errors: Mapping[str, float]  # keyed "<case id>|<kind>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "groups": [g.to_dict() for g in self.groups],
+            "overall": self.overall.to_dict(),
+            "in_sample": self.in_sample.to_dict(),
+            "by_kind": [g.to_dict() for g in self.by_kind],
+            "by_family": [g.to_dict() for g in self.by_family],
+            "errors": dict(sorted(self.errors.items())),
+        }
+
+
 @dataclass(frozen=True)
 class CrossValidation:
     """Out-of-group errors per held-out group and overall, with the in-sample errors beside."""
@@ -111,6 +156,7 @@ class CrossValidation:
     in_sample: GroupError
     errors: Mapping[str, float]  # out-of-group signed error by case id
     by_family: tuple[GroupError, ...] = ()  # the same out-of-group errors per accelerator family
+    latency: LatencyCrossValidation | None = None  # None when the estimator predicts no latency
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,7 +167,18 @@ class CrossValidation:
             "in_sample": self.in_sample.to_dict(),
             "by_family": [g.to_dict() for g in self.by_family],
             "errors": dict(sorted(self.errors.items())),
+            "latency": None if self.latency is None else self.latency.to_dict(),
         }
+
+
+def _by(
+    label: str, errors: Mapping[str, float], key: Callable[[str], str]
+) -> tuple[GroupError, ...]:
+    """``errors`` summarized per ``key`` of their id, sorted, each group named ``label key``."""
+    split: dict[str, dict[str, float]] = {}
+    for name, error in errors.items():
+        split.setdefault(key(name), {})[name] = error
+    return tuple(summarize_errors(f"{label}{k}", e) for k, e in sorted(split.items()))
 
 
 def summarize_errors(group: str, errors: Mapping[str, float]) -> GroupError:
@@ -192,7 +249,9 @@ def cross_validate(
     for case in cases:
         groups.setdefault(key(case, group_by), []).append(case)
     held_out: dict[str, float] = {}
+    held_out_latency: dict[str, float] = {}
     per_group: list[GroupError] = []
+    latency_per_group: list[GroupError] = []
     for name in sorted(groups):
         members = groups[name]
         rest = [c for c in cases if key(c, group_by) != name]
@@ -200,11 +259,25 @@ def cross_validate(
         group_errors = calibration.errors(members, params)
         held_out.update(group_errors)
         per_group.append(summarize_errors(name, group_errors))
-    in_sample = calibration.errors(cases, calibration.fit(cases))
+        latency_errors = calibration.latency_errors(members, params)
+        held_out_latency.update(latency_errors)
+        latency_per_group.append(summarize_errors(name, latency_errors))
+    fitted_on_all = calibration.fit(cases)
+    in_sample = calibration.errors(cases, fitted_on_all)
+    in_sample_latency = calibration.latency_errors(cases, fitted_on_all)
     family_of = {c.id: case_group(c, "family") for c in cases}
-    families: dict[str, dict[str, float]] = {}
-    for case_id, error in held_out.items():
-        families.setdefault(family_of[case_id], {})[case_id] = error
+    latency = None
+    if held_out_latency or in_sample_latency:
+        latency = LatencyCrossValidation(
+            groups=tuple(g for g in latency_per_group if g.n),
+            overall=summarize_errors("all latency", held_out_latency),
+            in_sample=summarize_errors("all latency (in-sample)", in_sample_latency),
+            by_kind=_by("latency ", held_out_latency, latency_kind),
+            by_family=_by(
+                "family ", held_out_latency, lambda k: family_of.get(latency_case(k), "unknown")
+            ),
+            errors=held_out_latency,
+        )
     return CrossValidation(
         kind=kind,
         group_by=group_by,
@@ -212,7 +285,6 @@ def cross_validate(
         overall=summarize_errors("all", held_out),
         in_sample=summarize_errors("all (in-sample)", in_sample),
         errors=held_out,
-        by_family=tuple(
-            summarize_errors(f"family {name}", errs) for name, errs in sorted(families.items())
-        ),
+        by_family=_by("family ", held_out, lambda k: family_of[k]),
+        latency=latency,
     )

@@ -41,7 +41,7 @@ from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
 from xpuplan.perf.serving_efficiency import ServingEfficiency, load_efficiency_table
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
-from xpuplan.validation.crossval import CrossValidation, cross_validate
+from xpuplan.validation.crossval import LATENCY_KEY_SEPARATOR, CrossValidation, cross_validate
 from xpuplan.validation.infer_cases import PreparedCase, predict_many, prepare_infer_case
 from xpuplan.validation.run import PRIMARY_METRICS
 
@@ -447,8 +447,11 @@ class ServingCalibration:
     def fit(self, cases: Sequence[ValidationCase]) -> ServingParams:
         return fit_serving_params(self.prepare(cases), self.iterations)
 
-    def errors(self, cases: Sequence[ValidationCase], params: ServingParams) -> dict[str, float]:
-        out: dict[str, float] = {}
+    def _signed_errors(
+        self, cases: Sequence[ValidationCase], params: ServingParams
+    ) -> dict[str, dict[str, float]]:
+        """Every metric both predicted and measured: its signed relative error, by case id."""
+        out: dict[str, dict[str, float]] = {}
         for p in self.prepare(cases):
             family, generation = _case_key(p)
             try:
@@ -456,14 +459,48 @@ class ServingCalibration:
             except CaseSkipped:
                 continue
             measured = p.case.measured()
-            both = [k for k in predicted if measured.get(k)]
+            out[p.case.id] = {
+                k: predicted[k] / measured[k] - 1.0 for k in predicted if measured.get(k)
+            }
+        return out
+
+    def errors(self, cases: Sequence[ValidationCase], params: ServingParams) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for case_id, metrics in self._signed_errors(cases, params).items():
             primary = next(
-                (k for k in (*PRIMARY_METRICS["infer"], "requests_per_s") if k in both),
-                next(iter(both), None),
+                (k for k in (*PRIMARY_METRICS["infer"], "requests_per_s") if k in metrics),
+                next(iter(metrics), None),
             )
             if primary is not None:
-                out[p.case.id] = predicted[primary] / measured[primary] - 1.0
+                out[case_id] = metrics[primary]
         return out
+
+    def latency_errors(
+        self, cases: Sequence[ValidationCase], params: ServingParams
+    ) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for case_id, metrics in self._signed_errors(cases, params).items():
+            for kind, error in latency_by_kind(metrics).items():
+                out[f"{case_id}{LATENCY_KEY_SEPARATOR}{kind}"] = error
+        return out
+
+
+# A case's latency of one kind: its mean when published, else its median, else its p99 (MLPerf
+# publishes p99 only for some scenarios); each kind of a case counts once.
+_LATENCY_STATISTICS = ("mean", "p50", "median", "p99")
+
+
+def latency_by_kind(metrics: dict[str, float]) -> dict[str, float]:
+    """One value per latency kind (ttft, tpot, e2e) of a case's metric -> value map."""
+    out: dict[str, float] = {}
+    for kind in ("ttft", "tpot", "e2e"):
+        names = [k for k in metrics if k.startswith(kind) and k.endswith("_ms")]
+        for statistic in _LATENCY_STATISTICS:
+            name = next((k for k in names if f"_{statistic}_" in k), None)
+            if name is not None:
+                out[kind] = metrics[name]
+                break
+    return out
 
 
 def cross_validate_infer(

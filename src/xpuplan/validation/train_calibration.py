@@ -437,3 +437,9 @@ class TrainCalibration:
             predicted = float(item.predict(values)[0])
             out[item.case_id] = predicted / item.measured - 1.0
         return out
+
+    def latency_errors(
+        self, cases: Sequence[ValidationCase], params: TrainingFit
+    ) -> dict[str, float]:
+        """Training cases measure no latency."""
+        return {}
