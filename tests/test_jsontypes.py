@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypedDict, get_args, get_origin, get_type_hin
 import jsonschema
 import numpy as np
 import pytest
+from pydantic import BaseModel, Field
 
 from xpuplan.catalog.load import load_catalog
 from xpuplan.jsontypes import as_dict, js, json_key, json_schema
@@ -119,6 +120,43 @@ def test_shapes_describe_a_type_wherever_it_appears() -> None:
         "type": "object",
         "additionalProperties": {"type": "number"},
     }
+
+
+class _Row(BaseModel):
+    """A toy catalog row."""
+
+    code: str
+    size: int = Field(ge=1)
+    note: str | None = None
+
+    @property
+    @json_key(after="code")
+    def loud(self) -> Annotated[str, js(description="the code, upper case")]:
+        return self.code.upper()
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """A row with what a query found for it."""
+
+    row: Annotated[_Row, js(flatten=True)]
+    price: Annotated[float | None, js(minimum=0)]
+    secret: Annotated[str, js(omit=True)]
+
+
+def test_pydantic_rows_flatten_and_omit() -> None:
+    doc = as_dict(_Listed(_Row(code="ab", size=2), 1.5, "hidden"))
+    assert doc == {"code": "ab", "loud": "AB", "size": 2, "note": None, "price": 1.5}
+    schema = json_schema(list[_Listed], name="t", title="t", description="t")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["items"] == {"$ref": "#/$defs/__listed"}
+    listed = schema["$defs"]["__listed"]
+    assert listed["required"] == list(doc)
+    assert listed["properties"]["note"] == {"type": ["string", "null"]}  # no anyOf, no title
+    jsonschema.validate([doc], schema)
+    for bad in ({"size": 0}, {"price": -1.0}, {"loud": 1}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate([doc | bad], schema)
 
 
 @pytest.mark.parametrize("name", sorted(GENERATED))

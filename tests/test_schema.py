@@ -245,14 +245,21 @@ def test_catalog_and_model_json_validate(
 
 
 @pytest.mark.parametrize(
-    ("schema", "model"),
-    [("catalog-accelerators", Accelerator), ("catalog-offerings", Offering),
-     ("catalog-regions", Region)],
+    ("schema", "model", "row"),
+    [("catalog-accelerators", Accelerator, "accelerator"),
+     ("catalog-offerings", Offering, "offering_row"), ("catalog-regions", Region, "region")],
 )  # fmt: skip
-def test_catalog_schemas_name_every_row_field(schema: str, model: Any) -> None:
-    # The row schemas were generated from the pydantic models; a field added there must be added
-    # here too (regenerate with model.model_json_schema(mode="serialization")).
-    row = load_schema(schema)["$defs"]["row"]
-    assert set(model.model_fields) <= set(row["properties"])
-    required = {n for n, f in model.model_fields.items() if f.is_required()}
-    assert required <= set(row["required"])
+def test_catalog_schemas_name_every_row_field(schema: str, model: Any, row: str) -> None:
+    # The row schemas are generated from the pydantic models (python scripts/build_schemas.py):
+    # every field is printed, so every field is a required key, with pydantic's bounds.
+    loaded = load_schema(schema)
+    assert loaded["items"] == {"$ref": f"#/$defs/{row}"}
+    definition = loaded["$defs"][row]
+    assert set(model.model_fields) <= set(definition["required"])
+    assert set(definition["required"]) == set(definition["properties"])
+    if model is Accelerator:
+        assert definition["properties"]["hbm_gb"]["exclusiveMinimum"] == 0
+        assert "nvidia" in definition["properties"]["vendor_family"]["enum"]
+    if model is Offering:
+        assert definition["properties"]["chips_per_instance"]["minimum"] == 1
+        assert None in definition["properties"]["pricing"]["enum"]

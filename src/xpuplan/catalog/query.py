@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.schema import PRICING_MODELS, Accelerator, Offering, PricingModel, Region
 from xpuplan.errors import InputError, UnknownNameError
+from xpuplan.jsontypes import as_dict, js, json_key
 
 __all__ = [
     "ANY_PRICING",
@@ -57,12 +58,50 @@ class CatalogQuery:
 
 @dataclass(frozen=True)
 class OfferingRow:
-    """An offering with the price the query selected (None when it has none)."""
+    """An offering with the price the query selected and where its region is; its JSON is the
+    offering's keys followed by that price and location (null when unknown)."""
 
-    offering: Offering
-    pricing: str | None
-    usd_per_chip_hour: float | None
-    region: Region | None
+    offering: Annotated[Offering, js(flatten=True)]
+    pricing: Annotated[
+        str | None,
+        js(
+            enum=[*PRICING_MODELS, None],
+            description="the pricing model usd_per_chip_hour is for; null when the offering "
+            "has no price",
+        ),
+    ]
+    usd_per_chip_hour: Annotated[
+        float | None,
+        js(
+            minimum=0,
+            description="instance price / chips_per_instance under 'pricing'; null without "
+            "that price",
+        ),
+    ]
+    region: Annotated[Region | None, js(omit=True)]  # printed as region_country, region_eu
+
+    @property
+    @json_key(after="usd_per_chip_hour")
+    def region_country(
+        self,
+    ) -> Annotated[
+        str | None,
+        js(description="ISO 3166-1 alpha-2 of the region, null when the catalog has no region row"),
+    ]:
+        return self.region.country if self.region else None
+
+    @property
+    @json_key(after="region_country")
+    def region_eu(
+        self,
+    ) -> Annotated[
+        bool | None,
+        js(description="whether the region is in the EU; null without a region row"),
+    ]:
+        return self.region.eu if self.region else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return as_dict(self)
 
 
 def _vendor_keys(accelerator: Accelerator) -> set[str]:
@@ -221,22 +260,15 @@ def find_regions(catalog: Catalog, query: CatalogQuery) -> tuple[Region, ...]:
 
 
 def accelerator_record(accelerator: Accelerator) -> dict[str, Any]:
-    """Every field of the row (dates as ISO strings), ready for JSON."""
-    record = accelerator.model_dump(mode="json")
-    record["vendor_family"] = accelerator.vendor_family
-    return record
+    """Every field of the row (dates as ISO strings) and its ``vendor_family``, ready for JSON."""
+    return as_dict(accelerator)
 
 
 def offering_record(row: OfferingRow) -> dict[str, Any]:
     """Every field of the offering plus the selected price and the region's location."""
-    record = row.offering.model_dump(mode="json")
-    record["pricing"] = row.pricing
-    record["usd_per_chip_hour"] = row.usd_per_chip_hour
-    record["region_country"] = row.region.country if row.region else None
-    record["region_eu"] = row.region.eu if row.region else None
-    return record
+    return row.to_dict()
 
 
 def region_record(region: Region) -> dict[str, Any]:
     """Every field of the region row, ready for JSON."""
-    return region.model_dump(mode="json")
+    return as_dict(region)

@@ -17,6 +17,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from xpuplan.jsontypes import js, json_key
+
 __all__ = [
     "PRECISIONS",
     "PRICING_MODELS",
@@ -29,6 +31,7 @@ __all__ = [
     "SoftwareStack",
     "Text",
     "Topology",
+    "VendorFamily",
     "check_text",
     "one_line",
 ]
@@ -42,6 +45,11 @@ PRICING_MODELS: tuple[PricingModel, ...] = (
     "capacity_block",
 )
 Topology = Literal["switched", "torus2d", "torus3d", "ring", "none"]
+# the families validation cases and the calibration group accelerators by (printed with a row)
+VendorFamily = Annotated[
+    Literal["nvidia", "amd", "tpu", "aws", "intel", "other"],
+    js(description="validation family: the vendor's chips as the calibration groups them"),
+]
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
 SoftwareStack = Literal["CUDA", "ROCm", "XLA/TPU", "Neuron", "SynapseAI", "other"]
@@ -155,15 +163,17 @@ class Accelerator(_Row):
         return value
 
     @property
-    def vendor_family(self) -> str:
+    @json_key(after="workloads")
+    def vendor_family(self) -> VendorFamily:
         """Validation family: nvidia, amd, tpu, aws, intel, other."""
-        return {
+        families: dict[str, VendorFamily] = {
             "NVIDIA": "nvidia",
             "AMD": "amd",
             "Google": "tpu",
             "AWS": "aws",
             "Intel": "intel",
-        }.get(self.vendor, "other")
+        }
+        return families.get(self.vendor, "other")
 
 
 class Offering(_Row):

@@ -2,9 +2,7 @@
 (:mod:`xpuplan.jsontypes`).
 
 ``scripts/build_schemas.py`` writes them into this package; a test regenerates them and
-compares with the shipped files, so the files cannot drift from what ``to_dict`` prints. The
-other schemas (catalog, model, validate) describe outputs that are not result dataclasses yet
-and are still written by hand.
+compares with the shipped files, so the files cannot drift from what ``to_dict`` prints.
 """
 
 from __future__ import annotations
@@ -12,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+from xpuplan.catalog.query import OfferingRow
+from xpuplan.catalog.schema import Accelerator, Region
 from xpuplan.jsontypes import js, json_schema
 from xpuplan.perf.efficiency import EfficiencyParams
 from xpuplan.perf.layout import Layout
@@ -41,7 +41,7 @@ SHAPES: dict[type, Any] = {
 }
 
 # name -> (root type, title, description)
-GENERATED: dict[str, tuple[type, str, str]] = {
+GENERATED: dict[str, tuple[Any, str, str]] = {
     "plan-train": (
         TrainingPlanResult,
         "xpuplan plan train --json",
@@ -72,6 +72,26 @@ GENERATED: dict[str, tuple[type, str, str]] = {
         "Throughput, latency, memory and cost per million tokens of one serving setup "
         "(xpuplan.search.serving_cost.estimate_serving_priced(...).to_dict()); unknown or "
         "unbounded numbers (an infeasible setup) are null.",
+    ),
+    "catalog-accelerators": (
+        list[Accelerator],
+        "xpuplan catalog accelerators --json",
+        "Every accelerator row of the catalog (bundled, merged with --catalog files): per-chip "
+        "dense peaks, memory, scale-up fabric, with source and as_of "
+        "(xpuplan.catalog.query.accelerator_record).",
+    ),
+    "catalog-offerings": (
+        list[OfferingRow],
+        "xpuplan catalog offerings --json",
+        "Rentable offerings (an instance or slice of chips in one region), cheapest first, with "
+        "the price per chip-hour under the selected pricing model "
+        "(xpuplan.catalog.query.find_offerings(...), each row's to_dict()).",
+    ),
+    "catalog-regions": (
+        list[Region],
+        "xpuplan catalog regions --json",
+        "Cloud regions with country, EU/EEA status, grid carbon intensity and PUE "
+        "(xpuplan.catalog.query.region_record).",
     ),
 }
 
