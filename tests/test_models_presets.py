@@ -154,7 +154,7 @@ def test_contract_battery(name: str) -> None:
         assert forward_flops_per_token(spec, seq, causal=True).total <= f.total
     assert kv_cache_bytes_per_token(spec, 2) > 0
     assert kv_cache_bytes_per_token(spec, 2, 8192) <= kv_cache_bytes_per_token(spec, 2)
-    summary = model_summary(spec, 4096)
+    summary = model_summary(spec, 4096).to_dict()
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary
     assert summary["params_total"] == total and summary["params_active"] == active
 

@@ -4,6 +4,7 @@ of the CLI (``--json``) on the bundled catalog validate; broken ones do not."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from typing import Any
 
@@ -15,6 +16,16 @@ from xpuplan.catalog.load import load_catalog
 from xpuplan.catalog.schema import Accelerator, Offering, Region
 from xpuplan.cli import run
 from xpuplan.errors import UnknownNameError
+from xpuplan.models.counts import FlopBreakdown, ParamBreakdown
+from xpuplan.models.presets import get_preset, list_presets
+from xpuplan.models.spec import ModelSpec
+from xpuplan.models.summary import (
+    ArchitectureKeys,
+    FlopBreakdownKeys,
+    ParamBreakdownKeys,
+    model_summary,
+    preset_rows,
+)
 from xpuplan.plan import compare_options, plan_serving, plan_training
 from xpuplan.schemas import SCHEMA_BY_KIND, SCHEMA_NAMES, load_schema
 from xpuplan.validation.cases import load_cases
@@ -242,6 +253,23 @@ def test_catalog_and_model_json_validate(
     assert _errors(document, schema) == []
     loaded = load_schema(schema)
     assert _undescribed(document, loaded, loaded, "") == []
+
+
+def test_model_schemas_name_every_field_and_hold_for_every_preset() -> None:
+    # The TypedDicts that give the model-show schema its bounds name exactly the fields of the
+    # types they describe (ModelSpec without name, source and notes).
+    for keys, cls, dropped in (
+        (ArchitectureKeys, ModelSpec, {"name", "source", "notes"}),
+        (ParamBreakdownKeys, ParamBreakdown, set()),
+        (FlopBreakdownKeys, FlopBreakdown, set()),
+    ):
+        assert list(keys.__annotations__) == [
+            f.name for f in dataclasses.fields(cls) if f.name not in dropped
+        ]
+    rows = [row.to_dict() for row in preset_rows()]
+    assert _errors(rows, "model-list") == []
+    for name in list_presets():
+        assert _errors(model_summary(get_preset(name)).to_dict(), "model-show") == [], name
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ app = typer.Typer(
 @app.command("list")
 def list_(json_: JsonOption = False) -> None:
     """List the bundled model presets."""
-    rows = preset_rows()
+    rows = [row.to_dict() for row in preset_rows()]
     if json_:
         print_json(rows)
     else:
@@ -45,7 +45,7 @@ def show(
     json_: JsonOption = False,
 ) -> None:
     """Parameters, FLOPs per token and KV-cache bytes of one model."""
-    summary = model_summary(resolve_model(model), seq_len, causal=causal)
+    summary = model_summary(resolve_model(model), seq_len, causal=causal).to_dict()
     if json_:
         print_json(summary)
     else:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from xpuplan.catalog.query import OfferingRow
 from xpuplan.catalog.schema import Accelerator, Region
 from xpuplan.jsontypes import js, json_schema
+from xpuplan.models.summary import ModelSummary, PresetRow
 from xpuplan.perf.efficiency import EfficiencyParams
 from xpuplan.perf.layout import Layout
 from xpuplan.perf.training import Finetune, TrainingEstimate
@@ -92,6 +93,18 @@ GENERATED: dict[str, tuple[Any, str, str]] = {
         "xpuplan catalog regions --json",
         "Cloud regions with country, EU/EEA status, grid carbon intensity and PUE "
         "(xpuplan.catalog.query.region_record).",
+    ),
+    "model-list": (
+        list[PresetRow],
+        "xpuplan model list --json",
+        "The bundled model presets with their parameter counts and sources "
+        "(xpuplan.models.summary.preset_rows(), each row's to_dict()).",
+    ),
+    "model-show": (
+        ModelSummary,
+        "xpuplan model show --json",
+        "Exact parameter counts, FLOPs per token and KV-cache bytes per token of one model "
+        "(xpuplan.models.model_summary(...).to_dict()).",
     ),
 }
 
