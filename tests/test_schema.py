@@ -29,6 +29,11 @@ from xpuplan.models.summary import (
 from xpuplan.plan import compare_options, plan_serving, plan_training
 from xpuplan.schemas import SCHEMA_BY_KIND, SCHEMA_NAMES, load_schema
 from xpuplan.validation.cases import load_cases
+from xpuplan.validation.crossval import (
+    CrossValidation,
+    LatencyCrossValidation,
+    summarize_errors,
+)
 from xpuplan.validation.run import bundled_public_file, validate_cases
 
 Validator = jsonschema.Draft202012Validator
@@ -146,6 +151,50 @@ def test_validation_report_validates(catalog: Any) -> None:
     report = validate_cases(chosen, catalog).to_dict()
     assert len(report["cases"]) == 10
     assert _errors(json.loads(json.dumps(report)), "validate") == []
+    schema = load_schema("validate")
+    assert _undescribed(report, schema, schema, "") == []
+
+
+def test_cross_validation_follows_the_validate_schema() -> None:
+    # validate --cross-validate prints CrossValidation.to_dict(): the schema's other shape.
+    errors = {"case-b": -0.2, "case-a": 0.1}
+    latency = {"case-a|ttft": 0.3, "case-a|tpot": -0.1}
+    group = summarize_errors("nvidia", errors)
+    result = CrossValidation(
+        kind="train",
+        group_by="family",
+        groups=(group, summarize_errors("tpu", {})),  # a group nothing could be predicted for
+        overall=summarize_errors("all", errors),
+        in_sample=summarize_errors("all (in-sample)", errors),
+        by_family=(group,),
+        errors=errors,
+        latency=LatencyCrossValidation(
+            groups=(summarize_errors("nvidia", latency),),
+            overall=summarize_errors("all latency", latency),
+            in_sample=summarize_errors("all latency (in-sample)", latency),
+            by_kind=(summarize_errors("latency ttft", latency),),
+            by_family=(summarize_errors("family nvidia", latency),),
+            errors=latency,
+        ),
+    )
+    document = json.loads(json.dumps(result.to_dict()))
+    assert list(document) == [
+        "kind", "group_by", "groups", "overall", "in_sample", "by_family", "errors", "latency"
+    ]  # fmt: skip
+    assert list(document["latency"]) == [
+        "groups", "overall", "in_sample", "by_kind", "by_family", "errors"
+    ]  # fmt: skip
+    assert document["groups"][1] == {
+        "group": "tpu", "n": 0, "median_abs_error": 0.0, "signed_median_error": 0.0,
+        "p90_abs_error": 0.0, "max_abs_error": 0.0, "worst_case": None,
+    }  # fmt: skip
+    assert _errors(document, "validate") == []
+    schema = load_schema("validate")
+    assert _undescribed(document, schema, schema, "") == []
+    assert _errors(document | {"latency": None}, "validate") == []  # no latency predicted
+    broken = copy.deepcopy(document)
+    broken["overall"]["median_abs_error"] = -0.1
+    assert _errors(broken, "validate")
 
 
 @pytest.mark.parametrize("sample", [training_result, serving_result, comparison_result])

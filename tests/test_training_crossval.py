@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
 from xpuplan.catalog.load import load_catalog
 from xpuplan.cli import run
+from xpuplan.schemas import load_schema
 from xpuplan.validation import crossval
 from xpuplan.validation.cases import load_cases
 from xpuplan.validation.crossval import cross_validate
@@ -85,6 +87,7 @@ def test_cross_validate_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert {g["group"] for g in payload["groups"]} == {"nvidia", "tpu"}
     for key in ("n", "median_abs_error", "signed_median_error", "p90_abs_error", "max_abs_error"):
         assert key in payload["overall"] and key in payload["in_sample"]
+    jsonschema.Draft202012Validator(load_schema("validate")).validate(payload)
 
 
 def test_cross_validate_bad_grouping_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,6 +25,8 @@ from xpuplan.search.results import (
     TrainingPlanResult,
 )
 from xpuplan.search.serving_cost import PricedServingEstimate
+from xpuplan.validation.crossval import CrossValidation
+from xpuplan.validation.run import ValidationReport
 
 __all__ = ["GENERATED", "SHAPES", "build_schema", "render_schema"]
 
@@ -105,6 +107,14 @@ GENERATED: dict[str, tuple[Any, str, str]] = {
         "xpuplan model show --json",
         "Exact parameter counts, FLOPs per token and KV-cache bytes per token of one model "
         "(xpuplan.models.model_summary(...).to_dict()).",
+    ),
+    "validate": (
+        ValidationReport | CrossValidation,
+        "xpuplan validate --json",
+        "Predicted against measured for every validation case, and the error statistics "
+        "(xpuplan.validation.run.validate_files(...).to_dict()); with --cross-validate, the "
+        "out-of-group errors per held-out group, overall and in sample "
+        "(xpuplan.validation.crossval.cross_validate(...).to_dict()).",
     ),
 }
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 
 from xpuplan.errors import InputError
+from xpuplan.jsontypes import as_dict, js
 from xpuplan.validation.cases import ValidationCase
 
 __all__ = [
@@ -85,28 +86,33 @@ def calibration_for(kind: str) -> Calibration[Any]:
     return factory()
 
 
+Fraction = Annotated[float, js(minimum=0)]
+
+
 @dataclass(frozen=True)
 class GroupError:
     """Error statistics of one group's predictions (fractions, not percent)."""
 
-    group: str
-    n: int
-    median_abs_error: float
-    signed_median_error: float
-    p90_abs_error: float
-    max_abs_error: float
-    worst_case: str | None
+    group: Annotated[
+        str,
+        js(
+            description="what the statistics are of: a held-out source or family, "
+            "'family X' or 'latency X' per family or latency kind, 'all' overall"
+        ),
+    ]
+    n: Annotated[int, js(minimum=0, description="predicted cases (0: none could be)")]
+    median_abs_error: Fraction
+    signed_median_error: Annotated[
+        float, js(description="median of (predicted - measured) / measured: the bias")
+    ]
+    p90_abs_error: Fraction
+    max_abs_error: Fraction
+    worst_case: Annotated[
+        str | None, js(description="id of the case with the largest |error|; null if n is 0")
+    ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.group,
-            "n": self.n,
-            "median_abs_error": self.median_abs_error,
-            "signed_median_error": self.signed_median_error,
-            "p90_abs_error": self.p90_abs_error,
-            "max_abs_error": self.max_abs_error,
-            "worst_case": self.worst_case,
-        }
+        return as_dict(self)
 
 
 LATENCY_KEY_SEPARATOR = "|"
@@ -127,48 +133,59 @@ class LatencyCrossValidation:
     """Out-of-group latency errors (one per case and latency kind), held out as the primary
     metric is: per held-out group, overall, per kind, per family, with the in-sample beside."""
 
-    groups: tuple[GroupError, ...]
+    groups: Annotated[
+        tuple[GroupError, ...],
+        js(description="each held-out group with a latency figure, fitted without it"),
+    ]
     overall: GroupError
-    in_sample: GroupError
-    by_kind: tuple[GroupError, ...]
-    by_family: tuple[GroupError, ...]
-    errors: Mapping[str, float]  # keyed "<case id>|<kind>"
+    in_sample: Annotated[GroupError, js(description="calibrated on every case")]
+    by_kind: Annotated[tuple[GroupError, ...], js(description="per latency kind: ttft, tpot, e2e")]
+    by_family: Annotated[tuple[GroupError, ...], js(description="per accelerator family")]
+    errors: Annotated[
+        Mapping[str, float],
+        js(description='out-of-group signed relative error keyed "<case id>|<kind>"'),
+    ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "groups": [g.to_dict() for g in self.groups],
-            "overall": self.overall.to_dict(),
-            "in_sample": self.in_sample.to_dict(),
-            "by_kind": [g.to_dict() for g in self.by_kind],
-            "by_family": [g.to_dict() for g in self.by_family],
-            "errors": dict(sorted(self.errors.items())),
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
 class CrossValidation:
-    """Out-of-group errors per held-out group and overall, with the in-sample errors beside."""
+    """Out-of-group errors per held-out group and overall, with the in-sample errors beside.
 
-    kind: str
-    group_by: str
-    groups: tuple[GroupError, ...]
-    overall: GroupError
-    in_sample: GroupError
-    errors: Mapping[str, float]  # out-of-group signed error by case id
-    by_family: tuple[GroupError, ...] = ()  # the same out-of-group errors per accelerator family
-    latency: LatencyCrossValidation | None = None  # None when the estimator predicts no latency
+    A new figure per group is one more field of :class:`GroupError`; a new view of the
+    held-out errors one more tuple of them here (``by_family``) or one more section
+    (``latency``)."""
+
+    kind: Annotated[str, js(description="the case kind cross-validated: train or infer")]
+    group_by: Annotated[str, js(enum=list(GROUPINGS))]
+    groups: Annotated[
+        tuple[GroupError, ...],
+        js(description="each group predicted by a calibration fitted without it"),
+    ]
+    overall: Annotated[GroupError, js(description="every held-out prediction together")]
+    in_sample: Annotated[
+        GroupError, js(description="calibrated on every case: beside, never instead")
+    ]
+    by_family: Annotated[
+        tuple[GroupError, ...],
+        js(description="the same out-of-group errors per accelerator family"),
+    ] = ()
+    errors: Annotated[
+        Mapping[str, float],
+        js(description="out-of-group signed relative error by case id"),
+    ] = field(default_factory=dict)
+    latency: Annotated[
+        LatencyCrossValidation | None,
+        js(
+            description="the latency errors, held out alike; null when the estimator "
+            "predicts no latency"
+        ),
+    ] = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "group_by": self.group_by,
-            "groups": [g.to_dict() for g in self.groups],
-            "overall": self.overall.to_dict(),
-            "in_sample": self.in_sample.to_dict(),
-            "by_family": [g.to_dict() for g in self.by_family],
-            "errors": dict(sorted(self.errors.items())),
-            "latency": None if self.latency is None else self.latency.to_dict(),
-        }
+        return as_dict(self)
 
 
 def _by(
@@ -276,7 +293,7 @@ def cross_validate(
             by_family=_by(
                 "family ", held_out_latency, lambda k: family_of.get(latency_case(k), "unknown")
             ),
-            errors=held_out_latency,
+            errors=dict(sorted(held_out_latency.items())),
         )
     return CrossValidation(
         kind=kind,
@@ -284,7 +301,7 @@ def cross_validate(
         groups=tuple(per_group),
         overall=summarize_errors("all", held_out),
         in_sample=summarize_errors("all (in-sample)", in_sample),
-        errors=held_out,
+        errors=dict(sorted(held_out.items())),
         by_family=_by("family ", held_out, lambda k: family_of[k]),
         latency=latency,
     )

@@ -20,20 +20,23 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import numpy as np
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.errors import XpuplanError
+from xpuplan.jsontypes import as_dict, js, json_key
 from xpuplan.validation.cases import CaseSkipped, ValidationCase, read_cases
 
 __all__ = [
     "PRIMARY_METRICS",
     "CaseResult",
+    "ErrorStats",
     "MetricComparison",
     "Predictor",
     "ValidationReport",
+    "ValidationSummary",
     "bundled_case_files",
     "bundled_public_file",
     "predictor_for",
@@ -88,34 +91,77 @@ _NO_PREDICTOR_REASON = {
 }
 
 
+AbsError = Annotated[float, js(minimum=0)]
+
+
+class ErrorStats(TypedDict):
+    """|Relative error| statistics of the primary metric over a set of cases (fractions)."""
+
+    n: Annotated[int, js(minimum=1)]
+    median_abs_error: AbsError
+    p90_abs_error: AbsError
+    max_abs_error: AbsError
+    worst_case: Annotated[str, js(description="id of the case with the largest |error|")]
+
+
+class ValidationSummary(TypedDict):
+    """Statistics of the primary-metric |error| per kind and per (kind, family), and counts."""
+
+    metric: Annotated[str, js(description="what the statistics are of")]
+    counts: Annotated[
+        dict[str, dict[str, Annotated[int, js(minimum=0)]]],
+        js(description="cases by kind, then by status (ok, skipped)"),
+    ]
+    by_kind: dict[str, ErrorStats]
+    by_family: Annotated[
+        dict[str, dict[str, ErrorStats]], js(description="by kind, then by accelerator family")
+    ]
+
+
 @dataclass(frozen=True)
 class MetricComparison:
+    """One metric of a case, predicted and measured."""
+
     predicted: float
     measured: float
 
     @property
-    def rel_error(self) -> float:
+    @json_key(after="measured")
+    def rel_error(
+        self,
+    ) -> Annotated[float, js(description="(predicted - measured) / measured")]:
         return (self.predicted - self.measured) / self.measured
 
-    def to_dict(self) -> dict[str, float]:
-        return {
-            "predicted": self.predicted,
-            "measured": self.measured,
-            "rel_error": self.rel_error,
-        }
+    def to_dict(self) -> dict[str, Any]:
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
 class CaseResult:
+    """One validation case: each metric it measured that the predictor produces, or why it was
+    skipped."""
+
     id: str
-    kind: str
-    family: str
+    kind: Annotated[str, js(description="case kind: train, infer, whole_run, claim, ...")]
+    family: Annotated[str, js(description="accelerator family (validation group)")]
     accelerator_id: str
-    status: str  # "ok" | "skipped"
-    reason: str = ""
-    metrics: dict[str, MetricComparison] = field(default_factory=dict)
-    primary_metric: str | None = None
-    assumptions: tuple[str, ...] = ()  # what the predictor filled in for unstated values
+    status: Annotated[str, js(enum=["ok", "skipped"])]
+    reason: Annotated[str, js(description="why the case was skipped; empty when ok")] = ""
+    primary_metric: Annotated[
+        str | None,
+        js(description="the metric the summary statistics use (see PRIMARY_METRICS)"),
+    ] = None
+    metrics: Annotated[
+        dict[str, MetricComparison],
+        js(description="every metric both measured and predicted, by name"),
+    ] = field(default_factory=dict)
+    assumptions: Annotated[
+        tuple[str, ...],
+        js(
+            description="What the predictor assumed for values the case leaves unstated "
+            "(stack, precision, batch, layout), with the rule's source."
+        ),
+    ] = ()
 
     @property
     def primary_error(self) -> float | None:
@@ -124,20 +170,10 @@ class CaseResult:
         return self.metrics[self.primary_metric].rel_error
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "family": self.family,
-            "accelerator_id": self.accelerator_id,
-            "status": self.status,
-            "reason": self.reason,
-            "primary_metric": self.primary_metric,
-            "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
-            "assumptions": list(self.assumptions),
-        }
+        return as_dict(self)
 
 
-def _stats(errors: Sequence[float], ids: Sequence[str]) -> dict[str, Any]:
+def _stats(errors: Sequence[float], ids: Sequence[str]) -> ErrorStats:
     values = np.abs(np.asarray(errors, dtype=np.float64))
     worst = int(np.argmax(values))
     return {
@@ -149,7 +185,7 @@ def _stats(errors: Sequence[float], ids: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def summarize(results: Iterable[CaseResult]) -> dict[str, Any]:
+def summarize(results: Iterable[CaseResult]) -> ValidationSummary:
     """Statistics of the primary-metric |error| per kind and per (kind, family), plus counts."""
     by_kind: dict[str, tuple[list[float], list[str]]] = {}
     by_family: dict[str, dict[str, tuple[list[float], list[str]]]] = {}
@@ -179,11 +215,13 @@ def summarize(results: Iterable[CaseResult]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ValidationReport:
+    """Predicted against measured for every validation case, and the error statistics."""
+
     cases: tuple[CaseResult, ...]
-    summary: dict[str, Any]
+    summary: ValidationSummary
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cases": [c.to_dict() for c in self.cases], "summary": self.summary}
+        return as_dict(self)
 
 
 def predictor_for(kind: str) -> Predictor | None:
