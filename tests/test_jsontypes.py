@@ -19,7 +19,7 @@ from xpuplan.jsontypes import as_dict, js, json_key, json_schema
 from xpuplan.perf.layout import Layout
 from xpuplan.perf.serving.estimate import ServingEstimate
 from xpuplan.perf.training import TrainingEstimate, TrainingFigures
-from xpuplan.schemas import load_schema
+from xpuplan.schemas import SCHEMA_NAMES, load_schema
 from xpuplan.schemas.build import GENERATED, SHAPES, build_schema, render_schema
 from xpuplan.search.results import FleetEntry, LayoutKeys, TrainingPlan
 from xpuplan.search.serving_cost import PricedServingEstimate, estimate_serving_priced
@@ -159,9 +159,16 @@ def test_pydantic_rows_flatten_and_omit() -> None:
             jsonschema.validate([doc | bad], schema)
 
 
+def test_every_shipped_schema_is_generated() -> None:
+    assert sorted(GENERATED) == sorted(SCHEMA_NAMES)
+    assert sorted(p.name for p in SCHEMA_DIR.glob("*.schema.json")) == sorted(
+        f"{name}.schema.json" for name in SCHEMA_NAMES
+    )
+
+
 @pytest.mark.parametrize("name", sorted(GENERATED))
 def test_shipped_schemas_are_the_generated_ones(name: str) -> None:
-    # Edit the result types in search/results.py, then run: python scripts/build_schemas.py
+    # Edit the types named in schemas/build.py, then run: python scripts/build_schemas.py
     shipped = (SCHEMA_DIR / f"{name}.schema.json").read_text("utf-8")
     assert shipped == render_schema(build_schema(name))
     assert load_schema(name) == build_schema(name)

@@ -1,10 +1,9 @@
 """JSON Schemas (draft 2020-12) of everything xpuplan prints with ``--json``.
 
 The files ship in the package (``xpuplan/schemas/<name>.schema.json``) so other tools can check
-what they read: ``jsonschema.validate(json.load(f), load_schema("plan-train"))``. The planner's
-three (plan-train, plan-serve, compare) and the estimators' two (estimate-train, estimate-serve)
-are generated from the result types (:mod:`xpuplan.schemas.build`,
-``python scripts/build_schemas.py``); the others are hand-written.
+what they read: ``jsonschema.validate(json.load(f), load_schema("plan-train"))``. Every one is
+generated from the types that print the output (:mod:`xpuplan.schemas.build`,
+``python scripts/build_schemas.py``); none is written by hand.
 
 ====================  =========================================  ==========================
 name                  output                                     ``kind`` field
@@ -14,7 +13,7 @@ plan-serve            ``xpuplan plan serve --json``              ``serving_plan`
 compare               ``xpuplan compare --json``                 ``training_comparison``
 estimate-train        ``xpuplan estimate train --json``          (none)
 estimate-serve        ``xpuplan estimate serve --json``          (none)
-validate              ``xpuplan validate --json``                (none)
+validate              ``xpuplan validate --json``                (none; two shapes)
 catalog-accelerators  ``xpuplan catalog accelerators --json``    (an array of rows)
 catalog-offerings     ``xpuplan catalog offerings --json``       (an array of rows)
 catalog-regions       ``xpuplan catalog regions --json``         (an array of rows)
