@@ -101,7 +101,7 @@ class _Row(BaseModel):
 class Accelerator(_Row):
     """One accelerator chip (per-chip figures; a 'chip' is what a vendor sells as one device)."""
 
-    id: Text = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
     vendor: Literal["NVIDIA", "AMD", "Google", "AWS", "Intel", "Microsoft", "Meta", "Other"]
     family: Text = Field(description="product family, e.g. 'H100', 'TPU v5p', 'Trainium2'")
     generation: Text = Field(description="architecture generation, e.g. 'Hopper', 'CDNA3'")
@@ -179,7 +179,7 @@ class Accelerator(_Row):
 class Offering(_Row):
     """What a provider rents: an instance/slice of ``chips_per_instance`` chips in one region."""
 
-    provider: Text = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    provider: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
     region: Text
     instance: Text
     accelerator_id: Text
@@ -234,10 +234,10 @@ class Offering(_Row):
 class Region(_Row):
     """A cloud region with its location, EU/EEA status, grid carbon intensity and PUE."""
 
-    provider: Text = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    provider: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
     code: Text
     city: Text | None = None
-    country: Text = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     eu: bool
     eea: bool
     grid_gco2_per_kwh: float | None = Field(default=None, ge=0, le=1_500)
