@@ -41,7 +41,6 @@ from xpuplan.errors import InfeasibleError, InputError
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
-    "POOL_ROLES",
     "FleetProblem",
     "FleetSolution",
     "best_single_type",

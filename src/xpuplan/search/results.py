@@ -524,7 +524,16 @@ class FleetPlan:
 
     @property
     @json_key(after=None)
-    def layout(self) -> ServingLayout:
+    def layout(
+        self,
+    ) -> Annotated[
+        ServingLayout,
+        js(
+            optional=True,
+            description="colocated replicas, disaggregated prefill and decode pools, or mixed "
+            "(both); absent in files written before xpuplan planned pools: colocated",
+        ),
+    ]:
         """colocated, disaggregated (prefill and decode pools) or mixed (both)."""
         roles = {e.role for e in self.entries}
         if roles == {"colocated"}:
