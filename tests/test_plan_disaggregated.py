@@ -6,6 +6,7 @@ Hand-counted cases use a synthetic evaluator (capacities set by hand) on the tin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import typing
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from numpy.typing import NDArray
 from test_cli_json_stdout import run_cli
 from test_plan_support import tiny_catalog
 from xpuplan.errors import InfeasibleError, InputError
-from xpuplan.fleet import POOL_ROLES
+from xpuplan.fleet import POOL_ROLES, FleetProblem, best_single_type, solve_fleet
 from xpuplan.plan import plan_serving
 from xpuplan.search.filters import OfferingFilter
 from xpuplan.search.results import FleetPlan, PoolRole, Source
@@ -234,3 +235,29 @@ def test_bad_layout_exits_2_with_one_line() -> None:
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "--layout 'split'" in lines[0] and "disaggregated" in lines[0]
+
+
+def test_fleet_program_pairs_pools_and_counts_their_routed_rate_in_the_share() -> None:
+    # NVIDIA pools: prefill 10 prompts/s ($1/h), decode 10 req/s ($1/h); AMD colocated replica
+    # 5 req/s ($3/h). 10 req/s with no vendor above 50%: 1 AMD replica (5) + 5 req/s routed
+    # through one prefill and one decode replica = $5/h, shares 50/50.
+    problem = FleetProblem(
+        capacity_rps=np.array([10.0, 10.0, 5.0]),
+        usd_per_hour=np.array([1.0, 1.0, 3.0]),
+        vendor=("NVIDIA", "NVIDIA", "AMD"),
+        max_replicas=np.full(3, np.inf),
+        required_rps=10.0,
+        max_vendor_share=0.5,
+        role=("prefill", "decode", "colocated"),
+        pool_key=("CUDA", "CUDA", "ROCm"),
+    )
+    solution = solve_fleet(problem)
+    assert solution.replicas.tolist() == [1, 1, 1]
+    assert solution.usd_per_hour == pytest.approx(5.0)
+    assert solution.capacity_rps == pytest.approx(10.0)
+    assert solution.vendor_capacity_share == pytest.approx({"AMD": 0.5, "NVIDIA": 0.5})
+    # without the limit: one prefill and one decode replica serve all 10 req/s for $2/h
+    free = solve_fleet(dataclasses.replace(problem, max_vendor_share=None))
+    assert free.replicas.tolist() == [1, 1, 0] and free.capacity_rps == pytest.approx(10.0)
+    single = best_single_type(dataclasses.replace(problem, max_vendor_share=None))
+    assert single.replicas.tolist() == [1, 1, 0] and single.usd_per_hour == pytest.approx(2.0)

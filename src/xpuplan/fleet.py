@@ -95,7 +95,8 @@ class FleetSolution:
     vendor_capacity_share: dict[str, float]
     optimal: bool = True  # False when the time limit stopped HiGHS (see mip_gap)
     mip_gap: float = 0.0  # relative gap between this fleet's cost and HiGHS's lower bound
-    # capacity of each pool role present (requests/s; prefill: prompts/s), summed over keys
+    # capacity of each pool role present (requests/s; prefill: prompts/s), summed over keys;
+    # capacity_rps counts what the pools serve together (the routed rate)
     pool_capacity_rps: dict[str, float] | None = None
 
 
@@ -119,25 +120,6 @@ def _validate(problem: FleetProblem) -> None:
         raise InputError(f"fleet: role must be one of {', '.join(POOL_ROLES)}")
 
 
-def _served(
-    problem: FleetProblem, replicas: NDArray[np.int64]
-) -> tuple[NDArray[np.float64], dict[str, float], dict[str, float]]:
-    """Requests/s each candidate serves in the fleet (a pool pair's min(prefill, decode) is
-    split over its members by capacity), the capacity per pool role, and per vendor."""
-    roles = np.array(problem.roles())
-    keys = np.array(problem.pool_key or ("",) * len(problem.vendor))
-    raw = replicas * problem.capacity_rps
-    served = np.where(roles == "colocated", raw, 0.0)
-    for key in problem.pairs():
-        pre = (keys == key) & (roles == "prefill")
-        dec = (keys == key) & (roles == "decode")
-        pair = min(float(raw[pre].sum()), float(raw[dec].sum()))
-        if pair > 0:  # attribute the pair's rate to its decode pool (one vendor: one stack)
-            served = np.where(dec, raw / raw[dec].sum() * pair, served)
-    pools = {r: float(raw[roles == r].sum()) for r in POOL_ROLES if (raw[roles == r] > 0).any()}
-    return served, pools, _shares(served, problem.vendor)
-
-
 def _shares(served: NDArray[np.float64], vendor: tuple[str, ...]) -> dict[str, float]:
     total = float(served.sum())
     out: dict[str, float] = {}
@@ -147,6 +129,30 @@ def _shares(served: NDArray[np.float64], vendor: tuple[str, ...]) -> dict[str, f
         if part > 0:
             out[v] = part / total
     return out
+
+
+def _served(
+    problem: FleetProblem,
+    replicas: NDArray[np.int64],
+    routed: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], dict[str, float], dict[str, float]]:
+    """Requests/s each candidate serves in the fleet, the capacity per pool role, and the share
+    per vendor. A pool pair serves ``routed`` (the program's z, one per pair) or, without it,
+    min(prefill, decode capacity); that rate is attributed to its decode replicas."""
+    roles = np.array(problem.roles())
+    keys = np.array(problem.pool_key or ("",) * len(problem.vendor))
+    raw = replicas * problem.capacity_rps
+    served = np.where(roles == "colocated", raw, 0.0)
+    for i, key in enumerate(problem.pairs()):
+        pre = (keys == key) & (roles == "prefill")
+        dec = (keys == key) & (roles == "decode")
+        pair = min(float(raw[pre].sum()), float(raw[dec].sum()))
+        if routed is not None:
+            pair = min(pair, max(float(routed[i]), 0.0))
+        if pair > 0:
+            served = np.where(dec, raw / raw[dec].sum() * pair, served)
+    pools = {r: float(raw[roles == r].sum()) for r in POOL_ROLES if (raw[roles == r] > 0).any()}
+    return served, pools, _shares(served, problem.vendor)
 
 
 def solve_fleet(problem: FleetProblem, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> FleetSolution:
@@ -203,7 +209,10 @@ def solve_fleet(problem: FleetProblem, time_limit_s: float = DEFAULT_TIME_LIMIT_
     lp = highspy.HighsLp()
     lp.num_col_ = n + m
     lp.num_row_ = matrix.shape[0]
-    lp.col_cost_ = np.concatenate([problem.usd_per_hour.astype(np.float64), np.zeros(m)])
+    # z_k earns a negligible reward (1e-7 of the cheapest $/h per request/s), so that a pair
+    # reports the whole rate its pools can serve unless a vendor-share row holds it back
+    reward = 1e-7 * float(np.min(problem.usd_per_hour / problem.capacity_rps))
+    lp.col_cost_ = np.concatenate([problem.usd_per_hour.astype(np.float64), np.full(m, -reward)])
     lp.col_lower_ = np.zeros(n + m)
     lp.col_upper_ = np.concatenate(
         [
@@ -239,8 +248,9 @@ def solve_fleet(problem: FleetProblem, time_limit_s: float = DEFAULT_TIME_LIMIT_
             f"fleet: no integer fleet meets {problem.required_rps:.3g} requests/s under the "
             f"constraints (HiGHS: {solver.modelStatusToString(status)})"
         )
-    replicas = np.rint(np.asarray(solver.getSolution().col_value)[:n]).astype(np.int64)
-    served, pools, shares = _served(problem, replicas)
+    values = np.asarray(solver.getSolution().col_value, dtype=np.float64)
+    replicas = np.rint(values[:n]).astype(np.int64)
+    served, pools, shares = _served(problem, replicas, values[n:])
     return FleetSolution(
         replicas=replicas,
         usd_per_hour=float((replicas * problem.usd_per_hour).sum()),
