@@ -24,6 +24,7 @@ program choose among both (:mod:`xpuplan.fleet`: two capacity constraints per st
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -489,6 +490,39 @@ def _roles(ev: ServingEvaluation, layout: str) -> list[tuple[int, FloatArray]]:
     return out
 
 
+# A fleet with pools must be cheaper than the best colocated one by more than this (relative) to
+# be chosen under layout ``any``: on a tie, colocated replicas are simpler to run.
+_POOL_TIE = 1e-6
+
+
+def _solve(problem: FleetProblem) -> FleetSolution:
+    """The cheapest fleet; on a tie between one with pools and colocated replicas only, the
+    colocated one (one extra solve restricted to colocated candidates)."""
+    solution = solve_fleet(problem)
+    roles = np.array(problem.roles())
+    colocated = roles == "colocated"
+    if colocated.all() or not colocated.any() or not solution.replicas[~colocated].any():
+        return solution
+    rows = np.flatnonzero(colocated)
+    only = FleetProblem(
+        capacity_rps=problem.capacity_rps[rows],
+        usd_per_hour=problem.usd_per_hour[rows],
+        vendor=tuple(problem.vendor[int(r)] for r in rows),
+        max_replicas=problem.max_replicas[rows],
+        required_rps=problem.required_rps,
+        max_vendor_share=problem.max_vendor_share,
+    )
+    try:
+        plain = solve_fleet(only)
+    except InfeasibleError:
+        return solution
+    if plain.usd_per_hour > solution.usd_per_hour * (1.0 + _POOL_TIE):
+        return solution
+    replicas = np.zeros_like(solution.replicas)
+    replicas[rows] = plain.replicas
+    return dataclasses.replace(plain, replicas=replicas)
+
+
 def search_serving(
     work: ServingWorkload,
     catalog: Catalog,
@@ -593,7 +627,7 @@ def search_serving(
         )
 
     free, free_units = problem_for(keep[~beaten], None)
-    cheapest_free = solve_fleet(free)
+    cheapest_free = _solve(free)
     single = best_single_type(free)
     solved = [("cheapest fleet", cheapest_free)]
     if max_vendor_share is None:
@@ -601,7 +635,7 @@ def search_serving(
         candidate_types = int(free.capacity_rps.shape[0])
     else:
         limited, limited_units = problem_for(keep, max_vendor_share)
-        limited_solution = solve_fleet(limited)
+        limited_solution = _solve(limited)
         solved.append(("share-limited fleet", limited_solution))
         fleet = plan(limited_solution, limited_units)
         unconstrained = plan(cheapest_free, free_units)
