@@ -261,3 +261,23 @@ def test_fleet_program_pairs_pools_and_counts_their_routed_rate_in_the_share() -
     assert free.replicas.tolist() == [1, 1, 0] and free.capacity_rps == pytest.approx(10.0)
     single = best_single_type(dataclasses.replace(problem, max_vendor_share=None))
     assert single.replicas.tolist() == [1, 1, 0] and single.usd_per_hour == pytest.approx(2.0)
+
+
+def test_terminal_and_html_show_pools() -> None:
+    import io
+
+    from rich.console import Console
+
+    import xpuplan
+    from xpuplan.report import terminal
+
+    result = _plan({"gpu-a": (0.0, 3.0, 5.0)}, 12.0, "disaggregated")
+    out = io.StringIO()
+    terminal.print_serving_plan(Console(file=out, width=200), result)
+    text = out.getvalue()
+    assert "Cheapest fleet (disaggregated)" in text
+    assert "pools: prefill 4 chips $22.00/h 12 prompts/s at 100%" in text
+    assert "decode 3 chips $16.50/h 15 req/s at 80%" in text
+    page = xpuplan.render_html(result)
+    assert "mean utilisation" in page and ">prefill<" in page and ">decode<" in page
+    assert "80.0%" in page  # decode pool: 12 of 15 req/s
