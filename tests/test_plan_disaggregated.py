@@ -281,3 +281,20 @@ def test_terminal_and_html_show_pools() -> None:
     page = xpuplan.render_html(result)
     assert "mean utilisation" in page and ">prefill<" in page and ">decode<" in page
     assert "80.0%" in page  # decode pool: 12 of 15 req/s
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ({"output_tokens": 1}, r"output_tokens=1: the prefill makes the only token"),
+        ({"ttft_p99_ms": 20.0}, r"ttft_p99_ms=20: no prefill replica meets it even idle"),
+        ({"tpot_p99_ms": 2.0}, r"tpot_p99_ms=2: no decode replica meets it; the lowest"),
+    ],
+)
+def test_infeasible_pools_say_which_side(targets: dict[str, Any], message: str) -> None:
+    work = {"input_tokens": 4000, "output_tokens": 64, "ttft_p99_ms": 5000.0}
+    work |= {"tpot_p99_ms": 50.0, **targets}
+    with pytest.raises(InfeasibleError, match=rf"^layout disaggregated: {message}"):
+        plan_serving(
+            "llama-3.1-8b", catalog=tiny_catalog(), rate_rps=5.0, layout="disaggregated", **work
+        )

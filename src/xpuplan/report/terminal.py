@@ -416,7 +416,8 @@ def print_serving_plan(console: Console, result: ServingPlanResult) -> None:
                 v.group_kind,
                 v.group,
                 f"{v.fleet.chips} {_short_accelerator(e.accelerator_id)} "
-                f"({e.provider}:{e.instance} {e.region})",
+                f"({e.provider}:{e.instance} {e.region})"
+                + ("" if v.fleet.layout == "colocated" else f", {v.fleet.layout}"),
                 e.pricing,
                 f"${v.fleet.usd_per_hour:,.2f}",
                 _signed_pct(v.premium_pct),

@@ -251,8 +251,10 @@ def _pool_capacities(
     pre_rps, pre_ttft = prefill_pool_capacity_rps(
         prefill.prefill_busy_s, np.where(pre_ok, ttft_idle, np.inf), workload.ttft_p99_s
     )
-    dec_ok = usable & (decode.status == 0)
-    decode_rps = decode.rate_per_s / np.maximum(1.0 - decode.prefill_share, 1e-12)
+    # one output token: the prefill makes it, there is nothing for a decode pool to do
+    dec_ok = usable & (decode.status == 0) & (workload.output_tokens > 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        decode_rps = decode.rate_per_s / np.maximum(1.0 - decode.prefill_share, 1e-12)
     ingress_rps = 1.0 / np.maximum(net_s, host_s)  # prompts' KV per second it can receive
     dec_rps = np.where(dec_ok, np.minimum(decode_rps, ingress_rps), 0.0)
     return {

@@ -418,16 +418,26 @@ def _pool_error(
     pre = ev.prefill_capacity_rps if ev.prefill_capacity_rps is not None else ev.fits * 0.0
     dec = ev.decode_capacity_rps if ev.decode_capacity_rps is not None else ev.fits * 0.0
     stacks = np.array([groups[int(g)].accelerator.software_stack for g in group])
-    if not (pre > 0).any() or not (dec > 0).any():
-        side, target = (
-            ("prefill", f"ttft_p99_ms={work.ttft_p99_s * 1e3:g}")
-            if not (pre > 0).any()
-            else ("decode", f"tpot_p99_ms={work.tpot_p99_s * 1e3:g}")
-        )
-        base = _no_capacity_error(work, ev, groups, group, replica_chips)
+    if not ev.fits.any():
+        return _no_capacity_error(work, ev, groups, group, replica_chips)
+    if not (pre > 0).any():
         return InfeasibleError(
-            f"layout disaggregated: {target}: no {side} replica meets it ({base}); "
-            "try --layout colocated"
+            f"layout disaggregated: ttft_p99_ms={work.ttft_p99_s * 1e3:g}: no prefill replica "
+            f"meets it even idle (a {work.input_tokens}-token prompt, its batch and its "
+            "KV-cache transfer); loosen the target or try --layout colocated"
+        )
+    if not (dec > 0).any():
+        if work.output_tokens <= 1:
+            return InfeasibleError(
+                "layout disaggregated: output_tokens=1: the prefill makes the only token, "
+                "there is nothing for a decode pool to do; use --layout colocated"
+            )
+        tpot = np.where(ev.fits, ev.tpot_min_s, np.inf)
+        i = int(np.argmin(tpot))
+        return InfeasibleError(
+            f"layout disaggregated: tpot_p99_ms={work.tpot_p99_s * 1e3:g}: no decode replica "
+            f"meets it; the lowest p99 TPOT of an idle replica is {tpot[i] * 1e3:.1f} ms on "
+            f"{int(replica_chips[i])} x {groups[int(group[i])].accelerator.id}"
         )
     return InfeasibleError(
         "layout disaggregated: no software stack has both a prefill replica (on "
