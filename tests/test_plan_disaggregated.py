@@ -298,3 +298,40 @@ def test_infeasible_pools_say_which_side(targets: dict[str, Any], message: str) 
         plan_serving(
             "llama-3.1-8b", catalog=tiny_catalog(), rate_rps=5.0, layout="disaggregated", **work
         )
+
+
+def _with_network(gbits_per_s: float | None) -> Any:
+    """The tiny catalog's 1-chip gpu-a instance (cloud2 a1) with this instance network."""
+    from xpuplan.catalog.catalog import Catalog
+
+    cat = tiny_catalog()
+    offerings = tuple(
+        o.model_copy(update={"network_gbits_per_s": gbits_per_s}) if o.instance == "a1" else o
+        for o in cat.offerings
+    )
+    return Catalog(accelerators=cat.accelerators, offerings=offerings, regions=cat.regions)
+
+
+def test_kv_transfer_over_a_slow_network_bounds_the_prefill_pool() -> None:
+    # Llama 3.1 8B holds 32 layers x 2 (K, V) x 8 heads x 128 x 2 bytes = 128 KiB per token: a
+    # 4,000-token prompt's cache is 524 MB. Over a 1 Gb/s instance network (0.125 GB/s) a 1-chip
+    # prefill replica needs 4.2 s to hand it over, past a 3 s TTFT target; over the chip's host
+    # link (31.5 GB/s, no network listed) 17 ms.
+    work = {"input_tokens": 4000, "output_tokens": 64, "ttft_p99_ms": 3000.0}
+    work |= {"tpot_p99_ms": 50.0}
+    only_a1 = OfferingFilter(providers=("cloud2",), accelerators=("gpu-a",))
+
+    def prefill_chips(catalog: Any) -> set[int]:
+        fleet = plan_serving(
+            "llama-3.1-8b",
+            catalog=catalog,
+            rate_rps=5.0,
+            layout="disaggregated",
+            filters=only_a1,
+            **work,
+        ).fleet
+        return {e.chips_per_replica for e in fleet.entries if e.role == "prefill"}
+
+    assert 524e6 / 0.125e9 > 3.0 > 524e6 / 31.5e9
+    assert 1 in prefill_chips(_with_network(None))
+    assert 1 not in prefill_chips(_with_network(1.0))
