@@ -50,7 +50,12 @@ from xpuplan.search.results import (
     TrainingPlanResult,
     VendorFleet,
 )
-from xpuplan.search.serving import ServingEvaluator, ServingWorkload, search_serving
+from xpuplan.search.serving import (
+    LAYOUTS,
+    ServingEvaluator,
+    ServingWorkload,
+    search_serving,
+)
 from xpuplan.search.space import group_hardware
 from xpuplan.search.training import (
     OBJECTIVES,
@@ -91,6 +96,9 @@ LARGE_MODEL_PARAMS = 100e9
 # pre-training runs (Llama 3 405B: 54 days, Dubey et al. 2024 section 3.3.4). A modelling
 # default, always shown in the result; pass ``deadline`` to change it.
 DEFAULT_DEADLINE_S = 90 * SECONDS_PER_DAY
+# plan serve's layouts: the program picks colocated replicas or disaggregated pools, whichever
+# fleet is cheaper within the same targets (xpuplan.search.serving).
+DEFAULT_SERVING_LAYOUT = "any"
 
 
 def _resolve(model: ModelSpec | str) -> ModelSpec:
@@ -389,13 +397,15 @@ def plan_serving(
     power: PowerModel | None = None,
     evaluator: ServingEvaluator | None = None,
     progress: Progress | None = None,
+    layout: str = DEFAULT_SERVING_LAYOUT,
 ) -> ServingPlanResult:
     """The cheapest fleet serving ``rate_rps x peak_to_mean`` requests/s within the SLOs.
 
     The fleet may mix offerings, layouts and vendors (integer program, :mod:`xpuplan.fleet`);
     no vendor provides more than ``max_vendor_share`` of the fleet's capacity. The result also
     holds the cheapest single-type fleet and both fleets' cost per million tokens at the mean
-    rate.
+    rate. ``layout``: ``colocated`` replicas, ``disaggregated`` prefill and decode pools (one
+    software stack each), or ``any`` (the program picks; :mod:`xpuplan.search.serving`).
     """
     catalog = catalog if catalog is not None else load_catalog()  # the bundled one
     spec = _resolve(model)
@@ -419,6 +429,8 @@ def plan_serving(
         raise InputError(f"peak_to_mean: {peak_to_mean!r} must be at least 1")
     if max_vendor_share is not None and not 0 < max_vendor_share <= 1:
         raise InputError(f"max_vendor_share: {max_vendor_share!r} must be in (0, 1]")
+    if layout not in LAYOUTS:
+        raise InputError(f"layout: {layout!r} is not one of {', '.join(LAYOUTS)}")
     work = ServingWorkload(
         model=spec,
         rate_rps=rate_rps,
@@ -440,8 +452,9 @@ def plan_serving(
         power or PowerModel(),
         estimator,
         progress,
+        layout,
     )
-    vendors = _serving_vendors(catalog, flt, work, result, power or PowerModel(), estimator)
+    vendors = _serving_vendors(catalog, flt, work, result, power or PowerModel(), estimator, layout)
     return dataclasses.replace(result, vendors=vendors)
 
 
@@ -452,6 +465,7 @@ def _serving_vendors(
     result: ServingPlanResult,
     power: PowerModel,
     evaluator: ServingEvaluator,
+    layout: str = "colocated",
 ) -> tuple[VendorFleet, ...]:
     """Every catalog vendor and stack: its cheapest single-type fleet, or why it has none.
 
@@ -470,7 +484,9 @@ def _serving_vendors(
             wanted = [a for a in ids if not flt.accelerators or a in flt.accelerators]
             key = frozenset(wanted)
             if key not in cache:
-                cache[key] = _serving_for(catalog, flt, work, power, evaluator, wanted, name)
+                cache[key] = _serving_for(
+                    catalog, flt, work, power, evaluator, wanted, name, layout
+                )
             found = cache[key]
             if isinstance(found, str):
                 out.append(VendorFleet(kind, name, reason=found.replace("{name}", name)))
@@ -489,6 +505,7 @@ def _serving_for(
     evaluator: ServingEvaluator,
     acc_ids: list[str],
     name: str,
+    layout: str = "colocated",
 ) -> FleetPlan | str:
     """The cheapest single-type fleet on ``acc_ids``, or the reason there is none."""
     if not acc_ids:
@@ -508,7 +525,7 @@ def _serving_for(
             return "excluded by --vendors/--exclude-vendors"
     try:
         selected = select_offerings(catalog, only)
-        found = search_serving(work, catalog, selected, only, None, power, evaluator, None)
+        found = search_serving(work, catalog, selected, only, None, power, evaluator, None, layout)
     except InfeasibleError as error:
         return f"{{name}}: {error}"
     del name

@@ -24,7 +24,7 @@ from xpuplan.cli.common import (
 )
 from xpuplan.cli.export import ReportOption, check_report_path, save_report
 from xpuplan.energy import PowerModel
-from xpuplan.plan import plan_serving, plan_training
+from xpuplan.plan import DEFAULT_SERVING_LAYOUT, plan_serving, plan_training
 from xpuplan.report import terminal
 from xpuplan.search.filters import BEST, PRICING_CHOICES, OfferingFilter, split_list
 from xpuplan.search.pricing import (
@@ -33,6 +33,7 @@ from xpuplan.search.pricing import (
     DEFAULT_SPOT_INTERRUPTIONS_PER_MONTH,
     SpotModel,
 )
+from xpuplan.search.serving import LAYOUTS
 from xpuplan.units import parse_duration_s
 
 __all__ = ["app"]
@@ -240,6 +241,14 @@ def serve(
         float | None,
         typer.Option("--max-vendor-share", help="Most of the fleet's capacity one vendor holds."),
     ] = None,
+    layout: Annotated[
+        str,
+        typer.Option(
+            "--layout",
+            help="colocated (replicas prefill and decode), disaggregated (separate prefill "
+            "and decode pools on one software stack) or any (the cheaper mix).",
+        ),
+    ] = DEFAULT_SERVING_LAYOUT,
     regions: RegionsOption = None,
     providers: ProvidersOption = None,
     vendors: VendorsOption = None,
@@ -255,6 +264,7 @@ def serve(
     catalog: CatalogOption = None,
 ) -> None:
     """Plan a serving fleet: the cheapest mix of replicas meeting the latency targets."""
+    check_choice("--layout", layout, LAYOUTS)
     check_report_path(report)
     cat = load_cli_catalog(catalog)
     with terminal.stage_progress(console, not json_) as progress:
@@ -274,6 +284,7 @@ def serve(
             precision=precision,
             power=PowerModel(idle_fraction=power_idle_fraction, pue=pue),
             progress=progress,
+            layout=layout,
         )
     if json_:
         print_json(result.to_dict())

@@ -49,6 +49,7 @@ def _fleet_table(fleet: Mapping[str, Any], name: str, workload: Mapping[str, Any
     ttft_target, tpot_target = workload.get("ttft_p99_ms"), workload.get("tpot_p99_ms")
     rows: list[list[Cell | str]] = [
         [
+            str(e.get("role", "colocated")),
             str(e.get("accelerator_id", DASH)),
             str(e.get("vendor", DASH)),
             str(e.get("provider", DASH)),
@@ -71,15 +72,38 @@ def _fleet_table(fleet: Mapping[str, Any], name: str, workload: Mapping[str, Any
         for e in as_list(fleet.get("entries"))
     ]
     headers = [
-        "accelerator", "vendor", "provider", "region", "instance", "layout", "chips/replica",
-        "replicas", "instances", "req/s per replica", "req/s", "TTFT p99 / target",
+        "pool", "accelerator", "vendor", "provider", "region", "instance", "layout",
+        "chips/replica", "replicas", "instances", "req/s per replica", "req/s", "TTFT p99 / target",
         "TPOT p99 / target", "$/h per instance", "$/h", "pricing",
     ]  # fmt: skip
+    return table(headers, rows, name=name) + _pools_table(fleet, f"{name}-pools")
+
+
+def _pools_table(fleet: Mapping[str, Any], name: str) -> str:
+    """Per pool (prefill, decode; colocated in a mixed fleet): chips, cost and utilisation.
+    Empty for a fleet of colocated replicas only (the fleet table says it all)."""
+    pools = [as_map(p) for p in as_list(fleet.get("pools"))]
+    if not pools or {p.get("role") for p in pools} == {"colocated"}:
+        return ""
+    rows: list[list[Cell | str]] = [
+        [
+            str(p.get("role", DASH)),
+            Cell.num(p.get("chips"), fmt_count(p.get("chips"))),
+            Cell.num(p.get("instances"), fmt_count(p.get("instances"))),
+            Cell.num(p.get("usd_per_hour"), fmt_usd(p.get("usd_per_hour"))),
+            Cell.num(p.get("capacity_rps"), fmt_number(p.get("capacity_rps"))),
+            Cell.num(p.get("utilisation"), fmt_pct(p.get("utilisation"))),
+        ]
+        for p in pools
+    ]
+    headers = ["pool", "chips", "instances", "$/h", "capacity (req/s; prefill: prompts/s)",
+               "mean utilisation"]  # fmt: skip
     return table(headers, rows, name=name)
 
 
 def _fleet_cards(fleet: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [
+        ("layout", str(fleet.get("layout", "colocated"))),
         ("fleet price", f"{fmt_usd(fleet.get('usd_per_hour'))}/h"),
         ("per million tokens", fmt_usd(fleet.get("usd_per_million_tokens"))),
         ("per million output tokens", fmt_usd(fleet.get("usd_per_million_output_tokens"))),

@@ -331,13 +331,17 @@ def print_comparison(console: Console, result: TrainingComparison, explain: bool
 
 
 def _fleet_table(title: str, fleet: FleetPlan) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name in ("provider:instance", "region", "replica", "layout", "replicas", "instances"):
+    pooled = fleet.layout != "colocated"
+    table = Table(title=f"{title} ({fleet.layout})" if pooled else title, title_justify="left")
+    columns: tuple[str, ...] = ("pool",) if pooled else ()
+    columns += ("provider:instance", "region", "replica", "layout", "replicas", "instances")
+    for name in columns:
         table.add_column(name, justify="right" if name in ("replicas", "instances") else "left")
     for name in ("req/s each", "$/h"):
         table.add_column(name, justify="right")
     for e in fleet.entries:
         table.add_row(
+            *((e.role,) if pooled else ()),
             f"{e.provider}:{e.instance}",
             e.region,
             f"{e.chips_per_replica} x {e.accelerator_id}",
@@ -354,11 +358,19 @@ def _fleet_summary(name: str, fleet: FleetPlan) -> str:
     shares = ", ".join(f"{v} {s:.0%}" for v, s in fleet.vendor_capacity_share.items())
     energy = fmt_fixed(fleet.energy_kwh_per_hour, 1, " kWh/h", missing="energy n/a")
     co2 = fmt_fixed(fleet.co2_kg_per_hour, 1, " kg CO2/h", missing="CO2 n/a")
+    pools = ""
+    if fleet.layout != "colocated":
+        pools = "; pools: " + ", ".join(
+            f"{p.role} {p.chips} chips ${p.usd_per_hour:,.2f}/h "
+            f"{p.capacity_rps:.3g} {'prompts' if p.role == 'prefill' else 'req'}/s "
+            f"at {p.utilisation:.0%}"
+            for p in fleet.pools
+        )
     return (
         f"{name}: ${fleet.usd_per_hour:,.2f}/h for {fleet.capacity_rps:.3g} req/s on "
         f"{fleet.chips} chips; ${fleet.usd_per_million_tokens:.3f} per M tokens "
         f"(${fleet.usd_per_million_output_tokens:.3f} per M output tokens); {energy}; {co2}; "
-        f"capacity by vendor: {shares}"
+        f"capacity by vendor: {shares}{pools}"
     )
 
 
@@ -404,7 +416,8 @@ def print_serving_plan(console: Console, result: ServingPlanResult) -> None:
                 v.group_kind,
                 v.group,
                 f"{v.fleet.chips} {_short_accelerator(e.accelerator_id)} "
-                f"({e.provider}:{e.instance} {e.region})",
+                f"({e.provider}:{e.instance} {e.region})"
+                + ("" if v.fleet.layout == "colocated" else f", {v.fleet.layout}"),
                 e.pricing,
                 f"${v.fleet.usd_per_hour:,.2f}",
                 _signed_pct(v.premium_pct),

@@ -27,6 +27,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
+from xpuplan.models.counts import kv_cache_bytes_per_token
 from xpuplan.perf import serving as serving_core
 from xpuplan.perf import training as training_core
 from xpuplan.perf.efficiency import load_efficiency
@@ -34,7 +35,12 @@ from xpuplan.perf.layout import LayoutArrays, ModelShape, pp_ok, tp_ok
 from xpuplan.perf.serving_efficiency import efficiency_for
 from xpuplan.perf.stack import stack_for_accelerator
 from xpuplan.search.results import Source
-from xpuplan.search.serving import ServingEvaluation, ServingWorkload
+from xpuplan.search.serving import (
+    ServingEvaluation,
+    ServingWorkload,
+    kv_transfer_s,
+    prefill_pool_capacity_rps,
+)
 from xpuplan.search.space import HardwareGroup
 from xpuplan.search.training import TrainingEvaluation, TrainingWorkload
 
@@ -192,6 +198,73 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _pool_capacities(
+    workload: ServingWorkload,
+    groups: Sequence[HardwareGroup],
+    group: IntArray,
+    replica_chips: IntArray,
+    cands: serving_core.ServingCandidates,
+    usable: NDArray[np.bool_],
+    common: dict[str, Any],
+) -> dict[str, NDArray[np.float64]]:
+    """Each candidate as a prefill replica and as a decode replica of disaggregated pools.
+
+    Both come from the ``disaggregated`` scheduler of :mod:`xpuplan.perf.serving`: a decode
+    replica runs the largest batch whose p99 TPOT (never interrupted by prefills) meets the
+    target within its KV capacity; its rate is the scheduler's per replica-equivalent rate
+    lambda over the decode share (1 - rho) of the chips. A prefill replica's unloaded p99 TTFT
+    is the scheduler's (batch in progress + own batch + KV transfer over the host links); where
+    the instance's network (catalog ``network_gbits_per_s`` per chip) is slower than those, the
+    difference is added. Its rate within the TTFT target is
+    :func:`~xpuplan.search.serving.prefill_pool_capacity_rps`. The decode replica's network
+    also bounds how many prompts' KV it can receive per second.
+    """
+    model = workload.model
+    n = group.shape[0]
+    decode = serving_core.serving_capacity_arrays(
+        model, cands, batching="disaggregated", tpot_p99_ms=workload.tpot_p99_s * 1e3, **common
+    )
+    prefill = serving_core.serving_capacity_arrays(
+        model, cands, batching="disaggregated", batch=np.ones(n), **common
+    )
+    kv_bytes = (
+        workload.input_tokens
+        * kv_cache_bytes_per_token(model, 1.0, workload.input_tokens)
+        * cands.kv_bytes_per_element
+    )
+    efficiency = cands.efficiency["pcie_gbytes_per_s"]
+    net = (
+        np.array(
+            [
+                np.nan if g.network_gbits_per_s_per_chip is None else g.network_gbits_per_s_per_chip
+                for g in groups
+            ],
+            dtype=np.float64,
+        )[group]
+        / 8.0
+    )  # Gb/s -> GB/s
+    chips = replica_chips.astype(np.float64)
+    host_s = kv_transfer_s(kv_bytes, efficiency * chips)
+    net_s = np.where(np.isfinite(net), kv_transfer_s(kv_bytes, net * chips), host_s)
+    ttft_idle = prefill.ttft_p99_s + np.maximum(net_s - host_s, 0.0)
+    pre_ok = usable & (prefill.status == 0)
+    pre_rps, pre_ttft = prefill_pool_capacity_rps(
+        prefill.prefill_busy_s, np.where(pre_ok, ttft_idle, np.inf), workload.ttft_p99_s
+    )
+    # one output token: the prefill makes it, there is nothing for a decode pool to do
+    dec_ok = usable & (decode.status == 0) & (workload.output_tokens > 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        decode_rps = decode.rate_per_s / np.maximum(1.0 - decode.prefill_share, 1e-12)
+    ingress_rps = 1.0 / np.maximum(net_s, host_s)  # prompts' KV per second it can receive
+    dec_rps = np.where(dec_ok, np.minimum(decode_rps, ingress_rps), 0.0)
+    return {
+        "prefill_capacity_rps": np.asarray(pre_rps, dtype=np.float64),
+        "prefill_ttft_p99_s": np.asarray(pre_ttft, dtype=np.float64),
+        "decode_capacity_rps": np.asarray(dec_rps, dtype=np.float64),
+        "decode_tpot_p99_s": np.where(dec_ok, decode.tpot_p99_s, np.nan).astype(np.float64),
+    }
+
+
 class RooflineServingEvaluator:
     """The planner's view of :mod:`xpuplan.perf.serving` (see the module docstring)."""
 
@@ -235,6 +308,7 @@ class RooflineServingEvaluator:
         ok = fits & (at_slo.status == 0)
         capacity = np.where(ok, at_slo.rate_per_s, 0.0)
         hbm = np.array([g.accelerator.hbm_gb for g in groups], dtype=np.float64)[group]
+        pools = _pool_capacities(workload, groups, group, replica_chips, cands, usable, common)
         return ServingEvaluation(
             capacity_rps=np.asarray(capacity, dtype=np.float64),
             fits=np.asarray(fits, dtype=bool),
@@ -245,6 +319,7 @@ class RooflineServingEvaluator:
             layout={"tp": tp, "pp": pp, "ep": ep.astype(np.int64)},
             ttft_p99_s=np.where(ok, at_slo.ttft_p99_s, np.nan).astype(np.float64),
             tpot_p99_s=np.where(ok, at_slo.tpot_p99_s, np.nan).astype(np.float64),
+            **pools,
         )
 
     def sources(self, group: HardwareGroup) -> tuple[Source, ...]:

@@ -25,6 +25,7 @@ from xpuplan.units import SECONDS_PER_DAY
 __all__ = [
     "FleetEntry",
     "FleetPlan",
+    "FleetPool",
     "LockInEntry",
     "MissingOption",
     "SearchStats",
@@ -54,6 +55,10 @@ NonNegative = Annotated[float, js(minimum=0)]
 Positive = Annotated[float, js(exclusiveMinimum=0)]
 OptionalNonNegative = Annotated[float | None, js(minimum=0)]
 GroupKind = Literal["vendor", "software_stack"]
+# what a serving replica does: everything, or one side of disaggregated prefill/decode pools
+# (the values of xpuplan.fleet.POOL_ROLES; tests/test_plan_disaggregated.py checks they agree)
+PoolRole = Literal["colocated", "prefill", "decode"]
+ServingLayout = Literal["colocated", "disaggregated", "mixed"]
 LayoutValue = int | float | str | bool | None
 
 
@@ -166,6 +171,16 @@ class ServingConstraintsKeys(TypedDict):
     exclude_vendors: list[str]
     accelerators: list[str]
     allow_spot: NotRequired[bool]
+    layout: NotRequired[
+        Annotated[
+            str,
+            js(
+                enum=["colocated", "disaggregated", "any"],
+                description="serving layouts the program could choose (absent in files "
+                "written before xpuplan planned disaggregated pools: colocated)",
+            ),
+        ]
+    ]
 
 
 class ServingLayoutKeys(TypedDict, total=False):
@@ -428,6 +443,16 @@ class FleetEntry:
         ),
     ] = None
     sources: tuple[Source, ...] = ()
+    role: Annotated[
+        PoolRole,
+        js(
+            optional=True,
+            description="colocated: a replica prefills and decodes; prefill / decode: a member "
+            "of a disaggregated pool, whose capacity_rps_per_replica is prompts/s prefilled "
+            "within the TTFT target (KV transfer included) / requests/s decoded within the "
+            "TPOT target (absent in files written before xpuplan planned pools: colocated)",
+        ),
+    ] = "colocated"
 
     @property
     @json_key(after="instances")
@@ -449,6 +474,29 @@ class FleetEntry:
 
 
 @dataclass(frozen=True)
+class FleetPool:
+    """The replicas of one role in a fleet: their chips, cost and mean utilisation."""
+
+    role: PoolRole
+    chips: Count
+    instances: Count
+    usd_per_hour: Positive
+    capacity_rps: Annotated[
+        float,
+        js(
+            exclusiveMinimum=0,
+            description="requests/s the pool sustains within its targets (prefill: prompts/s)",
+        ),
+    ]
+    utilisation: Annotated[
+        float, js(minimum=0, description="mean request rate / capacity_rps of this pool")
+    ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return as_dict(self)
+
+
+@dataclass(frozen=True)
 class FleetPlan:
     """A serving fleet and what it costs per hour and per million tokens at the mean rate."""
 
@@ -460,11 +508,37 @@ class FleetPlan:
     usd_per_million_output_tokens: Positive
     energy_kwh_per_hour: OptionalNonNegative
     co2_kg_per_hour: OptionalNonNegative
+    pools: Annotated[
+        tuple[FleetPool, ...],
+        js(
+            optional=True,
+            description="per role (colocated, prefill, decode): chips, cost and utilisation "
+            "(absent in files written before xpuplan planned pools)",
+        ),
+    ] = ()
 
     @property
     @json_key(after="entries")
     def chips(self) -> Count:
         return sum(e.replicas * e.chips_per_replica for e in self.entries)
+
+    @property
+    @json_key(after=None)
+    def layout(
+        self,
+    ) -> Annotated[
+        ServingLayout,
+        js(
+            optional=True,
+            description="colocated replicas, disaggregated prefill and decode pools, or mixed "
+            "(both); absent in files written before xpuplan planned pools: colocated",
+        ),
+    ]:
+        """colocated, disaggregated (prefill and decode pools) or mixed (both)."""
+        roles = {e.role for e in self.entries}
+        if roles == {"colocated"}:
+            return "colocated"
+        return "disaggregated" if "colocated" not in roles else "mixed"
 
     def to_dict(self) -> dict[str, Any]:
         return as_dict(self)

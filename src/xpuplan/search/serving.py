@@ -11,10 +11,20 @@ Offerings with identical hardware in several regions have identical capacity; on
 (then lowest-carbon) one is kept per hardware and layout, which cannot change the optimum.
 Without a vendor-share limit, units that another unit beats on both price and capacity are
 dropped as well (with a share limit that could change the optimum, so they are kept).
+
+**Layouts** (``layout``): ``colocated`` replicas prefill and decode on the same chips;
+``disaggregated`` fleets split them into a prefill pool and a decode pool (DistServe, Zhong et
+al. 2024; Splitwise, Patel et al. 2024), each sized by its own capacity per replica
+(:class:`ServingEvaluation` ``prefill_capacity_rps`` / ``decode_capacity_rps``) and possibly
+on different offerings, but on one software stack (the KV cache moves between engines of one
+stack: vLLM/SGLang/Dynamo connectors such as NIXL or Mooncake move it between GPUs of one
+vendor; no published deployment moves it across vendors' stacks). ``any`` lets the integer
+program choose among both (:mod:`xpuplan.fleet`: two capacity constraints per stack).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,19 +35,28 @@ from numpy.typing import NDArray
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.energy import PowerModel, chip_power_w
-from xpuplan.errors import InfeasibleError
-from xpuplan.fleet import FleetProblem, FleetSolution, best_single_type, solve_fleet
+from xpuplan.errors import InfeasibleError, InputError
+from xpuplan.fleet import (
+    POOL_ROLES,
+    FleetProblem,
+    FleetSolution,
+    best_single_type,
+    solve_fleet,
+)
 from xpuplan.models.spec import ModelSpec
 from xpuplan.search.filters import OfferingFilter, SelectedOffering
-from xpuplan.search.results import FleetEntry, FleetPlan, ServingPlanResult, Source
+from xpuplan.search.results import FleetEntry, FleetPlan, FleetPool, ServingPlanResult, Source
 from xpuplan.search.space import HardwareGroup, build_offering_arrays, group_hardware
 from xpuplan.units import KILO, MEGA, SECONDS_PER_HOUR
 
 __all__ = [
+    "LAYOUTS",
     "REPLICA_CHIPS",
     "ServingEvaluation",
     "ServingEvaluator",
     "ServingWorkload",
+    "kv_transfer_s",
+    "prefill_pool_capacity_rps",
     "search_serving",
 ]
 
@@ -50,6 +69,10 @@ Progress = Callable[[str, float], None]
 # bf16 (810 GB of weights) on 16-GB-class accelerators' bigger siblings and any scale-up domain
 # up to a Trn2 UltraServer; larger replicas are not how models are served in practice.
 REPLICA_CHIPS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
+# Serving layouts the planner may be asked for (``any``: the program picks the cheaper mix).
+LAYOUTS: tuple[str, ...] = ("colocated", "disaggregated", "any")
+# Quantile of the latency targets (p99, as the estimator's LATENCY_QUANTILE).
+_TAIL = 0.01
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,56 @@ class ServingEvaluation:
     # the fleet is sized by); NaN where capacity is 0. None: the evaluator does not say.
     ttft_p99_s: FloatArray | None = None
     tpot_p99_s: FloatArray | None = None
+    # Disaggregated pools (None: the evaluator does not say; 0 where infeasible). A prefill
+    # replica's prompts/s within the p99 TTFT target, KV-cache transfer included, and its p99
+    # TTFT at that rate; a decode replica's requests/s within the p99 TPOT target and its KV
+    # capacity, and its p99 TPOT there.
+    prefill_capacity_rps: FloatArray | None = None
+    prefill_ttft_p99_s: FloatArray | None = None
+    decode_capacity_rps: FloatArray | None = None
+    decode_tpot_p99_s: FloatArray | None = None
+
+
+def kv_transfer_s(kv_bytes: FloatArray, gbytes_per_s: FloatArray) -> FloatArray:
+    """Seconds to move one prompt's KV cache (``kv_bytes`` for the whole replica) from a
+    prefill replica to a decode replica over ``gbytes_per_s`` (the replica's network: every
+    chip sends its own shard, GPUDirect RDMA as in NIXL / Mooncake transfer engines)."""
+    out: FloatArray = kv_bytes / (gbytes_per_s * 1e9)
+    return out
+
+
+def prefill_pool_capacity_rps(
+    busy_s: FloatArray, ttft_idle_p99_s: FloatArray, ttft_p99_s: float
+) -> tuple[FloatArray, FloatArray]:
+    """(prompts/s, p99 TTFT there) of one prefill replica whose p99 TTFT stays within target.
+
+    A prefill replica is one server of busy time ``busy_s`` per prompt; prompts arrive as a
+    Poisson stream and queue before it. The p99 TTFT at utilisation rho is the replica's
+    unloaded p99 (batch in progress + own batch + KV transfer, ``ttft_idle_p99_s``) plus the
+    M/M/1 waiting-time quantile ``S / (1 - rho) ln(rho / 0.01)`` (P(W > t) = rho
+    exp(-(1 - rho) t / S), Kleinrock 1975, Queueing Systems I, sec. 3.2). Exponential service
+    is conservative: prompts of one length are nearly deterministic, whose mean wait is half
+    (Pollaczek-Khinchine). The largest rho meeting the target is found by bisection over all
+    candidates at once; 0 prompts/s where even an idle replica misses it.
+    """
+    s = np.maximum(busy_s, 1e-12)
+    budget = ttft_p99_s - ttft_idle_p99_s
+
+    def wait(rho: FloatArray) -> FloatArray:
+        out: FloatArray = s / (1.0 - rho) * np.log(np.maximum(rho / _TAIL, 1.0))
+        return out
+
+    lo = np.zeros_like(s)
+    hi = np.full_like(s, 1.0 - 1e-9)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        ok = wait(mid) <= budget
+        lo = np.where(ok, mid, lo)
+        hi = np.where(ok, hi, mid)
+    feasible = np.isfinite(ttft_idle_p99_s) & (budget >= 0)
+    capacity: FloatArray = np.where(feasible, lo / s, 0.0)
+    ttft: FloatArray = np.where(feasible, ttft_idle_p99_s + wait(lo), np.nan)
+    return capacity, ttft
 
 
 class ServingEvaluator(Protocol):
@@ -134,6 +207,7 @@ def _replica_sizes(groups: Sequence[HardwareGroup]) -> tuple[IntArray, IntArray]
 class _Units:
     offering: IntArray
     candidate: IntArray  # row of the evaluation
+    role: IntArray  # index into POOL_ROLES
     replica_chips: IntArray
     replicas_per_unit: IntArray
     instances_per_unit: IntArray
@@ -148,6 +222,19 @@ def _finite_at(values: FloatArray | None, row: int) -> float | None:
         return None
     value = float(values[row])
     return value if math.isfinite(value) else None
+
+
+def _role_figures(
+    ev: ServingEvaluation, role: str
+) -> tuple[FloatArray, FloatArray | None, FloatArray | None]:
+    """(capacity per replica, p99 TTFT, p99 TPOT at it) of every candidate in one role."""
+    if role == "prefill":
+        assert ev.prefill_capacity_rps is not None
+        return ev.prefill_capacity_rps, ev.prefill_ttft_p99_s, None
+    if role == "decode":
+        assert ev.decode_capacity_rps is not None
+        return ev.decode_capacity_rps, None, ev.decode_tpot_p99_s
+    return ev.capacity_rps, ev.ttft_p99_s, ev.tpot_p99_s
 
 
 def _fleet_plan(
@@ -165,7 +252,7 @@ def _fleet_plan(
     entries: list[FleetEntry] = []
     energy_kwh_h = 0.0
     co2_kg_h = 0.0
-    load = work.rate_rps / solution.capacity_rps  # mean utilisation of the fleet's capacity
+    pool_rps = solution.pool_capacity_rps or {"colocated": solution.capacity_rps}
     for u in np.flatnonzero(solution.replicas):
         n_units = int(solution.replicas[u])
         sel = selected[int(units.offering[u])]
@@ -173,6 +260,8 @@ def _fleet_plan(
         group = groups[int(arrays.group[int(units.offering[u])])]
         acc = group.accelerator
         c = int(units.candidate[u])
+        role = POOL_ROLES[int(units.role[u])]
+        capacity, ttft, tpot = _role_figures(ev, role)
         layout = {k: int(v[c]) for k, v in ev.layout.items()}
         sources = (
             Source("accelerator", acc.id, acc.source, str(acc.as_of)),
@@ -208,17 +297,19 @@ def _fleet_plan(
             chips_per_replica=int(units.replica_chips[u]),
             chips_per_instance=o.chips_per_instance,
             layout=layout,
-            capacity_rps_per_replica=float(ev.capacity_rps[c]),
+            capacity_rps_per_replica=float(capacity[c]),
             replicas=n_units * int(units.replicas_per_unit[u]),
             instances=n_units * int(units.instances_per_unit[u]),
             usd_per_instance_hour=sel.usd_per_hour,
             pricing=sel.pricing,
             sources=sources,
-            ttft_p99_ms=_finite_at(None if ev.ttft_p99_s is None else ev.ttft_p99_s * 1e3, c),
-            tpot_p99_ms=_finite_at(None if ev.tpot_p99_s is None else ev.tpot_p99_s * 1e3, c),
+            ttft_p99_ms=_finite_at(None if ttft is None else ttft * 1e3, c),
+            tpot_p99_ms=_finite_at(None if tpot is None else tpot * 1e3, c),
+            role=role,  # type: ignore[arg-type]  # one of POOL_ROLES
         )
         entries.append(entry)
         chips = entry.instances * o.chips_per_instance
+        load = min(_utilisation(solution, pool_rps, role, work.rate_rps), 1.0)
         watts = float(
             chip_power_w(np.array([arrays.tdp_w[units.offering[u]]]), np.array([load]), power)[0]
         )
@@ -237,7 +328,43 @@ def _fleet_plan(
         / (tokens_per_hour * work.output_tokens / MEGA),
         energy_kwh_per_hour=energy_kwh_h if math.isfinite(energy_kwh_h) else None,
         co2_kg_per_hour=co2_kg_h if math.isfinite(co2_kg_h) else None,
+        pools=_pools(entries, solution, pool_rps, work.rate_rps),
     )
+
+
+def _utilisation(
+    solution: FleetSolution, pool_rps: dict[str, float], role: str, rate_rps: float
+) -> float:
+    """Mean utilisation of one pool: the fleet runs at rate / capacity of what it can serve;
+    colocated replicas serve their capacity, prefill and decode pools what they pair up to."""
+    colocated = pool_rps.get("colocated", 0.0)
+    served = colocated if role == "colocated" else solution.capacity_rps - colocated
+    return rate_rps / solution.capacity_rps * served / pool_rps[role]
+
+
+def _pools(
+    entries: Sequence[FleetEntry],
+    solution: FleetSolution,
+    pool_rps: dict[str, float],
+    rate_rps: float,
+) -> tuple[FleetPool, ...]:
+    """Chips, instances, cost and mean utilisation of each role present in the fleet."""
+    out: list[FleetPool] = []
+    for role in POOL_ROLES:
+        members = [e for e in entries if e.role == role]
+        if not members:
+            continue
+        out.append(
+            FleetPool(
+                role=role,  # type: ignore[arg-type]  # one of POOL_ROLES
+                chips=sum(e.chips for e in members),
+                instances=sum(e.instances for e in members),
+                usd_per_hour=sum(e.usd_per_hour for e in members),
+                capacity_rps=pool_rps[role],
+                utilisation=_utilisation(solution, pool_rps, role, rate_rps),
+            )
+        )
+    return tuple(out)
 
 
 def _no_capacity_error(
@@ -280,6 +407,132 @@ def _no_capacity_error(
     )
 
 
+def _pool_error(
+    work: ServingWorkload,
+    ev: ServingEvaluation,
+    groups: Sequence[HardwareGroup],
+    group: IntArray,
+    replica_chips: IntArray,
+) -> InfeasibleError:
+    """Why no software stack has both a prefill and a decode replica meeting the targets."""
+    pre = ev.prefill_capacity_rps if ev.prefill_capacity_rps is not None else ev.fits * 0.0
+    dec = ev.decode_capacity_rps if ev.decode_capacity_rps is not None else ev.fits * 0.0
+    stacks = np.array([groups[int(g)].accelerator.software_stack for g in group])
+    if not ev.fits.any():
+        return _no_capacity_error(work, ev, groups, group, replica_chips)
+    if not (pre > 0).any():
+        return InfeasibleError(
+            f"layout disaggregated: ttft_p99_ms={work.ttft_p99_s * 1e3:g}: no prefill replica "
+            f"meets it even idle (a {work.input_tokens}-token prompt, its batch and its "
+            "KV-cache transfer); loosen the target or try --layout colocated"
+        )
+    if not (dec > 0).any():
+        if work.output_tokens <= 1:
+            return InfeasibleError(
+                "layout disaggregated: output_tokens=1: the prefill makes the only token, "
+                "there is nothing for a decode pool to do; use --layout colocated"
+            )
+        tpot = np.where(ev.fits, ev.tpot_min_s, np.inf)
+        i = int(np.argmin(tpot))
+        return InfeasibleError(
+            f"layout disaggregated: tpot_p99_ms={work.tpot_p99_s * 1e3:g}: no decode replica "
+            f"meets it; the lowest p99 TPOT of an idle replica is {tpot[i] * 1e3:.1f} ms on "
+            f"{int(replica_chips[i])} x {groups[int(group[i])].accelerator.id}"
+        )
+    return InfeasibleError(
+        "layout disaggregated: no software stack has both a prefill replica (on "
+        f"{', '.join(sorted(set(stacks[pre > 0])))}) and a decode replica (on "
+        f"{', '.join(sorted(set(stacks[dec > 0])))}); pools pair within one stack"
+    )
+
+
+def _units(
+    role: int,
+    capacity: FloatArray,
+    replica_chips: IntArray,
+    group: IntArray,
+    groups: Sequence[HardwareGroup],
+    selected: Sequence[SelectedOffering],
+) -> _Units:
+    """Rentable units of every candidate with capacity in one role, on each of its offerings."""
+    arrays = build_offering_arrays(selected, groups)
+    cand = np.flatnonzero(capacity > 0)
+    members = [np.array(g.members, dtype=np.int64) for g in groups]
+    counts = np.array([members[int(group[c])].shape[0] for c in cand], dtype=np.int64)
+    cand_rows = np.repeat(cand, counts)
+    offering = (
+        np.concatenate([members[int(group[c])] for c in cand])
+        if cand.size
+        else np.zeros(0, dtype=np.int64)
+    )
+    r = replica_chips[cand_rows]
+    cpi = arrays.chips_per_instance[offering]
+    unit_chips = np.lcm(r, cpi)
+    max_chips = np.array([groups[int(g)].max_chips for g in arrays.group[offering]], np.float64)
+    listed = np.array(
+        [selected[int(o)].offering.max_chips is not None for o in offering], dtype=bool
+    )
+    return _Units(
+        offering=offering,
+        candidate=cand_rows,
+        role=np.full(cand_rows.shape, role, dtype=np.int64),
+        replica_chips=r,
+        replicas_per_unit=unit_chips // r,
+        instances_per_unit=unit_chips // cpi,
+        capacity_rps=(unit_chips // r) * capacity[cand_rows],
+        usd_per_hour=(unit_chips // cpi) * arrays.usd_per_hour[offering],
+        max_units=np.where(listed, np.floor(max_chips / unit_chips), np.inf),
+    )
+
+
+def _roles(ev: ServingEvaluation, layout: str) -> list[tuple[int, FloatArray]]:
+    """(role index, capacity per replica) of the roles the layout allows."""
+    out: list[tuple[int, FloatArray]] = []
+    if layout in ("colocated", "any"):
+        out.append((POOL_ROLES.index("colocated"), ev.capacity_rps))
+    if layout in ("disaggregated", "any"):
+        for role, capacity in (
+            ("prefill", ev.prefill_capacity_rps),
+            ("decode", ev.decode_capacity_rps),
+        ):
+            if capacity is not None:
+                out.append((POOL_ROLES.index(role), capacity))
+    return out
+
+
+# A fleet with pools must be cheaper than the best colocated one by more than this (relative) to
+# be chosen under layout ``any``: on a tie, colocated replicas are simpler to run.
+_POOL_TIE = 1e-6
+
+
+def _solve(problem: FleetProblem) -> FleetSolution:
+    """The cheapest fleet; on a tie between one with pools and colocated replicas only, the
+    colocated one (one extra solve restricted to colocated candidates)."""
+    solution = solve_fleet(problem)
+    roles = np.array(problem.roles())
+    colocated = roles == "colocated"
+    if colocated.all() or not colocated.any() or not solution.replicas[~colocated].any():
+        return solution
+    rows = np.flatnonzero(colocated)
+    only = FleetProblem(
+        capacity_rps=problem.capacity_rps[rows],
+        usd_per_hour=problem.usd_per_hour[rows],
+        vendor=tuple(problem.vendor[int(r)] for r in rows),
+        max_replicas=problem.max_replicas[rows],
+        required_rps=problem.required_rps,
+        max_vendor_share=problem.max_vendor_share,
+    )
+    try:
+        plain = solve_fleet(only)
+    except InfeasibleError:
+        return solution
+    if plain.usd_per_hour > solution.usd_per_hour * (1.0 + _POOL_TIE):
+        return solution
+    replicas = np.zeros_like(solution.replicas)
+    replicas[rows] = plain.replicas
+    return dataclasses.replace(plain, replicas=replicas)
+
+
 def search_serving(
     work: ServingWorkload,
     catalog: Catalog,
@@ -289,8 +542,15 @@ def search_serving(
     power: PowerModel,
     evaluator: ServingEvaluator,
     progress: Progress | None = None,
+    layout: str = "colocated",
 ) -> ServingPlanResult:
-    """Evaluate every (hardware, replica size), then solve the fleet program."""
+    """Evaluate every (hardware, replica size), then solve the fleet program.
+
+    ``layout``: ``colocated`` replicas, ``disaggregated`` prefill and decode pools, or ``any``
+    (the program chooses; see the module docstring).
+    """
+    if layout not in LAYOUTS:
+        raise InputError(f"layout {layout!r}: not one of {', '.join(LAYOUTS)}")
     groups = group_hardware(catalog, selected, None)
     group, replica_chips = _replica_sizes(groups)
     if progress is not None:
@@ -298,51 +558,55 @@ def search_serving(
     ev = evaluator(work, groups, group, replica_chips)
     if progress is not None:
         progress("evaluating replicas", 1.0)
-    ok = ev.capacity_rps > 0
-    if not ok.any():
+    roles = _roles(ev, layout)
+    stacks = np.array([groups[int(g)].accelerator.software_stack for g in group])
+    pre = dict(roles).get(POOL_ROLES.index("prefill"))
+    dec = dict(roles).get(POOL_ROLES.index("decode"))
+    paired = (
+        pre is not None and dec is not None and bool(set(stacks[pre > 0]) & set(stacks[dec > 0]))
+    )
+    colocated_ok = layout != "disaggregated" and bool((ev.capacity_rps > 0).any())
+    if not colocated_ok and not paired:
+        if layout == "disaggregated":
+            if ev.prefill_capacity_rps is None:
+                raise InputError("layout disaggregated: this evaluator does not size pools")
+            raise _pool_error(work, ev, groups, group, replica_chips)
         raise _no_capacity_error(work, ev, groups, group, replica_chips)
 
-    # Units: broadcast candidates to the offerings of their group.
+    # Units: broadcast candidates to the offerings of their group, per role.
     arrays = build_offering_arrays(selected, groups)
-    cand = np.flatnonzero(ok)
-    members = [np.array(g.members, dtype=np.int64) for g in groups]
-    counts = np.array([members[int(group[c])].shape[0] for c in cand], dtype=np.int64)
-    cand_rows = np.repeat(cand, counts)
-    offering = np.concatenate([members[int(group[c])] for c in cand])
-    r = replica_chips[cand_rows]
-    cpi = arrays.chips_per_instance[offering]
-    unit_chips = np.lcm(r, cpi)
-    max_chips = np.array([groups[int(g)].max_chips for g in arrays.group[offering]], np.float64)
-    listed = np.array(
-        [selected[int(o)].offering.max_chips is not None for o in offering], dtype=bool
-    )
+    parts = [_units(r, cap, replica_chips, group, groups, selected) for r, cap in roles]
     units = _Units(
-        offering=offering,
-        candidate=cand_rows,
-        replica_chips=r,
-        replicas_per_unit=unit_chips // r,
-        instances_per_unit=unit_chips // cpi,
-        capacity_rps=(unit_chips // r) * ev.capacity_rps[cand_rows],
-        usd_per_hour=(unit_chips // cpi) * arrays.usd_per_hour[offering],
-        max_units=np.where(listed, np.floor(max_chips / unit_chips), np.inf),
+        **{k: np.concatenate([getattr(p, k) for p in parts]) for k in _Units.__dataclass_fields__}
     )
+    offering, cand_rows = units.offering, units.candidate
+    unit_stack = stacks[cand_rows]
+    # one key per (role, candidate): same hardware, same capacity
+    key = units.role * (int(group.shape[0]) + 1) + cand_rows
 
-    # Keep the cheapest (then lowest-carbon) offering per (candidate) -- same hardware, same
-    # capacity -- and, without a share limit, drop units beaten on price and capacity.
+    # Keep the cheapest (then lowest-carbon) offering per (role, candidate) -- same hardware,
+    # same capacity -- and, without a share limit, drop units beaten on price and capacity.
     carbon = np.where(
         np.isfinite(arrays.grid_gco2_per_kwh[offering]), arrays.grid_gco2_per_kwh[offering], np.inf
     )
-    order = np.lexsort((carbon, units.usd_per_hour, cand_rows))
+    order = np.lexsort((carbon, units.usd_per_hour, key))
     first = np.ones(order.shape[0], dtype=bool)
-    first[1:] = cand_rows[order][1:] != cand_rows[order][:-1]
+    first[1:] = key[order][1:] != key[order][:-1]
     keep = order[first]
-    # Dominance (valid only without a share limit): a unit another one beats on both price and
-    # capacity, where that other unit is not capped by availability, never helps.
+    # Dominance (valid only without a share limit): a unit another one of the same role (and,
+    # for pools, the same stack) beats on both price and capacity, where that other unit is not
+    # capped by availability, never helps.
     cap = units.capacity_rps[keep]
     price = units.usd_per_hour[keep]
+    role_k = units.role[keep]
+    colocated_k = role_k == POOL_ROLES.index("colocated")
+    comparable = (role_k[None, :] == role_k[:, None]) & (
+        colocated_k[:, None] | (unit_stack[keep][None, :] == unit_stack[keep][:, None])
+    )
     open_ended = np.isinf(units.max_units[keep])
     beaten = (
-        open_ended[None, :]
+        comparable
+        & open_ended[None, :]
         & (cap[None, :] >= cap[:, None])
         & (price[None, :] <= price[:, None])
         & ((cap[None, :] > cap[:, None]) | (price[None, :] < price[:, None]))
@@ -361,6 +625,8 @@ def search_serving(
                 max_replicas=chosen.max_units,
                 required_rps=work.required_rps,
                 max_vendor_share=share,
+                role=tuple(POOL_ROLES[int(r)] for r in chosen.role),
+                pool_key=tuple(str(x) for x in stacks[chosen.candidate]),
             ),
             chosen,
         )
@@ -371,7 +637,7 @@ def search_serving(
         )
 
     free, free_units = problem_for(keep[~beaten], None)
-    cheapest_free = solve_fleet(free)
+    cheapest_free = _solve(free)
     single = best_single_type(free)
     solved = [("cheapest fleet", cheapest_free)]
     if max_vendor_share is None:
@@ -379,7 +645,7 @@ def search_serving(
         candidate_types = int(free.capacity_rps.shape[0])
     else:
         limited, limited_units = problem_for(keep, max_vendor_share)
-        limited_solution = solve_fleet(limited)
+        limited_solution = _solve(limited)
         solved.append(("share-limited fleet", limited_solution))
         fleet = plan(limited_solution, limited_units)
         unconstrained = plan(cheapest_free, free_units)
@@ -400,9 +666,15 @@ def search_serving(
         "cost per million tokens is at the mean rate "
         f"({work.rate_rps:g} requests/s x {work.input_tokens + work.output_tokens} tokens)"
     )
+    if layout != "colocated":
+        notes.append(
+            "disaggregated pools pair within one software stack; the KV cache of each prompt "
+            "moves from the prefill to the decode replica over the instances' network "
+            "(catalog network_gbits_per_s, per chip), within the TTFT target"
+        )
     return ServingPlanResult(
         workload=work.to_dict(),
-        constraints={"max_vendor_share": max_vendor_share, **flt.describe()},
+        constraints={"max_vendor_share": max_vendor_share, **flt.describe(), "layout": layout},
         required_rps=work.required_rps,
         fleet=fleet,
         single_type=plan(single, free_units),
