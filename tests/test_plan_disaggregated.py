@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from numpy.typing import NDArray
 
 from test_cli_json_stdout import run_cli
 from test_plan_support import tiny_catalog
+from xpuplan.catalog.load import load_catalog
 from xpuplan.errors import InfeasibleError, InputError
+from xpuplan.export.skypilot import skypilot_task_yaml
 from xpuplan.fleet import POOL_ROLES, FleetProblem, best_single_type, solve_fleet
 from xpuplan.plan import plan_serving
 from xpuplan.search.filters import OfferingFilter
@@ -227,6 +230,26 @@ def test_json_stdout_of_a_disaggregated_plan() -> None:
         assert fleet["usd_per_hour"] == pytest.approx(
             sum(p["usd_per_hour"] for p in fleet["pools"])
         )
+
+
+def test_skypilot_export_names_each_pools_role() -> None:
+    """Each pool is a service of its own; its task says which role its engine runs in."""
+    launchable = [*PREFILL_HEAVY[:-2], "--accelerators", "nvidia-h100-sxm"]
+    launchable += ["--providers", "aws,gcp,azure,lambda", "--pricing", "on_demand"]
+    done = run_cli([*launchable, "--layout", "disaggregated", "--json"])
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    catalog = load_catalog()
+    roles = []
+    for number, entry in enumerate(result["fleet"]["entries"], 1):
+        text = skypilot_task_yaml(result, catalog=catalog, plan=number)
+        role = entry["role"]
+        kv_role = {"prefill": "kv_producer", "decode": "kv_consumer"}[role]
+        assert f"is the {role} pool of a disaggregated fleet" in text
+        assert kv_role in text
+        assert yaml.safe_load(text)["service"]["replicas"] >= 1
+        roles.append(role)
+    assert sorted(set(roles)) == ["decode", "prefill"]
 
 
 def test_bad_layout_exits_2_with_one_line() -> None:

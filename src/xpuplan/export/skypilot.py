@@ -268,6 +268,9 @@ def _describe(plan: Mapping[str, Any]) -> str:
         f"{plan.get('accelerator_id')} x{plan.get('chips')} on {plan.get('provider')} "
         f"{plan.get('instance')} ({plan.get('region')})"
     ]
+    role = plan.get("role")
+    if role in ("prefill", "decode"):
+        parts.append(f"{role} pool of a disaggregated fleet")
     if "replicas" in plan:
         engines = int(plan.get("engines_per_node", 1))
         parts.append(
@@ -371,6 +374,16 @@ _SERVE_RUN = (
     "#   vllm serve MODEL --port 8000 --tensor-parallel-size $SKYPILOT_NUM_GPUS_PER_NODE",
 )
 _SERVE_PORT = 8000  # the port the placeholder server listens on and SkyServe probes
+# A pool of a disaggregated fleet: SkyServe balances requests over one service's replicas but
+# does not connect two services, so the engine must run in its pool's role and a proxy must
+# send each request to a prefill replica, then its KV cache to a decode replica (vLLM's
+# disaggregated prefill: --kv-transfer-config with kv_role kv_producer / kv_consumer).
+_POOL_NOTE = (
+    "# This service is the {role} pool of a disaggregated fleet: run the engine as a {role}",
+    '# instance (vLLM: --kv-transfer-config \'{{"kv_role":"{kv_role}", ...}}\') and route',
+    "# requests through a prefill/decode proxy; the other pool is another --plan of this file.",
+)
+_KV_ROLE = {"prefill": "kv_producer", "decode": "kv_consumer"}
 
 
 def _render(
@@ -396,6 +409,9 @@ def _render(
     resources: dict[str, Any] = {"use_spot": chosen.use_spot}
     if serving:
         lines.append("# Launch with 'sky serve up'; each fleet entry is one service (--plan N).")
+        role = chosen_plan.get("role")
+        if role in _KV_ROLE:
+            lines += [text.format(role=role, kv_role=_KV_ROLE[role]) for text in _POOL_NOTE]
         task["service"] = {"readiness_probe": "/health", "replicas": chosen_plan["replicas"]}
         resources["ports"] = _SERVE_PORT
     task["num_nodes"] = chosen.num_nodes
