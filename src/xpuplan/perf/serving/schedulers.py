@@ -64,7 +64,11 @@ class SchedulingContext:
 
     @property
     def n_decode(self) -> float:
-        return max(self.output_len - 1.0, 0.0)
+        """Decode iterations a request holds its slot for: one per output token after the
+        first, and at least the iteration that returns the first token (a prefill-only
+        request, one output token, still occupies its slot for one iteration; with none the
+        rate at any concurrency is 1 / prefill time, a queue at utilisation 1)."""
+        return max(self.output_len - 1.0, 1.0)
 
 
 class Scheduler(Protocol):
