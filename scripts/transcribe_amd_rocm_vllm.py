@@ -184,6 +184,18 @@ def _common(version: str, key: str, tp: int, seq_len: int, table: str) -> dict[s
     }
 
 
+# The page versions whose grid ran vLLM V0 with multi-step scheduling: AMD's MAD harness
+# settings for this grid (ROCm/MAD scripts/vllm/config.csv, commit 2a2180ee: same prompt counts
+# and max_num_seqs as the page) pass --num-scheduler-steps 10, which makes vLLM 0.8.x fall back
+# to its V0 engine; vLLM 0.10.x has V1 only.
+MAD_V0_VERSIONS = ("2025-05",)
+MAD_V0_SETTINGS = (
+    "; AMD MAD harness settings of this grid (ROCm/MAD scripts/vllm/config.csv, commit "
+    "2a2180ee): num_scheduler_steps 10 (vLLM V0 multi-step scheduling), max_num_batched_tokens "
+    "131072, max_model_len 8192, gpu_memory_utilization 0.9"
+)
+
+
 def throughput_case(row: tuple[str, str, int, int, int, int, int, float]) -> dict[str, Any]:
     version, key, tp, isl, osl, prompts, max_seqs, printed = row
     case = {
@@ -197,7 +209,8 @@ def throughput_case(row: tuple[str, str, int, int, int, int, int, float]) -> dic
         "per_device_batch": None,
         "grad_accum_steps": None,
         "notes": f"max-throughput run: {prompts} prompts of fixed input {isl} / output "
-        f"{osl} tokens, all requests queued at once; max_num_seqs {max_seqs} (engine decode slots)",
+        f"{osl} tokens, all requests queued at once; max_num_seqs {max_seqs} (engine decode slots)"
+        + (MAD_V0_SETTINGS if version in MAD_V0_VERSIONS else ""),
     }
     case["metrics"] = {"output_tokens_per_s_total": printed}
     case["conditions"] = (

@@ -48,6 +48,13 @@ not per case or per model:
     step runs that many sequence slots, busy or not (Neuron / optimum-neuron export
     ``batch_size``, JetStream ``--batch_size``); 0 when the runtime runs only the busy
     sequences, or its batch is chosen to match the load (the planner's assumption).
+``host_s_per_sequence``
+    engine host work per running sequence per iteration that the chips wait for (a Python
+    engine's scheduling and per-request bookkeeping); applied only to engine versions that run
+    it on the critical path (``exposed_host_from`` in ``serving_stacks.yaml``), 0 elsewhere.
+``scheduler_steps``
+    decode iterations per scheduler call (vLLM V0 multi-step scheduling): the per-sequence
+    host work is paid once per call; 1 unless a case states its engine's setting.
 
 Stack generations: a family's values describe the reference generation of serving software
 (2024 releases); ``generations`` under a family lists the values it reaches on each later
@@ -109,6 +116,8 @@ class ServingEfficiency:
     pcie_gbytes_per_s: float
     dispatch_window_s: float
     compiled_batch: float = 0.0
+    host_s_per_sequence: float = 0.0
+    scheduler_steps: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -134,9 +143,12 @@ class ServingEfficiency:
             "gemm_half_rows",
             "dispatch_window_s",
             "compiled_batch",
+            "host_s_per_sequence",
         ):
             if getattr(self, name) < 0:
                 raise InputError(f"efficiency {name}: {getattr(self, name)!r} must be >= 0")
+        if self.scheduler_steps < 1:
+            raise InputError(f"efficiency scheduler_steps: {self.scheduler_steps!r} must be >= 1")
         if self.max_sequences < 1 or self.pcie_gbytes_per_s <= 0:
             raise InputError("efficiency max_sequences must be >= 1 and pcie_gbytes_per_s > 0")
 
@@ -165,8 +177,17 @@ def _value(entry: Any, where: str) -> float:
 def _parse_table(raw: Any) -> dict[str, ServingEfficiency]:
     if not isinstance(raw, dict) or not isinstance(raw.get("defaults"), dict):
         raise InputError("serving_efficiency.yaml: expected 'defaults' and 'families' mappings")
+    # a field with a default in ServingEfficiency may be left out of the YAML
+    optional = {
+        f.name: f.default
+        for f in dataclasses.fields(ServingEfficiency)
+        if f.default is not dataclasses.MISSING
+    }
     defaults = {
-        name: _value(raw["defaults"].get(name), f"defaults.{name}") for name in EFFICIENCY_FIELDS
+        name: _value(raw["defaults"].get(name), f"defaults.{name}")
+        if name in raw["defaults"] or name not in optional
+        else float(optional[name])
+        for name in EFFICIENCY_FIELDS
     }
     families = raw.get("families") or {}
     table: dict[str, ServingEfficiency] = {}

@@ -2,8 +2,11 @@
 
 What is fitted (log space; every other efficiency field is a documented constant):
 
-* **shared by every family**: ``gemm_half_rows`` and ``fp4_peak_fraction`` (only when at
-  least :data:`MIN_CASES` cases run FP4 matmuls; chips without FP4 never use it);
+* **shared by every family**: ``gemm_half_rows``, ``fp4_peak_fraction`` (only when at
+  least :data:`MIN_CASES` cases run FP4 matmuls; chips without FP4 never use it) and
+  ``host_s_per_sequence`` (an engine's per-request host work per iteration: the code of the
+  engine, not of the chip; it acts only on engine versions that run it on the critical path,
+  ``exposed_host_from`` in ``serving_stacks.yaml``);
 * **hierarchical** for ``compute_fraction``, ``hbm_bw_fraction``, ``step_overhead_s``,
   ``collective_latency_s`` (the per-step alpha of the vendor's scale-up link; how many steps a
   collective takes comes from the interconnect's topology, not from the fit) and
@@ -54,7 +57,7 @@ __all__ = [
     "fit_serving_params",
 ]
 
-SHARED: tuple[str, ...] = ("gemm_half_rows", "fp4_peak_fraction")
+SHARED: tuple[str, ...] = ("gemm_half_rows", "fp4_peak_fraction", "host_s_per_sequence")
 HIERARCHICAL: tuple[str, ...] = (
     "compute_fraction",
     "hbm_bw_fraction",
@@ -79,6 +82,12 @@ PRIOR_CENTRE: dict[str, float] = {
     "gemm_half_rows": 128.0,
     "collective_latency_s": 3e-6,
     "fp4_peak_fraction": 0.75,
+    # vLLM V1's Python engine loop walks every running request 3-4 times per iteration
+    # (schedule, input update, update_from_output, output serialization): ~1 us each on a
+    # desktop CPU for update_from_output alone (vllm-project/vllm PR #46112, 0.29 ms at 256
+    # requests), a few times that per request on a server CPU at 2025's code; V0 without
+    # multi-step spent ~100 us per request (20 ms at batch 200, vllm-project/vllm issue #6801)
+    "host_s_per_sequence": 1e-5,
 }
 # log-space prior widths: global values, family / generation / cell offsets
 PRIOR_SD: dict[str, float] = {
@@ -96,6 +105,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "step_overhead_s": (1e-5, 0.05),
     "collective_latency_s": (2e-7, 2e-4),
     "fp4_peak_fraction": (0.2, 1.0),
+    "host_s_per_sequence": (1e-7, 1e-4),
 }
 MIN_CASES = 3
 # typical |log error| of one case (model and measurement noise): scales data against priors

@@ -122,6 +122,7 @@ class InferSetting:
     users: float | None = None  # closed loop: clients in flight over the whole deployment
     slots: float | None = None  # engine decode slots per replica stated by the case
     beams: float = 1.0  # beam-search hypotheses per request (MLPerf GPT-J: 4)
+    scheduler_steps: float = 1.0  # decode iterations per scheduler call (vLLM V0 multi-step)
 
 
 @cache
@@ -250,6 +251,7 @@ def case_stack(case: ValidationCase, accelerator: Accelerator) -> ServingStack:
     text = " ".join(filter(None, (case.framework, case.conditions))).lower()
     engine_name = None
     version = None
+    dev_build = None  # a development build's version text: its code is its base release's
     for word, name in _ENGINE_WORDS:
         at = text.find(word)
         if at < 0:
@@ -264,6 +266,7 @@ def case_stack(case: ValidationCase, accelerator: Accelerator) -> ServingStack:
             # "0.0.0.dev1") is no release: it is dated by its publication instead
             release = after is not None and after.group(2) is None and after.group(1) != "0.0.0"
             version = after.group(1) if after and release else None
+            dev_build = f"{after.group(1)}.dev" if after and not release else None
         break
     stack = (
         default_stack(accelerator.vendor_family)
@@ -283,7 +286,8 @@ def case_stack(case: ValidationCase, accelerator: Accelerator) -> ServingStack:
         years = [int(y) for y in re.findall(r"\b(20[12]\d)\b", source)]
         year = max(years) if years else engine.newest_generation
     oldest = engine.versions[0][1]
-    return ServingStack(engine.name, None, min(max(year, oldest), engine.newest_generation))
+    generation = min(max(year, oldest), engine.newest_generation)
+    return ServingStack(engine.name, dev_build, generation)
 
 
 def _lowest_float_format(accelerator: Accelerator) -> str:
@@ -308,6 +312,13 @@ def _beams(text: str) -> float:
     """Beam-search width stated in the case (``beam search 4``, ``beam search width 4``)."""
     match = re.search(r"beam[\s_-]*(?:search)?[\s_-]*(?:width|size)?\s*[=:]?\s*(\d+)", text)
     return float(match.group(1)) if match else 1.0
+
+
+def _scheduler_steps(text: str) -> float:
+    """Decode iterations per scheduler call the case's engine ran with (vLLM V0 multi-step
+    scheduling: ``num_scheduler_steps 10`` / ``--num-scheduler-steps 10``); 1 when unstated."""
+    match = re.search(r"num[\s_-]*scheduler[\s_-]*steps\s*[=:]?\s*(\d+)", text)
+    return max(float(match.group(1)), 1.0) if match else 1.0
 
 
 def _replicas_stated(case: ValidationCase) -> float:
@@ -359,6 +370,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             dispatch_window_s=_harness_window_s(case, scenario),
             stack=stack,
             beams=_beams(text),
+            scheduler_steps=_scheduler_steps(text),
         )
     dataset = str(work.get("dataset") or "").lower()
     fixed = "fixed" in dataset or "synthetic" in dataset
@@ -431,6 +443,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         stack=stack,
         users=users,
         slots=_slots_per_replica(case, replicas) if scenario_ in ("offline", "closed") else None,
+        scheduler_steps=_scheduler_steps(text),
     )
 
 
@@ -513,6 +526,11 @@ def _efficiency_of(prepared: PreparedCase, efficiency: ServingEfficiency) -> Ser
     changes: dict[str, float] = {}
     if s.stack is not None:  # the engine's static shapes, not the family's
         changes["kv_read_padded"] = 1.0 if reads_padded_kv(s.stack, prepared.accelerator) else 0.0
+        # per-request host work: only where the engine version runs it every iteration
+        if not s.stack.exposes_host_work():
+            changes["host_s_per_sequence"] = 0.0
+    if s.scheduler_steps > 1.0:
+        changes["scheduler_steps"] = s.scheduler_steps
     if s.dispatch_window_s:
         changes["dispatch_window_s"] = s.dispatch_window_s
     if s.slots:
@@ -668,6 +686,8 @@ def reading_notes(prepared: PreparedCase) -> tuple[str, ...]:
         notes.append(f"benchmark harness dispatch window {s.dispatch_window_s:g} s")
     if s.beams > 1:
         notes.append(f"beam search, {s.beams:g} hypotheses per request")
+    if s.scheduler_steps > 1:
+        notes.append(f"multi-step scheduling, {s.scheduler_steps:g} decode steps per call")
     if s.users:
         notes.append(f"closed loop of {s.users:g} users")
     return tuple(notes)

@@ -265,6 +265,7 @@ def build_candidates(
     kv_bytes = np.empty(n)
     clock = np.empty(n)
     static = np.empty(n)
+    exposed = np.empty(n)
     cores = np.empty(n)
     for i, (acc, st) in enumerate(zip(accelerators, stacks, strict=True)):
         precision = compute_precision(weight_precision, acc)
@@ -280,6 +281,7 @@ def build_candidates(
         clock[i] = sustained_clock_fraction(acc)
         engine = get_engine(st.engine)
         static[i] = 1.0 if reads_padded_kv(st, acc) else 0.0
+        exposed[i] = 1.0 if st.exposes_host_work() else 0.0
         logical = engine.logical_cores_per_chip(acc.cores_per_chip, acc.generation)
         cores[i] = (cores_per_chip or logical) if acc.software_stack == "Neuron" else 1.0
     scaleup = np.array([a.scaleup_gbytes_per_s or 0.0 for a in accelerators], dtype=np.float64)
@@ -290,6 +292,8 @@ def build_candidates(
     }
     if efficiency is None:
         eff_cols["kv_read_padded"] = static
+        # per-request host work only where the engine version runs it every iteration
+        eff_cols["host_s_per_sequence"] = eff_cols["host_s_per_sequence"] * exposed
 
     idx = np.asarray(index, dtype=np.int64)
     tp_raw = np.asarray(tp, dtype=np.float64)

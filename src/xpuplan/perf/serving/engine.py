@@ -56,6 +56,9 @@ class Engine:
     versions: tuple[tuple[tuple[int, ...], int], ...]  # (first version, generation), ascending
     source: str
     logical_core_size: dict[str, int] = dataclasses.field(default_factory=dict)
+    # first version whose per-request host work per iteration is not overlapped with the
+    # chips (None: the engine hides it, e.g. a C++ executor or an overlap scheduler)
+    exposed_host_from: tuple[int, ...] | None = None
 
     @property
     def newest_generation(self) -> int:
@@ -71,6 +74,14 @@ class Engine:
             if key >= first:
                 generation = gen
         return generation
+
+    def exposes_host_work(self, version: str | None) -> bool:
+        """Whether ``version`` (None: the newest) runs its per-request host work each
+        iteration on the critical path (``exposed_host_from`` in the YAML)."""
+        if self.exposed_host_from is None:
+            return False
+        key = _version_key(version)
+        return key is None or key >= self.exposed_host_from
 
     def logical_cores_per_chip(self, physical_cores: int, architecture: str) -> int:
         """Cores the engine addresses per chip: physical cores / the default logical-core size
@@ -98,6 +109,11 @@ class ServingStack:
 
     def can(self, capability: str) -> bool:
         return get_engine(self.engine).can(capability)
+
+    def exposes_host_work(self) -> bool:
+        """Per-request host work on the critical path of every iteration (the engine's
+        ``exposed_host_from``; a development build counts as its base release)."""
+        return get_engine(self.engine).exposes_host_work(self.version)
 
     def backend_key(self, software_stack: str) -> str:
         """``engine@backend``: the engine's implementation on a chip's software stack (vLLM on
@@ -141,6 +157,9 @@ def _engines() -> dict[str, Engine]:
             logical_core_size={
                 k: int(v) for k, v in (entry.get("logical_core_size") or {}).items()
             },
+            exposed_host_from=_version_key(str(entry["exposed_host_from"]))
+            if entry.get("exposed_host_from")
+            else None,
         )
     return engines
 

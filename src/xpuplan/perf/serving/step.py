@@ -264,7 +264,7 @@ class StepModel:
         p2p = (c.pp - 1.0) * comm.p2p_time_s(act, c.tp_link_gbytes_per_s, e["collective_latency_s"])
         weights_part = np.where(t_w >= t_c, t_w, 0.0) * c.pp
         compute_part = np.where(t_w >= t_c, 0.0, t_c) * c.pp
-        overhead = e["step_overhead_s"] + 0.0 * b
+        overhead = e["step_overhead_s"] + self.host_s(b_total)
         draft = self.draft_s(b) * c.pp if spec else 0.0 * b
         parts = {
             "weights": weights_part,
@@ -278,6 +278,18 @@ class StepModel:
         parts = {k: np.asarray(v / per_token, dtype=np.float64) for k, v in parts.items()}
         parts["total"] = sum(parts.values(), np.zeros(np.shape(b)))
         return parts
+
+    def host_s(self, b_total: npt.ArrayLike) -> FloatArray:
+        """Engine host work that grows with the running sequences and is not overlapped with
+        the chips: a Python engine's scheduler, input preparation and per-request output
+        bookkeeping touch every running sequence each iteration (vLLM ``Scheduler.schedule``
+        / ``update_from_output``); multi-step scheduling (vLLM V0 ``--num-scheduler-steps``)
+        pays it once per ``scheduler_steps`` decode iterations."""
+        e = self.c.efficiency
+        out: FloatArray = (
+            e["host_s_per_sequence"] * np.asarray(b_total, dtype=np.float64) / e["scheduler_steps"]
+        )
+        return out
 
     def draft_s(self, b: FloatArray) -> FloatArray:
         """Time of drafting ``spec.tokens`` tokens for b sequences on one stage (memory-bound
