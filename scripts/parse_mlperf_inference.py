@@ -26,8 +26,8 @@ figure of a kept case is left out as its duplicate.
 
 Nothing is skipped silently: the description of the output lists how many results were found,
 how many were written and every result left out with its reason (invalid run, no LLM
-benchmark this script knows, accelerator not in the catalog, no system description, unreadable
-summary).
+benchmark this script knows, edge scenario, CPU-only system, accelerator not in the catalog, no
+system description, unreadable summary, duplicate of another submission of the same run).
 """
 
 from __future__ import annotations
@@ -617,6 +617,10 @@ def parse(root: Path, source: dict[str, str]) -> tuple[list[dict[str, Any]], dic
             continue
         system, system_file = described
         name = str(system.get("accelerator_model_name", ""))
+        if not _int(system.get("accelerators_per_node")) and name.strip() in ("", "N/A"):
+            host = str(system.get("host_processor_model_name") or "host CPU").strip()
+            left_out.append(f"{where}: no accelerator (CPU-only system, {host})")
+            continue
         acc_id = accelerator_id(name, known)
         if acc_id is None:
             left_out.append(f"{where}: accelerator {name.strip()!r} not in the catalog")
