@@ -555,14 +555,12 @@ def _collect(
             if scenario not in _SCENARIOS:
                 left_out.append(f"{where}: scenario {scenario} not described")
                 continue
-            summary: dict[str, Any] = {"scenario": scenario, "result": "VALID"}
-            summary["tokens_per_s" if unit.lower().startswith("tokens") else "samples_per_s"] = (
-                value
-            )
+            row: dict[str, Any] = {"scenario": scenario, "result": "VALID"}
+            row["tokens_per_s" if unit.lower().startswith("tokens") else "samples_per_s"] = value
             interactive = key.endswith("-interactive") and scenario == "Server"
-            summary.update(_limits(entries, key, "Interactive" if interactive else scenario))
+            row.update(_limits(entries, key, "Interactive" if interactive else scenario))
             path = root / division / submitter / "results" / system / benchmark / scenario
-            results.append((Found(submitter, system, benchmark, scenario, path), summary, "README"))
+            results.append((Found(submitter, system, benchmark, scenario, path), row, "README"))
     return results, len(seen), from_readme
 
 
