@@ -2,7 +2,7 @@
 
 Usage:
   python scripts/parse_mlperf_inference.py RESULTS_DIR --commit SHA [--repo OWNER/NAME]
-      [--round v5.0] [--division closed] [--out FILE] [--missing-note TEXT]
+      [--round v5.0] [--division closed] [--out FILE] [--missing-note TEXT] [--append]
 
 RESULTS_DIR is a checkout (or a partial copy with the same layout) of e.g.
 ``mlcommons/inference_results_v5.0``. For every submitter ``<division>/<submitter>``, system and
@@ -20,10 +20,14 @@ per second" (Server, Interactive: the tokens/s achieved at the scheduled Poisson
 reports samples/s only (tokens are inferred with a fixed factor), so its cases carry samples_per_s
 and the server's p99 latency.
 
+``--append`` keeps the cases and ``left_out`` of the existing output and adds the results of
+RESULTS_DIR that it lacks (a partial copy read in several passes); a -99/-99.9 result with the
+figure of a kept case is left out as its duplicate.
+
 Nothing is skipped silently: the description of the output lists how many results were found,
 how many were written and every result left out with its reason (invalid run, no LLM
-benchmark this script knows, accelerator not in the catalog, no system description, unreadable
-summary).
+benchmark this script knows, edge scenario, CPU-only system, accelerator not in the catalog, no
+system description, unreadable summary, duplicate of another submission of the same run).
 """
 
 from __future__ import annotations
@@ -167,6 +171,9 @@ _BENCHMARK_ALIASES = {
     "gptj": "gptj",
     "deepseek-r1": "deepseek-r1",
 }
+# Scenarios a case can describe (llama2-70b-interactive runs as Server); the edge scenarios
+# (SingleStream, MultiStream) are reported as left out.
+_SCENARIOS = ("Offline", "Server")
 # Words that mark a result directory as a language-model benchmark (reported if unknown).
 _LLM_WORDS = ("llama", "gpt", "mixtral", "deepseek", "qwen", "mistral")
 
@@ -332,17 +339,22 @@ def _weight_precision(root: Path, division: str, found: Found) -> str | None:
 
 def readme_results(text: str) -> dict[tuple[str, str], tuple[float, str]]:
     """The results table of a ``results/<system>/README.md``: (benchmark, scenario) -> (value,
-    unit). Columns are Server then Offline (the datacenter layout)."""
+    unit). Columns follow the table header (Server then Offline in the datacenter layout); a
+    ``N/A`` cell (scenario not submitted) keeps its column and yields no entry."""
     out: dict[tuple[str, str], tuple[float, str]] = {}
+    pair = r'<td class="units">[^<]*</td>\s*<td class="perf">[^<]*</td>'
+    na = r'<td class="na"[^>]*>[^<]*</td>'
     row = re.compile(
         r'<td class="model">([^<]+)</td><td class="acc-target">[^<]*</td>'
-        r'((?:<td class="units">[^<]*</td>\s*<td class="perf">[^<]*</td>)+)'
+        rf"((?:\s*(?:{pair}|{na}))+)"
     )
-    cell = re.compile(r'<td class="units">([^<]*)</td>\s*<td class="perf">([^<]*)</td>')
-    header = re.search(r'<th colspan="2">(\w+)</th>\s*<th colspan="2">(\w+)</th>', text)
-    scenarios = [header.group(1), header.group(2)] if header else ["Server", "Offline"]
+    cell = re.compile(r'<td class="units">([^<]*)</td>\s*<td class="perf">([^<]*)</td>|' + na)
+    scenarios = re.findall(r'<th colspan="2">(\w+)</th>', text) or ["Server", "Offline"]
     for match in row.finditer(text):
-        for scenario, (unit, value) in zip(scenarios, cell.findall(match.group(2)), strict=False):
+        cells = [(m.group(1), m.group(2)) for m in cell.finditer(match.group(2))]
+        for scenario, (unit, value) in zip(scenarios, cells, strict=False):
+            if unit is None:  # N/A: this scenario was not submitted
+                continue
             try:
                 out[(match.group(1).strip(), scenario)] = (float(value), unit.strip())
             except ValueError:
@@ -513,6 +525,9 @@ def _collect(
         if benchmark_key(found.benchmark) is None:
             left_out.append(f"{where}: LLM benchmark this script does not describe")
             continue
+        if found.scenario_dir not in _SCENARIOS:
+            left_out.append(f"{where}: scenario {found.scenario_dir} not described")
+            continue
         try:
             summary = parse_summary(found.summary.read_text(encoding="utf-8", errors="replace"))
         except OSError as error:
@@ -537,14 +552,15 @@ def _collect(
             if key is None:
                 left_out.append(f"{where}: LLM benchmark this script does not describe")
                 continue
-            summary: dict[str, Any] = {"scenario": scenario, "result": "VALID"}
-            summary["tokens_per_s" if unit.lower().startswith("tokens") else "samples_per_s"] = (
-                value
-            )
+            if scenario not in _SCENARIOS:
+                left_out.append(f"{where}: scenario {scenario} not described")
+                continue
+            row: dict[str, Any] = {"scenario": scenario, "result": "VALID"}
+            row["tokens_per_s" if unit.lower().startswith("tokens") else "samples_per_s"] = value
             interactive = key.endswith("-interactive") and scenario == "Server"
-            summary.update(_limits(entries, key, "Interactive" if interactive else scenario))
+            row.update(_limits(entries, key, "Interactive" if interactive else scenario))
             path = root / division / submitter / "results" / system / benchmark / scenario
-            results.append((Found(submitter, system, benchmark, scenario, path), summary, "README"))
+            results.append((Found(submitter, system, benchmark, scenario, path), row, "README"))
     return results, len(seen), from_readme
 
 
@@ -599,6 +615,10 @@ def parse(root: Path, source: dict[str, str]) -> tuple[list[dict[str, Any]], dic
             continue
         system, system_file = described
         name = str(system.get("accelerator_model_name", ""))
+        if not _int(system.get("accelerators_per_node")) and name.strip() in ("", "N/A"):
+            host = str(system.get("host_processor_model_name") or "host CPU").strip()
+            left_out.append(f"{where}: no accelerator (CPU-only system, {host})")
+            continue
         acc_id = accelerator_id(name, known)
         if acc_id is None:
             left_out.append(f"{where}: accelerator {name.strip()!r} not in the catalog")
@@ -634,6 +654,66 @@ def parse(root: Path, source: dict[str, str]) -> tuple[list[dict[str, Any]], dic
     return cases, account
 
 
+def case_where(case: dict[str, Any]) -> str:
+    """``submitter/system/benchmark/scenario`` of a written case (from its results URL), the key
+    that ``left_out`` lines start with."""
+    rel = str(case["source"]["url"]).split("/tree/", 1)[1].split("/", 2)[2]
+    submitter, _results, system, benchmark, scenario = rel.split("/")[:5]
+    return f"{submitter}/{system}/{benchmark}/{scenario}"
+
+
+def _case_primary(case: dict[str, Any]) -> float:
+    metrics = case.get("metrics") or {}
+    return float(metrics.get("tokens_per_s") or metrics.get("samples_per_s") or 0.0)
+
+
+def merge(
+    prior: dict[str, Any], cases: list[dict[str, Any]], account: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The cases and account of ``prior`` (an earlier output of this script) extended by a new
+    parse: prior cases are kept unchanged; a new result becomes a case unless a prior case
+    already holds it or the same run's figure (-99/-99.9 of one run); a left-out line is
+    replaced when the new parse accounts for the same result, and dropped when it became a case.
+    For adding results read from a partial copy without re-reading the earlier ones."""
+    kept = list(prior.get("cases") or [])
+    held = {case_where(c) for c in kept}
+    fresh_left: list[str] = []
+    for case in cases:
+        where = case_where(case)
+        if where in held:
+            continue
+        submitter, system, benchmark, scenario = where.split("/")
+        same = [
+            other
+            for other in kept
+            if case_where(other).split("/")[:2] == [submitter, system]
+            and case_where(other).split("/")[3] == scenario
+            and benchmark_key(case_where(other).split("/")[2]) == benchmark_key(benchmark)
+            and abs(_case_primary(other) - _case_primary(case)) <= 1e-3 * _case_primary(case)
+        ]
+        if same:
+            first = case_where(same[0]).split("/")[2]
+            fresh_left.append(f"{where}: duplicate of {first} (same run, same figure)")
+            continue
+        kept.append(case)
+        held.add(where)
+    fresh_left += [line for line in account["left_out"] if line.split(": ", 1)[0] not in held]
+    fresh = {line.split(": ", 1)[0] for line in fresh_left}
+    left_out = [
+        line for line in prior.get("left_out") or [] if line.split(": ", 1)[0] not in held | fresh
+    ] + fresh_left
+    before = re.search(r"(\d+) performance summaries", str(prior.get("description", "")))
+    benchmarks: Counter[str] = Counter(case_where(c).split("/")[2] for c in kept)
+    merged = {
+        "summaries_found": (int(before.group(1)) if before else 0) + account["summaries_found"],
+        "llm_results_found": len(kept) + len(left_out),
+        "cases_written": len(kept),
+        "left_out": left_out,
+        "by_benchmark": dict(benchmarks),
+    }
+    return kept, merged
+
+
 def render(cases: list[dict[str, Any]], account: dict[str, Any], source: dict[str, str]) -> str:
     """The output file: schema header, an honest description, the cases."""
     reasons = Counter(line.split(": ", 1)[1].split(" '")[0] for line in account["left_out"])
@@ -644,8 +724,9 @@ def render(cases: list[dict[str, Any]], account: dict[str, Any], source: dict[st
         f"{source['commit']} (performance/run_1/mlperf_log_summary.txt and systems/<system>.json; "
         "where a summary is absent, the results table and system table of "
         "results/<system>/README.md). "
-        f"{account['summaries_found']} performance summaries found, {account['llm_results_found']} "
-        f"of LLM benchmarks; {account['cases_written']} written; {len(account['left_out'])} left "
+        f"{account['summaries_found']} performance summaries found; "
+        f"{account['llm_results_found']} LLM results in all (summaries and README results-table "
+        f"rows); {account['cases_written']} written; {len(account['left_out'])} left "
         f"out (listed in left_out with the reason: "
         + "; ".join(f"{n} x {r}" for r, n in reasons.most_common())
         + "). "
@@ -676,6 +757,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--as-of", default="2026-12-02")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--missing-note", default="", help="appended to the description")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="keep the cases and left_out of the existing --out file and add what RESULTS_DIR "
+        "holds beyond them (see merge())",
+    )
     args = parser.parse_args(argv)
     if not (args.results_dir / args.division).is_dir():
         print(f"error: {args.results_dir / args.division} is not a directory", file=sys.stderr)
@@ -689,6 +776,9 @@ def main(argv: list[str]) -> int:
         "missing_note": args.missing_note,
     }
     cases, account = parse(args.results_dir, source)
+    if args.append and args.out.is_file():
+        prior = yaml.safe_load(args.out.read_text(encoding="utf-8"))
+        cases, account = merge(prior, cases, account)
     args.out.write_text(render(cases, account, source), encoding="utf-8")
     print(
         f"{args.out}: {account['cases_written']} cases from {account['llm_results_found']} LLM "
