@@ -25,7 +25,8 @@ What is fitted (log space; every other efficiency field is a documented constant
   a Python scheduler; vLLM's Neuron plugin is another implementation than vLLM on CUDA).
 
 Loss: per case the log error of its throughput metric plus its latency metrics (each weighted
-1/sqrt(n) so a case counts about once), Huber-weighted (c = :data:`HUBER_LOG`) and solved by
+1/sqrt(n) so a case counts about once), each case weighted as one of its publication's
+correlated cases (:data:`SOURCE_KAPPA`), Huber-weighted (c = :data:`HUBER_LOG`) and solved by
 Gauss-Newton with Levenberg damping; the Jacobian comes from one vectorized estimator call per
 case (every perturbed efficiency is a candidate column), so a refit takes seconds and
 leave-one-source-out cross-validation a few minutes. Values that end on a bound are reported.
@@ -34,6 +35,7 @@ leave-one-source-out cross-validation a few minutes. Values that end on a bound 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +46,12 @@ from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
 from xpuplan.perf.serving_efficiency import ServingEfficiency, load_efficiency_table
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
-from xpuplan.validation.crossval import LATENCY_KEY_SEPARATOR, CrossValidation, cross_validate
+from xpuplan.validation.crossval import (
+    LATENCY_KEY_SEPARATOR,
+    CrossValidation,
+    case_group,
+    cross_validate,
+)
 from xpuplan.validation.infer_cases import PreparedCase, predict_many, prepare_infer_case
 from xpuplan.validation.run import PRIMARY_METRICS
 
@@ -111,6 +118,15 @@ MIN_CASES = 3
 # typical |log error| of one case (model and measurement noise): scales data against priors
 RESIDUAL_SD = 0.1
 HUBER_LOG = 0.1  # |log error| beyond which a residual's weight falls as 1/|r| (~10 %)
+# Cases of one publication share its harness, software build and reading, so their errors are
+# correlated: with a per-publication error of variance SOURCE_KAPPA x RESIDUAL_SD^2 on top of
+# each case's own, the generalized-least-squares weight of each of a source's n cases is
+# 1 / (1 + SOURCE_KAPPA n) (a random-intercept model, Gelman and Hill 2007 sec. 12.5), and a
+# source counts as at most 1 / SOURCE_KAPPA independent cases. Weights are rescaled to mean 1,
+# so the data as a whole weigh as much against the priors as before. 0.1: a publication is
+# worth at most about ten independent cases (without it, 278 MLPerf v5.0 rows of near-identical
+# 8-GPU TensorRT-LLM systems set every shared value; `validate --cross-validate source`).
+SOURCE_KAPPA = 0.1
 _STEP = 0.05  # finite-difference step in log space
 _THROUGHPUT = (*PRIMARY_METRICS["infer"][:6], "requests_per_s")
 
@@ -383,6 +399,17 @@ def _huber_rho(r: np.ndarray) -> np.ndarray:
     return out
 
 
+def source_weights(cases: Sequence[PreparedCase], kappa: float | None = None) -> np.ndarray:
+    """Each case's weight in the fit, 1 / (1 + kappa n) for a source of n cases, scaled to mean 1
+    (``kappa``: :data:`SOURCE_KAPPA` by default)."""
+    kappa = SOURCE_KAPPA if kappa is None else kappa
+    keys = [case_group(p.case, "source") for p in cases]
+    counts = Counter(keys)
+    raw = np.array([1.0 / (1.0 + kappa * counts[k]) for k in keys])
+    out: np.ndarray = raw * (len(raw) / raw.sum()) if len(raw) else raw
+    return out
+
+
 def fit_serving_params(cases: Sequence[PreparedCase], iterations: int = 8) -> ServingParams:
     """Fit on prepared cases (module docstring); no cases gives the prior."""
     layout = _layout(cases)
@@ -391,13 +418,14 @@ def fit_serving_params(cases: Sequence[PreparedCase], iterations: int = 8) -> Se
     if not cases:
         return _unpack(x, layout, 0)
     prior_w = 1.0 / sd**2
+    case_w = source_weights(cases)
     damping = 1.0
     best: tuple[float, np.ndarray, Any] | None = None  # (objective, x, linearization)
     for _ in range(iterations):
         lin = _linearize(cases, _unpack(x, layout, len(cases)))
         if not len(lin.rows):
             break
-        weights = np.array([w for _, _, w in lin.rows]) ** 2 / RESIDUAL_SD**2
+        weights = np.array([case_w[i] * w**2 for i, _, w in lin.rows]) / RESIDUAL_SD**2
         objective = float(np.sum(weights * _huber_rho(lin.r))) + float(
             np.sum(prior_w * (x - centre) ** 2)
         )
