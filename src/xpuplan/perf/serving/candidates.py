@@ -44,7 +44,6 @@ __all__ = [
     "build_candidates",
     "compute_precision",
     "default_kv_precision",
-    "moe_all_experts_load",
     "reads_padded_kv",
     "sustained_clock_fraction",
 ]
@@ -211,15 +210,6 @@ def reads_padded_kv(stack: ServingStack, accelerator: Accelerator) -> bool:
     return compiled or get_engine(stack.engine).can("static_shapes")
 
 
-def moe_all_experts_load(stack: ServingStack, accelerator: Accelerator) -> float:
-    """Routed load (tokens x top_k / experts) from which MoE layers run every token through
-    every expert (0: never): the engine's, or on Neuron the NxD Inference backend's, which
-    compiles the model whatever front end (vLLM, TGI) schedules it."""
-    if accelerator.software_stack == "Neuron":
-        return get_engine("nxd-inference").moe_all_experts_load
-    return get_engine(stack.engine).moe_all_experts_load
-
-
 def _stack_for(accelerator: Accelerator, stack: ServingStack | None) -> ServingStack:
     return stack if stack is not None else default_stack(accelerator.vendor_family)
 
@@ -276,7 +266,6 @@ def build_candidates(
     clock = np.empty(n)
     static = np.empty(n)
     cores = np.empty(n)
-    dense_moe = np.empty(n)
     for i, (acc, st) in enumerate(zip(accelerators, stacks, strict=True)):
         precision = compute_precision(weight_precision, acc)
         value = acc.peak_tflops(precision)
@@ -291,7 +280,6 @@ def build_candidates(
         clock[i] = sustained_clock_fraction(acc)
         engine = get_engine(st.engine)
         static[i] = 1.0 if reads_padded_kv(st, acc) else 0.0
-        dense_moe[i] = moe_all_experts_load(st, acc)
         logical = engine.logical_cores_per_chip(acc.cores_per_chip, acc.generation)
         cores[i] = (cores_per_chip or logical) if acc.software_stack == "Neuron" else 1.0
     scaleup = np.array([a.scaleup_gbytes_per_s or 0.0 for a in accelerators], dtype=np.float64)
@@ -302,7 +290,6 @@ def build_candidates(
     }
     if efficiency is None:
         eff_cols["kv_read_padded"] = static
-    eff_cols["moe_all_experts_load"] = dense_moe
 
     idx = np.asarray(index, dtype=np.int64)
     tp_raw = np.asarray(tp, dtype=np.float64)

@@ -56,9 +56,6 @@ class Engine:
     versions: tuple[tuple[tuple[int, ...], int], ...]  # (first version, generation), ascending
     source: str
     logical_core_size: dict[str, int] = dataclasses.field(default_factory=dict)
-    # routed load (tokens x top_k / experts) from which the backend runs a MoE layer densely,
-    # every token through every expert (0: never; grouped GEMMs compute only routed tokens)
-    moe_all_experts_load: float = 0.0
 
     @property
     def newest_generation(self) -> int:
@@ -144,7 +141,6 @@ def _engines() -> dict[str, Engine]:
             logical_core_size={
                 k: int(v) for k, v in (entry.get("logical_core_size") or {}).items()
             },
-            moe_all_experts_load=float(entry.get("moe_all_experts_load") or 0.0),
         )
     return engines
 
