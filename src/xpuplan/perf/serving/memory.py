@@ -40,24 +40,17 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 MIN_BUCKET_TOKENS = 128.0
 
 
-def bucket(tokens: npt.ArrayLike, max_len: float | None = None) -> FloatArray:
-    """Static-shape bucket of a sequence: the next power of two, at least MIN_BUCKET_TOKENS.
-
-    No bucket exceeds the compiled maximum length ``max_len``: the ladder ends at it (NxD
-    Inference's ``generate_buckets`` appends max_length after the powers of two; a 10,000-token
-    prompt compiled for 12,800 runs in the 12,800 bucket, not 16,384).
-    """
+def bucket(tokens: npt.ArrayLike) -> FloatArray:
+    """Static-shape bucket of a sequence: the next power of two, at least MIN_BUCKET_TOKENS."""
     t = np.maximum(np.asarray(tokens, dtype=np.float64), 1.0)
     out: FloatArray = np.maximum(2.0 ** np.ceil(np.log2(t) - 1e-12), MIN_BUCKET_TOKENS)
-    if max_len is not None and max_len >= MIN_BUCKET_TOKENS:
-        out = np.minimum(out, np.maximum(float(max_len), t))
     return out
 
 
-def mean_bucket(lo: float, hi: float, max_len: float | None = None) -> float:
-    """Mean bucket over positions uniform on [lo, hi] (exact for the bucket ladder)."""
+def mean_bucket(lo: float, hi: float) -> float:
+    """Mean bucket over positions uniform on [lo, hi] (exact for power-of-two buckets)."""
     if hi <= lo:
-        return float(bucket(lo, max_len))
+        return float(bucket(lo))
     total = 0.0
     edge = MIN_BUCKET_TOKENS
     start = lo
@@ -65,7 +58,7 @@ def mean_bucket(lo: float, hi: float, max_len: float | None = None) -> float:
         while edge < start:
             edge *= 2.0
         stop = min(hi, edge)
-        total += (stop - start) * float(bucket(stop, max_len))  # the bucket of (start, stop]
+        total += (stop - start) * edge
         start = stop
         edge *= 2.0
     return total / (hi - lo)
@@ -153,7 +146,7 @@ def kv_capacity(
     generated = output_len if full_sequence else (1.0 + output_len_scv) * output_len / 2.0
     resident = input_len + beams * generated
     padded = e["kv_read_padded"] > 0.5
-    per_seq = np.where(padded, beams * bucket(seq, model.max_seq_len), resident) * per_token
+    per_seq = np.where(padded, beams * bucket(seq), resident) * per_token
     per_seq = per_seq * c.kv_bytes_per_element * kv_share(terms, c)
     max_batch = np.minimum(np.floor(budget / per_seq), e["max_sequences"])
     status = np.where(weights + reserve >= hbm, 1, np.where(max_batch < 1, 2, 0)).astype(np.int64)

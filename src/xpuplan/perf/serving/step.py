@@ -116,9 +116,7 @@ class StepModel:
         self.kv_share = kv_share(terms, c)
         l_in, l_out = float(input_len), float(output_len)
         # prefill of one prompt
-        # the compiled maximum length tops the bucket ladder (NxD Inference generate_buckets)
-        self.max_len = float(model.max_seq_len)
-        self.pf_tokens = np.where(self.padded, bucket(l_in, self.max_len), l_in)
+        self.pf_tokens = np.where(self.padded, bucket(l_in), l_in)
         per_token = forward_flops_per_token(model, round(l_in), causal=True)
         attn = per_token.attention_scores * self.pf_tokens / max(l_in, 1.0)
         mm = per_token.total - per_token.attention_scores - per_token.head
@@ -135,9 +133,7 @@ class StepModel:
         # decode: mean cached context of a running sequence (length-biased)
         self.ctx_plain = l_in + (1.0 + output_len_scv) * max(l_out - 1.0, 0.0) / 2.0
         self.ctx_mean = np.where(
-            self.padded,
-            mean_bucket(l_in, l_in + max(l_out - 1.0, 0.0), self.max_len),
-            self.ctx_plain,
+            self.padded, mean_bucket(l_in, l_in + max(l_out - 1.0, 0.0)), self.ctx_plain
         )
         self.kv_bytes_ctx = kv_cache_bytes_per_token(model, 1.0, max(round(self.ctx_plain), 1))
         dec = forward_flops_per_token(model, max(round(self.ctx_plain), 1))
