@@ -62,6 +62,7 @@ __all__ = [
     "PreparedCase",
     "case_stack",
     "error_table",
+    "installed_accelerator",
     "interpret_case",
     "metric_kind",
     "predict_infer_case",
@@ -504,11 +505,31 @@ def resolve_accelerator(catalog: Catalog, accelerator_id: str) -> Accelerator:
     raise CaseSkipped(f"accelerator {accelerator_id!r} is not in the catalog")
 
 
+# What a system description writes when its GPUs have no GPU-to-GPU link (MLPerf system JSON
+# "accelerator_interconnect": "N/A"), or names only the host bus.
+_NO_GPU_LINK = ("n/a", "na", "none", "no", "-")
+
+
+def installed_accelerator(accelerator: Accelerator, case: ValidationCase) -> Accelerator:
+    """The accelerator as the case's system has it: a PCIe card whose scale-up link is an
+    optional bridge (``NVLink bridge`` in the catalog's ``scaleup_interconnect``) runs tensor
+    parallelism over PCIe when the system states no GPU interconnect, or only PCIe; a
+    built-in link (SXM/OAM boards, NVLink switches) is never taken away by a missing field."""
+    stated = (case.hardware.interconnect or "").strip().lower()
+    bridge = "bridge" in (accelerator.scaleup_interconnect or "").lower()
+    if bridge and (stated in _NO_GPU_LINK or stated.startswith("pcie")):
+        unbridged = {"scaleup_domain_chips": 1, "scaleup_topology": "none"}
+        return accelerator.model_copy(update=unbridged)
+    return accelerator
+
+
 def prepare_infer_case(case: ValidationCase, catalog: Catalog) -> PreparedCase:
     """Resolve a case's model, accelerator and setting; CaseSkipped when it cannot be."""
     if case.kind != "infer":
         raise CaseSkipped(f"not an inference case (kind {case.kind!r})")
-    accelerator = resolve_accelerator(catalog, case.hardware.accelerator_id)
+    accelerator = installed_accelerator(
+        resolve_accelerator(catalog, case.hardware.accelerator_id), case
+    )
     try:
         spec = spec_from_description(case.model.model_dump())
     except XpuplanError as error:
