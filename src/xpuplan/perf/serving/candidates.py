@@ -44,6 +44,7 @@ __all__ = [
     "build_candidates",
     "compute_precision",
     "default_kv_precision",
+    "memory_gb",
     "reads_padded_kv",
     "sustained_clock_fraction",
 ]
@@ -203,6 +204,20 @@ def allreduce_latency_steps(tp_chips: FloatArray, topology: npt.ArrayLike) -> Fl
     return out
 
 
+# GDDR6 boards keep ECC in-band: with ECC on (the data-center default) 1/16 of the DRAM holds
+# the check bytes (NVIDIA IGX DRAM-ECC guide: "Inline ECC ... 1/16th of DRAM is reserved"), so
+# nvidia-smi reports 46,068 MiB on a 48 GB L40S or A40 (48 GiB x 15/16 - 12 MiB) and 23,034 MiB
+# on a 24 GB L4. HBM carries its ECC in extra dies/bits and GDDR7 boards report their full size.
+INLINE_ECC_USABLE = 15.0 / 16.0
+
+
+def memory_gb(accelerator: Accelerator) -> float:
+    """Device memory a runtime can allocate (GiB): the catalog size, less the in-band ECC
+    share on GDDR6 boards (:data:`INLINE_ECC_USABLE`)."""
+    gddr6 = (accelerator.hbm_type or "").upper().startswith("GDDR6")
+    return float(accelerator.hbm_gb) * (INLINE_ECC_USABLE if gddr6 else 1.0)
+
+
 def reads_padded_kv(stack: ServingStack, accelerator: Accelerator) -> bool:
     """Decode attention reads whole static-shape buckets: the engine compiles static shapes,
     or the chip's compiler does (Neuron, XLA), whatever engine fronts it."""
@@ -314,7 +329,7 @@ def build_candidates(
         * sustained
         * np.where(fp4[idx], eff_cols["fp4_peak_fraction"][idx], 1.0),
         attention_peak_tflops=attention_peak[idx] * sustained,
-        hbm_gb=np.array([a.hbm_gb for a in accelerators])[idx],
+        hbm_gb=np.array([memory_gb(a) for a in accelerators])[idx],
         hbm_tbps=np.array([a.hbm_tbps for a in accelerators])[idx],
         tp_link_gbytes_per_s=np.asarray(link, dtype=np.float64),
         tp=tp_chips,

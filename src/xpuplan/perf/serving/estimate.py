@@ -22,6 +22,7 @@ from xpuplan.perf.serving.candidates import (
     build_candidates,
     compute_precision,
     default_kv_precision,
+    memory_gb,
 )
 from xpuplan.perf.serving.engine import ServingStack, default_stack
 from xpuplan.perf.serving.operating_point import serving_capacity_arrays
@@ -289,7 +290,7 @@ def estimate_serving(
         e2e_mean_ms=row["e2e_mean_s"] * ms,
         sustained_clock_fraction=float(cands.clock_fraction[best]),
         memory_gb_per_chip={
-            "hbm": accelerator.hbm_gb,
+            "hbm": memory_gb(accelerator),
             "weights": row["weights_gb_per_chip"],
             "runtime_reserve": eff["runtime_reserve_gb"],
             "kv_budget": row["kv_budget_gb_per_chip"],
