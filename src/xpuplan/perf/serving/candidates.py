@@ -45,6 +45,7 @@ __all__ = [
     "compute_precision",
     "default_kv_precision",
     "memory_gb",
+    "moe_all_experts_load",
     "reads_padded_kv",
     "sustained_clock_fraction",
 ]
@@ -225,6 +226,15 @@ def reads_padded_kv(stack: ServingStack, accelerator: Accelerator) -> bool:
     return compiled or get_engine(stack.engine).can("static_shapes")
 
 
+def moe_all_experts_load(stack: ServingStack, accelerator: Accelerator) -> float:
+    """Routed load (tokens x top_k / experts) from which MoE layers run every token through
+    every expert (0: never): the engine's, or on Neuron the NxD Inference backend's, which
+    compiles the model whatever front end (vLLM, TGI) schedules it."""
+    if accelerator.software_stack == "Neuron":
+        return get_engine("nxd-inference").moe_all_experts_load
+    return get_engine(stack.engine).moe_all_experts_load
+
+
 def _stack_for(accelerator: Accelerator, stack: ServingStack | None) -> ServingStack:
     return stack if stack is not None else default_stack(accelerator.vendor_family)
 
@@ -282,6 +292,7 @@ def build_candidates(
     static = np.empty(n)
     exposed = np.empty(n)
     cores = np.empty(n)
+    dense_moe = np.empty(n)
     for i, (acc, st) in enumerate(zip(accelerators, stacks, strict=True)):
         precision = compute_precision(weight_precision, acc)
         value = acc.peak_tflops(precision)
@@ -297,6 +308,7 @@ def build_candidates(
         engine = get_engine(st.engine)
         static[i] = 1.0 if reads_padded_kv(st, acc) else 0.0
         exposed[i] = 1.0 if st.exposes_host_work() else 0.0
+        dense_moe[i] = moe_all_experts_load(st, acc)
         logical = engine.logical_cores_per_chip(acc.cores_per_chip, acc.generation)
         cores[i] = (cores_per_chip or logical) if acc.software_stack == "Neuron" else 1.0
     scaleup = np.array([a.scaleup_gbytes_per_s or 0.0 for a in accelerators], dtype=np.float64)
@@ -309,6 +321,7 @@ def build_candidates(
         eff_cols["kv_read_padded"] = static
         # per-request host work only where the engine version runs it every iteration
         eff_cols["host_s_per_sequence"] = eff_cols["host_s_per_sequence"] * exposed
+    eff_cols["moe_all_experts_load"] = dense_moe
 
     idx = np.asarray(index, dtype=np.int64)
     tp_raw = np.asarray(tp, dtype=np.float64)

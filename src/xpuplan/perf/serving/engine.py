@@ -59,6 +59,9 @@ class Engine:
     # first version whose per-request host work per iteration is not overlapped with the
     # chips (None: the engine hides it, e.g. a C++ executor or an overlap scheduler)
     exposed_host_from: tuple[int, ...] | None = None
+    # routed load (tokens x top_k / experts) from which the backend runs a MoE layer densely,
+    # every token through every expert (0: never; grouped GEMMs compute only routed tokens)
+    moe_all_experts_load: float = 0.0
 
     @property
     def newest_generation(self) -> int:
@@ -160,6 +163,7 @@ def _engines() -> dict[str, Engine]:
             exposed_host_from=_version_key(str(entry["exposed_host_from"]))
             if entry.get("exposed_host_from")
             else None,
+            moe_all_experts_load=float(entry.get("moe_all_experts_load") or 0.0),
         )
     return engines
 

@@ -10,7 +10,10 @@ Decode step at batch B (per pipeline stage of B/pp): max(weight bytes touched / 
 hbm_bw_fraction), B x FLOPs / (peak x compute_fraction x GEMM row efficiency)) + the KV read
 (attention kernel, at least its FLOPs) + 2 all-reduces per layer + MoE all-to-all when experts
 are split by expert parallelism + step overhead; a token passes every stage. MoE layers read
-only the experts the batch touches: E (1 - (1 - k/E)^B) of E experts for B tokens routed top-k.
+only the experts the batch touches: E (1 - (1 - k/E)^B) of E experts for B tokens routed top-k;
+a backend that runs MoE layers densely (NxD Inference on Neuron: ``forward_all_experts`` once
+tokens x k / E reaches 1) reads every expert and does every expert's FLOPs for every token, in
+prefill and decode.
 
 Beam search with w beams: every request decodes w hypotheses per step (w GEMM rows, w KV
 reads), one token of output per step.
@@ -119,7 +122,15 @@ class StepModel:
         self.pf_tokens = np.where(self.padded, bucket(l_in), l_in)
         per_token = forward_flops_per_token(model, round(l_in), causal=True)
         attn = per_token.attention_scores * self.pf_tokens / max(l_in, 1.0)
-        mm = per_token.total - per_token.attention_scores - per_token.head
+        # a backend that runs MoE layers densely once the routed load reaches its threshold
+        # (NxD: every token through every expert) does the unrouted experts' FLOPs too
+        self.dense_moe_at = e.get("moe_all_experts_load", 0.0 * c.tp)
+        mm = (
+            per_token.total
+            - per_token.attention_scores
+            - per_token.head
+            + np.where(self.dense_moe(self.pf_tokens), self.unrouted_expert_flops_per_token, 0.0)
+        )
         pf_per_token = mm / self.flops + attn / (c.attention_peak_tflops * TERA)
         self.pf_compute_at_peak = (self.pf_tokens * pf_per_token + per_token.head / self.flops) / (
             c.tp * e["compute_fraction"]
@@ -149,6 +160,22 @@ class StepModel:
             if spec and spec.draft is not None
             else 0.0
         )
+
+    @property
+    def unrouted_expert_flops_per_token(self) -> float:
+        """FLOPs per token of the experts a token is not routed to (2 per weight)."""
+        t = self.terms
+        return 2.0 * t.expert_params * (1.0 - t.top_k / t.n_experts) if t.n_experts else 0.0
+
+    def dense_moe(self, tokens: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """Whether ``tokens`` routed together run every expert on every token: the routed
+        load tokens x top_k / experts reaches the backend's threshold (0: never)."""
+        t = self.terms
+        load = np.asarray(tokens, dtype=np.float64) * t.top_k / max(t.n_experts, 1)
+        out: npt.NDArray[np.bool_] = (
+            (self.dense_moe_at > 0.0) & (load >= self.dense_moe_at) & (t.n_experts > 0)
+        )
+        return out
 
     def allreduce_s(self, nbytes: npt.ArrayLike) -> FloatArray:
         """One TP all-reduce: steps x alpha + ring bandwidth term (``perf.comm``)."""
@@ -216,6 +243,8 @@ class StepModel:
         b = b_total / c.pp
         rows = b * positions
         touched = 1.0 - (1.0 - terms.top_k / terms.n_experts) ** rows if terms.n_experts else 0.0
+        dense = self.dense_moe(rows)
+        touched = np.where(dense, 1.0, touched)
         w_bytes = (
             terms.block_params * c.weight_bytes_per_param
             + terms.expert_params * c.weight_bytes_per_param * touched
@@ -229,10 +258,11 @@ class StepModel:
             0.0,
         )
         t_w = w_bytes / (self.bw * e["hbm_bw_fraction"])
+        token_time = self.dec_time_token + np.where(
+            dense, self.unrouted_expert_flops_per_token / self.flops, 0.0
+        )
         t_c = (
-            rows
-            * self.dec_time_token
-            / (self.chips * e["compute_fraction"] * gemm_rows_efficiency(rows, c))
+            rows * token_time / (self.chips * e["compute_fraction"] * gemm_rows_efficiency(rows, c))
         )
         t_kv = b * self.beams * context * self.kv_bytes_ctx * c.kv_bytes_per_element * self.kv_share
         t_kv = np.maximum(
