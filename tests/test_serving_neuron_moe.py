@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from test_serving import IDEAL
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.presets import get_preset
 from xpuplan.perf.serving import build_candidates, serving_capacity_arrays
 from xpuplan.perf.serving.candidates import ModelTerms, moe_all_experts_load
 from xpuplan.perf.serving.engine import get_engine, parse_stack
-from xpuplan.perf.serving_efficiency import ServingEfficiency
 
 CATALOG = load_catalog()
 INF2 = CATALOG.accelerator("aws-inferentia2")
@@ -20,22 +20,7 @@ QWEN3_MOE = get_preset("qwen3-30b-a3b")  # 128 experts, top 8, expert ffn 768, 4
 
 # Weights at full bandwidth; compute at 1 % of peak with no row-count loss, so that a decode
 # step is compute-bound and its time is its FLOPs over 1 % of the peak.
-COMPUTE_BOUND = ServingEfficiency(
-    hbm_bw_fraction=1.0,
-    kv_bw_fraction=1.0,
-    compute_fraction=0.01,
-    gemm_half_rows=0.0,
-    fp4_peak_fraction=1.0,
-    step_overhead_s=0.0,
-    collective_latency_s=0.0,
-    collective_bw_fraction=1.0,
-    kv_read_padded=0.0,
-    usable_hbm_fraction=0.9,
-    runtime_reserve_gb=3.0,
-    max_sequences=2048.0,
-    pcie_gbytes_per_s=31.5,
-    dispatch_window_s=0.0,
-)
+COMPUTE_BOUND = IDEAL.replace(compute_fraction=0.01)
 
 
 def test_neuron_backend_runs_moe_densely_whatever_front_end() -> None:

@@ -9,32 +9,15 @@ from __future__ import annotations
 
 import pytest
 
+from test_serving import IDEAL
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.presets import get_preset
 from xpuplan.perf.serving import estimate_serving
 from xpuplan.perf.serving.candidates import INLINE_ECC_USABLE, memory_gb
-from xpuplan.perf.serving_efficiency import ServingEfficiency
 
 CATALOG = load_catalog()
 MIB = 2**20
 GIB = 2**30
-
-IDEAL = ServingEfficiency(
-    hbm_bw_fraction=1.0,
-    kv_bw_fraction=1.0,
-    compute_fraction=1.0,
-    gemm_half_rows=0.0,
-    fp4_peak_fraction=1.0,
-    step_overhead_s=0.0,
-    collective_latency_s=0.0,
-    collective_bw_fraction=1.0,
-    kv_read_padded=0.0,
-    usable_hbm_fraction=0.9,
-    runtime_reserve_gb=3.0,
-    max_sequences=2048.0,
-    pcie_gbytes_per_s=31.5,
-    dispatch_window_s=0.0,
-)
 
 
 def test_l40s_memory_matches_nvidia_smi() -> None:
