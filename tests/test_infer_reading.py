@@ -80,6 +80,21 @@ def test_llama_405b_inputs_from_the_published_cap() -> None:
     assert setting.output_len == pytest.approx(684.68)
 
 
+def test_llama_8b_summaries_read_as_articles_not_the_cap() -> None:
+    """MLPerf Llama 3.1 8B (CNN/DailyMail): prompts are news articles (~920 tokens with the
+    template), not uniform on the 8,000-token truncation cap (4,000), and summaries run to the
+    128-token generation cap."""
+    raw = {
+        "model": {**MODEL, "name": "Llama 3.1 8B Instruct (MLPerf llama3.1-8b)"},
+        "conditions": "scenario=Offline; result VALID",
+        "workload": {"dataset": "mlperf-llama3.1-8b"},
+        "metrics": {"tokens_per_s": 1000.0},
+    }
+    setting = interpret_case(_case(**raw), CATALOG.accelerator("nvidia-h100-sxm"))
+    assert setting.scenario == "offline"
+    assert (setting.input_len, setting.output_len) == (920.0, 128.0)
+
+
 @pytest.mark.parametrize(
     "notes",
     ["mean input 10,000 tokens, mean output 1,000 tokens, all queued at once",
