@@ -80,6 +80,19 @@ def test_llama_405b_inputs_from_the_published_cap() -> None:
     assert setting.output_len == pytest.approx(684.68)
 
 
+def test_jetstream_pytorch_is_its_own_engine() -> None:
+    """JetStream-PyTorch (PyTorch/XLA under JetStream's orchestrator) keeps its own overhead
+    offset; JetStream on MaxText/JAX stays the TPU default."""
+    from xpuplan.perf.serving.engine import default_stack
+
+    v5e = CATALOG.accelerator("google-tpu-v5e")
+    torch = _case(framework="JetStream-PyTorch (PyTorch/XLA + JetStream orchestrator)")
+    jax = _case(framework="JetStream experimental/jax (pure JAX, Pallas paged attention)")
+    assert case_stack(torch, v5e).engine == "jetstream-pytorch"
+    assert case_stack(jax, v5e).engine == "jetstream"
+    assert default_stack("tpu").engine == "jetstream"
+
+
 def test_llama_8b_summaries_read_as_articles_not_the_cap() -> None:
     """MLPerf Llama 3.1 8B (CNN/DailyMail): prompts are news articles (~920 tokens with the
     template), not uniform on the 8,000-token truncation cap (4,000), and summaries run to the

@@ -88,6 +88,7 @@ _ENGINE_WORDS = (
     ("vllm", "vllm"),
     ("text-generation-inference", "tgi"),
     ("tgi", "tgi"),
+    ("jetstream-pytorch", "jetstream-pytorch"),
     ("jetstream", "jetstream"),
     ("saxml", "saxml"),
     ("maxtext", "jetstream"),
