@@ -45,10 +45,9 @@ Usage::
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
+from xpuplan.validation.cases import write_cases
 
 BLOG_URL = "https://rocm.blogs.amd.com/software-tools-optimization/primus-projection/README.html"
 BLOG_REPO_PATH = "ROCm/rocm-blogs:blogs/software-tools-optimization/primus-projection/README.md"
@@ -191,9 +190,11 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
         return 2
-    doc = {
-        "schema_version": 1,
-        "description": (
+    cases = [case(r) for r in ROWS]
+    write_cases(
+        argv[1],
+        cases,
+        description=(
             "AMD Instinct MI325X and MI355X pre-training throughput (Primus, Megatron-LM "
             "backend) from AMD's 'Performance results with AMD ROCm software' page as reprinted "
             "in the ROCm blog 'Primus Projection' (2026-05-14), transcribed by "
@@ -202,11 +203,10 @@ def main(argv: list[str]) -> int:
             "the page's single-node PyTorch/Megatron-LM/JAX MaxText tables for MI300X/MI325X/"
             "MI355X, which no stored copy of the page reaches."
         ),
-        "families": {"amd": "AMD Instinct"},
-        "cases": [case(r) for r in ROWS],
-    }
-    Path(argv[1]).write_text(yaml.safe_dump(doc, sort_keys=False, width=120), encoding="utf-8")
-    print(f"wrote {len(ROWS)} cases to {argv[1]}", file=sys.stderr)
+        families={"amd": "AMD Instinct"},
+        width=120,
+    )
+    print(f"wrote {len(cases)} cases to {argv[1]}", file=sys.stderr)
     return 0
 
 

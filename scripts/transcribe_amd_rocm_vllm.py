@@ -61,10 +61,9 @@ Usage::
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
+from xpuplan.validation.cases import write_cases
 
 URL = "https://www.amd.com/en/developer/resources/rocm-hub/dev-ai/performance-results.html"
 BLOG = (
@@ -274,9 +273,10 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     cases = [throughput_case(r) for r in THROUGHPUT] + [latency_case(r) for r in LATENCY]
-    doc = {
-        "schema_version": 1,
-        "description": (
+    write_cases(
+        argv[1],
+        cases,
+        description=(
             "vLLM serving on 8x AMD Instinct MI300X from AMD's 'Performance results with AMD ROCm "
             "software' page (two page versions: ROCm vLLM Docker of 2025-05-27, vLLM 0.8.5, and of "
             "2025-10-06, vLLM 0.10.2), transcribed by scripts/transcribe_amd_rocm_vllm.py. "
@@ -287,10 +287,8 @@ def main(argv: list[str]) -> int:
             "the stored page copies do not reach, and latency rows past batch 4 (cut off "
             "likewise)."
         ),
-        "families": {"amd": "AMD Instinct"},
-        "cases": cases,
-    }
-    Path(argv[1]).write_text(yaml.safe_dump(doc, sort_keys=False, width=100), encoding="utf-8")
+        families={"amd": "AMD Instinct"},
+    )
     print(f"wrote {len(cases)} cases to {argv[1]}", file=sys.stderr)
     return 0
 

@@ -22,10 +22,9 @@ Usage::
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
+from xpuplan.validation.cases import write_cases
 
 URL = (
     "https://www.intel.com/content/www/us/en/developer/platform/gaudi/"
@@ -158,18 +157,19 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
         return 2
-    doc = {
-        "schema_version": 1,
-        "description": (
+    cases = [case(r) for r in ROWS]
+    write_cases(
+        argv[1],
+        cases,
+        description=(
             "Intel Gaudi 2 LLM training throughput from Intel's model performance page "
             "(software 1.18.0 and 1.19.0), transcribed by scripts/transcribe_gaudi_perf.py. "
             "Gaudi 3 training figures were not found in a form we could read; left out."
         ),
-        "families": {"intel": "Intel Gaudi"},
-        "cases": [case(r) for r in ROWS],
-    }
-    Path(argv[1]).write_text(yaml.safe_dump(doc, sort_keys=False, width=120), encoding="utf-8")
-    print(f"wrote {len(ROWS)} cases to {argv[1]}", file=sys.stderr)
+        families={"intel": "Intel Gaudi"},
+        width=120,
+    )
+    print(f"wrote {len(cases)} cases to {argv[1]}", file=sys.stderr)
     return 0
 
 

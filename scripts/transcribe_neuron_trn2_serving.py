@@ -36,10 +36,9 @@ Usage::
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
+from xpuplan.validation.cases import write_cases
 
 REPO = "aws-neuron/aws-neuron-sdk"
 DOCS = "https://awsdocs-neuron.readthedocs-hosted.com/en/latest/libraries/nxd-inference/tutorials/"
@@ -173,20 +172,20 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
         return 2
-    doc = {
-        "schema_version": 1,
-        "description": (
+    cases = [case(r) for r in ROWS]
+    write_cases(
+        argv[1],
+        cases,
+        description=(
             "Measured Llama serving runs on one trn2.48xlarge (16 Trainium2) printed in the AWS "
             "Neuron NxD Inference tutorials (aws-neuron/aws-neuron-sdk, pinned commits), "
             "transcribed by scripts/transcribe_neuron_trn2_serving.py. Speculative-decoding "
             "scenarios and one queued (non-steady) sample output are left out; the script's "
             "docstring says why. AWS publishes no Trn2 table on its Neuron performance pages."
         ),
-        "families": {"aws": "AWS Trainium / Inferentia"},
-        "cases": [case(r) for r in ROWS],
-    }
-    Path(argv[1]).write_text(yaml.safe_dump(doc, sort_keys=False, width=100), encoding="utf-8")
-    print(f"wrote {len(ROWS)} cases to {argv[1]}", file=sys.stderr)
+        families={"aws": "AWS Trainium / Inferentia"},
+    )
+    print(f"wrote {len(cases)} cases to {argv[1]}", file=sys.stderr)
     return 0
 
 

@@ -35,10 +35,9 @@ Usage::
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
+from xpuplan.validation.cases import write_cases
 
 URL = "https://docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance"
 
@@ -131,18 +130,18 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
         return 2
-    doc = {
-        "schema_version": 1,
-        "description": (
+    cases = [case(r) for r in ROWS]
+    write_cases(
+        argv[1],
+        cases,
+        description=(
             "Measured TensorRT-LLM serving runs (NVIDIA NIM containers) from NVIDIA's NIM LLMs "
             "Benchmarking page, transcribed by scripts/transcribe_nim_llm_benchmarks.py; rows "
             "left out and why are in the script's docstring."
         ),
-        "families": {"nvidia": "NVIDIA GPUs"},
-        "cases": [case(r) for r in ROWS],
-    }
-    Path(argv[1]).write_text(yaml.safe_dump(doc, sort_keys=False, width=100), encoding="utf-8")
-    print(f"wrote {len(ROWS)} cases to {argv[1]}", file=sys.stderr)
+        families={"nvidia": "NVIDIA GPUs"},
+    )
+    print(f"wrote {len(cases)} cases to {argv[1]}", file=sys.stderr)
     return 0
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "ValidationCase",
     "load_cases",
     "read_cases",
+    "write_cases",
 ]
 
 
@@ -254,3 +255,23 @@ def load_cases(path: str | Path) -> list[ValidationCase]:
         label = f"case {first.id!r}" if "#" not in first.id else f"case #{first.id.split('#')[-1]}"
         raise ValidationFileError(f"{file}: {label}: {first.reason.removeprefix('invalid case: ')}")
     return cases
+
+
+def write_cases(
+    path: str | Path,
+    cases: list[dict[str, Any]],
+    *,
+    description: str,
+    families: dict[str, str],
+    width: int = 100,
+) -> None:
+    """Write ``cases`` as a validation YAML file (what :func:`load_cases` reads): the
+    transcription scripts under ``scripts/`` share this layout."""
+    document = {
+        "schema_version": 1,
+        "description": description,
+        "families": families,
+        "cases": cases,
+    }
+    text = yaml.safe_dump(document, sort_keys=False, width=width)
+    Path(path).write_text(text, encoding="utf-8")
