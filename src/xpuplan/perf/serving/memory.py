@@ -12,6 +12,7 @@ burst of equal output lengths (:func:`lockstep_burst`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -27,6 +28,7 @@ __all__ = [
     "MIN_BUCKET_TOKENS",
     "Capacity",
     "bucket",
+    "buckets",
     "dp_attention",
     "kv_capacity",
     "kv_share",
@@ -40,27 +42,41 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 MIN_BUCKET_TOKENS = 128.0
 
 
-def bucket(tokens: npt.ArrayLike) -> FloatArray:
-    """Static-shape bucket of a sequence: the next power of two, at least MIN_BUCKET_TOKENS."""
+def buckets(max_tokens: float) -> list[float]:
+    """The sequence buckets a static-shape runtime compiles for a longest sequence of
+    ``max_tokens``: powers of two from MIN_BUCKET_TOKENS below 2^round(log2 max), then the max
+    itself (neuronx-distributed-inference ``modules/autobucketing.generate_buckets``: a model
+    compiled for 12,800 tokens has buckets ..., 4,096, 8,192, 12,800, not 16,384)."""
+    top = round(math.log2(max(max_tokens, 1.0)))
+    low = round(math.log2(MIN_BUCKET_TOKENS))
+    return [2.0**i for i in range(low, top)] + [float(max_tokens)]
+
+
+def bucket(tokens: npt.ArrayLike, max_tokens: float | None = None) -> FloatArray:
+    """Static-shape bucket of a sequence: the next power of two, at least MIN_BUCKET_TOKENS;
+    with the compiled longest sequence ``max_tokens``, the smallest of :func:`buckets` that
+    holds it (a sequence past the max keeps its power of two)."""
     t = np.maximum(np.asarray(tokens, dtype=np.float64), 1.0)
     out: FloatArray = np.maximum(2.0 ** np.ceil(np.log2(t) - 1e-12), MIN_BUCKET_TOKENS)
-    return out
+    if max_tokens is None:
+        return out
+    top = 2.0 ** (round(math.log2(max(max_tokens, 1.0))) - 1)  # largest power-of-two bucket
+    capped: FloatArray = np.where((out > top) & (t <= max_tokens), max_tokens, out)
+    return capped
 
 
-def mean_bucket(lo: float, hi: float) -> float:
-    """Mean bucket over positions uniform on [lo, hi] (exact for power-of-two buckets)."""
+def mean_bucket(lo: float, hi: float, max_tokens: float | None = None) -> float:
+    """Mean bucket over positions uniform on [lo, hi] (exact for the buckets of
+    :func:`bucket`)."""
     if hi <= lo:
-        return float(bucket(lo))
+        return float(bucket(lo, max_tokens))
     total = 0.0
-    edge = MIN_BUCKET_TOKENS
     start = lo
     while start < hi:
-        while edge < start:
-            edge *= 2.0
-        stop = min(hi, edge)
+        edge = float(bucket(start + 1e-9, max_tokens))
+        stop = min(hi, edge) if edge > start else hi
         total += (stop - start) * edge
         start = stop
-        edge *= 2.0
     return total / (hi - lo)
 
 
@@ -146,7 +162,7 @@ def kv_capacity(
     generated = output_len if full_sequence else (1.0 + output_len_scv) * output_len / 2.0
     resident = input_len + beams * generated
     padded = e["kv_read_padded"] > 0.5
-    per_seq = np.where(padded, beams * bucket(seq), resident) * per_token
+    per_seq = np.where(padded, beams * bucket(seq, model.max_seq_len), resident) * per_token
     per_seq = per_seq * c.kv_bytes_per_element * kv_share(terms, c)
     max_batch = np.minimum(np.floor(budget / per_seq), e["max_sequences"])
     status = np.where(weights + reserve >= hbm, 1, np.where(max_batch < 1, 2, 0)).astype(np.int64)

@@ -109,7 +109,7 @@ class StaticBatching:
         out["tpot_mean"] = st["total"]
         for q in (0.5, 0.99):
             pos = ctx.input_len + q * n
-            position = np.where(ctx.steps.padded, bucket(pos), pos)
+            position = np.where(ctx.steps.padded, bucket(pos, ctx.steps.max_tokens), pos)
             out[f"tpot_p{round(q * 100)}"] = ctx.steps.decode(b, position)["total"]
         out["rho"] = ttft / (ttft + n * st["total"])
         out["prefill_latency"], out["prefill_busy"] = ctx.steps.prefill(b, static=True)[:2]

@@ -119,7 +119,9 @@ class StepModel:
         self.kv_share = kv_share(terms, c)
         l_in, l_out = float(input_len), float(output_len)
         # prefill of one prompt
-        self.pf_tokens = np.where(self.padded, bucket(l_in), l_in)
+        # static shapes: buckets of the compiled longest sequence (the model's max_seq_len)
+        self.max_tokens = float(model.max_seq_len)
+        self.pf_tokens = np.where(self.padded, bucket(l_in, self.max_tokens), l_in)
         per_token = forward_flops_per_token(model, round(l_in), causal=True)
         attn = per_token.attention_scores * self.pf_tokens / max(l_in, 1.0)
         # a backend that runs MoE layers densely once the routed load reaches its threshold
@@ -144,7 +146,9 @@ class StepModel:
         # decode: mean cached context of a running sequence (length-biased)
         self.ctx_plain = l_in + (1.0 + output_len_scv) * max(l_out - 1.0, 0.0) / 2.0
         self.ctx_mean = np.where(
-            self.padded, mean_bucket(l_in, l_in + max(l_out - 1.0, 0.0)), self.ctx_plain
+            self.padded,
+            mean_bucket(l_in, l_in + max(l_out - 1.0, 0.0), self.max_tokens),
+            self.ctx_plain,
         )
         self.kv_bytes_ctx = kv_cache_bytes_per_token(model, 1.0, max(round(self.ctx_plain), 1))
         dec = forward_flops_per_token(model, max(round(self.ctx_plain), 1))
