@@ -313,3 +313,20 @@ def test_static_shape_runtime_runs_its_compiled_batch() -> None:
     paged = IDEAL.replace(compiled_batch=32.0)
     h100_one = step(H100, paged, 1.0)
     assert h100_one["step_s"] == pytest.approx(step(H100, IDEAL, 1.0)["step_s"], rel=1e-12)
+
+
+@pytest.mark.parametrize("below", [0, 1, 40])
+def test_a_stated_batch_is_a_fixed_concurrency_without_a_slot_queue(below: int) -> None:
+    """b sequences in flight on at least b slots: no request waits for a slot, so filling every
+    slot costs no more TTFT than the iterations' own growth (it was ~1e13 ms at b = slots)."""
+    kwargs = dict(count=1, tp=1, input_len=1000, output_len=200, weight_precision="fp8")
+    slots = int(estimate_serving(LLAMA8, H100, batch=1, **kwargs).max_batch_per_replica)  # type: ignore[arg-type]
+    at = estimate_serving(LLAMA8, H100, batch=slots - below, **kwargs)  # type: ignore[arg-type]
+    half = estimate_serving(LLAMA8, H100, batch=slots // 2, **kwargs)  # type: ignore[arg-type]
+    assert at.feasible
+    assert math.isfinite(at.ttft_p99_ms)
+    # TTFT grows with the decode step (longer iterations), not without bound
+    assert at.ttft_p99_ms <= half.ttft_p99_ms * (at.tpot_mean_ms / half.tpot_mean_ms) * 1.5
+    # an open arrival rate at the same load still queues for slots
+    open_rate = estimate_serving(LLAMA8, H100, rate=at.rate_per_s * 0.999, **kwargs)  # type: ignore[arg-type]
+    assert open_rate.ttft_p99_ms >= at.ttft_p99_ms

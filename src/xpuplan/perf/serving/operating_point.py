@@ -170,6 +170,8 @@ def serving_capacity_arrays(
         output_len_scv=output_len_scv,
         window_s=c.efficiency["dispatch_window_s"] * (0.0 if offline else 1.0),
         replicas=np.maximum(np.asarray(replicas, dtype=np.float64), 1.0),
+        # a stated batch is a fixed concurrency: b sequences in flight on at least b slots
+        slot_queue=batch is None,
     )
 
     def latencies(

@@ -61,6 +61,18 @@ class SchedulingContext:
     output_len_scv: float
     window_s: FloatArray  # front-end dispatch window (0: requests enter on arrival)
     replicas: FloatArray  # replicas sharing the dispatch window
+    # requests arrive on their own and may wait for a free batch slot (Erlang C); False for a
+    # fixed concurrency (a closed loop of b clients on at least b slots: none ever waits)
+    slot_queue: bool = True
+
+    def admission_wait(
+        self, b: FloatArray, holding_s: FloatArray, quantile: float | None = None
+    ) -> FloatArray:
+        """Wait for a batch slot (:func:`queueing.admission_wait_s`), 0 at a fixed
+        concurrency."""
+        if not self.slot_queue:
+            return np.zeros(np.shape(b))
+        return queueing.admission_wait_s(self.max_batch, b, holding_s, quantile=quantile)
 
     @property
     def n_decode(self) -> float:
@@ -171,11 +183,11 @@ class ContinuousBatching:
         tpot = queueing.tpot_quantile_s(t, lam * k, piece, ctx.input_len_scv, n)
         first = first_token(own)
         holding = first + n * tpot  # a request holds its batch slot this long
-        out["ttft_mean"] = first + queueing.admission_wait_s(ctx.max_batch, b, holding)
+        out["ttft_mean"] = first + ctx.admission_wait(b, holding)
         out["tpot_mean"] = tpot
         for q in quantiles:
             own_q = queueing.gamma_quantile(own, ctx.input_len_scv, q)
-            wait = queueing.admission_wait_s(ctx.max_batch, b, holding, quantile=q)
+            wait = ctx.admission_wait(b, holding, quantile=q)
             out[f"ttft_p{round(q * 100)}"] = first_token(own_q, q) + wait
             out[f"tpot_p{round(q * 100)}"] = queueing.tpot_quantile_s(
                 t, lam * k, piece, ctx.input_len_scv, n,
@@ -227,10 +239,10 @@ class Disaggregated:
         # prefill pool: batches every `latency`; a prompt waits half a batch on average
         first = latency * 1.5 + transfer
         holding = first + n * t
-        out["ttft_mean"] = first + queueing.admission_wait_s(ctx.max_batch, b, holding)
+        out["ttft_mean"] = first + ctx.admission_wait(b, holding)
         out["tpot_mean"] = t + 0.0 * b
         for q in quantiles:
-            wait = queueing.admission_wait_s(ctx.max_batch, b, holding, quantile=q)
+            wait = ctx.admission_wait(b, holding, quantile=q)
             out[f"ttft_p{round(q * 100)}"] = latency * (1.0 + q) + transfer + wait
             out[f"tpot_p{round(q * 100)}"] = t + 0.0 * b
         out["rho"] = rho
