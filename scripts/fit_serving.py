@@ -69,6 +69,15 @@ def _write(params: ServingParams, counts: dict[str, int]) -> None:
         }
         for engine, offset in sorted(params.engine.items())
     }
+    raw["architectures"] = {
+        arch: {
+            "scales": {name: float(f"{math.exp(v):.6g}") for name, v in sorted(row.items())},
+            "fitted": True,
+            "source": "scripts/fit_serving.py: the chip architecture's value relative to its "
+            "family's most-measured architecture",
+        }
+        for arch, row in sorted(params.arch.items())
+    }
     DATA_FILE.write_text(yaml.safe_dump(raw, sort_keys=False, width=100), encoding="utf-8")
 
 

@@ -11,6 +11,7 @@ import pytest
 from xpuplan.catalog.load import load_catalog
 from xpuplan.validation.cases import load_cases
 from xpuplan.validation.infer_calibration import (
+    ARCH_PARAMS,
     HIERARCHICAL,
     NO_OFFSET,
     PRIOR_SD,
@@ -59,7 +60,10 @@ def test_the_overhead_has_no_shared_generation_offset() -> None:
     _, sd = _prior(layout)
     h = len(HIERARCHICAL)
     first_generation = (
-        len(sd) - len(layout.engines) - h * (len(layout.generations) + len(layout.cells))
+        len(sd)
+        - len(layout.engines)
+        - len(ARCH_PARAMS) * len(layout.archs)
+        - h * (len(layout.generations) + len(layout.cells))
     )
     widths = dict(zip(HIERARCHICAL, sd[first_generation : first_generation + h], strict=True))
     assert widths["step_overhead_s"] < 1e-2

@@ -62,6 +62,11 @@ generation (release year of the engine's version line, :mod:`xpuplan.perf.servin
 ``efficiency_for(family, generation)`` takes the newest listed generation at or below the one
 asked (None: the newest), so plans assume today's software.
 
+Chip architectures: ``architectures`` in the YAML scales a field for one architecture of a
+family (the catalog's ``generation``, e.g. ``Ada Lovelace`` vs the family's reference
+``Hopper``): the share of peak a chip's matmul units reach depends on its microarchitecture and
+its kernels, not on the vendor alone. ``efficiency_for(..., architecture=...)`` applies it.
+
 Values live in ``perf/data/serving_efficiency.yaml`` (``defaults`` plus per-family overrides,
 each with ``source``/``as_of``); the fitted ones come from ``scripts/fit_serving.py`` on the
 public validation set. Families without public measurements (tpu, intel, other) use the
@@ -87,6 +92,7 @@ __all__ = [
     "EFFICIENCY_FIELDS",
     "FAMILIES",
     "ServingEfficiency",
+    "architecture_scales",
     "efficiency_arrays",
     "efficiency_for",
     "engine_overhead_scales",
@@ -95,6 +101,9 @@ __all__ = [
 ]
 
 FAMILIES: tuple[str, ...] = ("nvidia", "amd", "aws", "tpu", "intel", "other")
+# Range a fitted fraction stays in after an architecture's scale (the calibration's bounds,
+# xpuplan.validation.infer_calibration.BOUNDS)
+FRACTION_RANGE: tuple[float, float] = (0.05, 0.95)
 
 
 @dataclass(frozen=True)
@@ -249,12 +258,34 @@ def engine_overhead_scales() -> dict[str, float]:
     }
 
 
+@cache
+def architecture_scales() -> dict[str, dict[str, float]]:
+    """``{architecture: {field: scale}}`` (``architectures`` in the YAML): what one chip
+    architecture reaches relative to its family's reference architecture."""
+    raw = _raw_table().get("architectures") or {}
+    out: dict[str, dict[str, float]] = {}
+    for name, entry in raw.items():
+        scales = (entry or {}).get("scales") or {}
+        for field_name in scales:
+            if field_name not in EFFICIENCY_FIELDS:
+                raise UnknownNameError("efficiency parameter", field_name, EFFICIENCY_FIELDS)
+        out[str(name)] = {
+            str(k): _value(v, f"architectures.{name}.scales.{k}") for k, v in scales.items()
+        }
+    return out
+
+
 def efficiency_for(
-    family: str, generation: int | None = None, engine: str | None = None, **overrides: float
+    family: str,
+    generation: int | None = None,
+    engine: str | None = None,
+    architecture: str | None = None,
+    **overrides: float,
 ) -> ServingEfficiency:
     """The efficiency of a vendor family (``Accelerator.vendor_family``) on a serving stack of
-    ``generation`` (None: the newest in the table) with ``engine``'s per-iteration overhead,
-    optionally overridden."""
+    ``generation`` (None: the newest in the table) with ``engine``'s per-iteration overhead
+    and the chip ``architecture``'s scales (``Accelerator.generation``), optionally
+    overridden."""
     table = load_efficiency_table()
     if family not in table:
         raise UnknownNameError("vendor family", family, table)
@@ -268,6 +299,10 @@ def efficiency_for(
     scale = engine_overhead_scales().get(engine or "", 1.0)
     if scale != 1.0:
         base = base.replace(step_overhead_s=base.step_overhead_s * scale)
+    lo, hi = FRACTION_RANGE
+    arch = architecture_scales().get(architecture or "", {})
+    if arch:
+        base = base.replace(**{k: min(max(getattr(base, k) * v, lo), hi) for k, v in arch.items()})
     return base.replace(**overrides) if overrides else base
 
 

@@ -326,7 +326,7 @@ class RooflineServingEvaluator:
         family = group.accelerator.vendor_family
         provenance = _serving_provenance()
         source, as_of = provenance.get(family, provenance["default"])
-        params = efficiency_for(family)
+        params = efficiency_for(family, architecture=group.accelerator.generation)
         return (
             Source(
                 "efficiency",

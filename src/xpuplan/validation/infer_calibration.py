@@ -20,6 +20,10 @@ What is fitted (log space; every other efficiency field is a documented constant
   it (partial pooling, Gelman and Hill 2007 ch. 12). An offset is fitted only where at least
   :data:`MIN_CASES` cases inform it; the software-stack generation (2024 vs 2025 releases) is
   what lets a 2024 benchmark and today's engine differ;
+* **per chip architecture** within a family (the catalog's ``generation``: Ada Lovelace and
+  Blackwell beside Hopper, NeuronCore-v3 beside -v2): a log offset of ``compute_fraction``
+  (:data:`ARCH_PARAMS`) relative to the family's most-measured architecture, prior width
+  ``PRIOR_SD["arch"]``, fitted where at least :data:`MIN_CASES` cases run the architecture;
 * **per engine and backend** (``vllm@CUDA``, ``vllm@Neuron``, ...): a log offset of
   ``step_overhead_s`` (an engine's per-iteration host work: a C++ executor with CUDA graphs vs
   a Python scheduler; vLLM's Neuron plugin is another implementation than vLLM on CUDA).
@@ -84,6 +88,12 @@ OFFSET_SD_SCALE: dict[str, float] = {"step_overhead_s": 3.0}
 # which has no 2025 cell: 44 ms per JetStream step on TPU v6e.
 NO_OFFSET: frozenset[tuple[str, str]] = frozenset({("generation", "step_overhead_s")})
 FITTED: tuple[str, ...] = HIERARCHICAL + SHARED
+# Offsets per chip architecture within a family (the catalog's ``generation``: Hopper vs
+# Blackwell, NeuronCore-v2 vs -v3): the share of peak a chip's matmul units reach is a property
+# of its microarchitecture and of the kernels written for it, not of the vendor alone
+# (NxD Inference prefills at 11-17 % of the bf16 peak on Inferentia2 and 25-33 % on Trainium2,
+# docs/serving-estimator.md). The family's most-measured architecture is the reference.
+ARCH_PARAMS: tuple[str, ...] = ("compute_fraction",)
 # Prior centres of the global values (before any data): vendor GEMM and STREAM-like
 # microbenchmarks put sustained dense GEMM near 60-70 % of peak and HBM streams near 80-90 %;
 # engine iterations cost ~1 ms of host work with CUDA graphs (vLLM / TensorRT-LLM profiles);
@@ -110,6 +120,7 @@ PRIOR_SD: dict[str, float] = {
     "generation": 0.1,
     "cell": 0.25,
     "engine": 1.0,  # per-iteration host work: C++ executors vs Python schedulers, ~x3 apart
+    "arch": 0.25,  # a chip architecture within its family: as wide as a (family, generation) cell
 }
 BOUNDS: dict[str, tuple[float, float]] = {
     "compute_fraction": (0.05, 0.95),
@@ -149,11 +160,19 @@ class ServingParams:
     engine: dict[str, float] = field(default_factory=dict)  # log offsets of step_overhead_s
     n_cases: int = 0
     bounds_hit: tuple[str, ...] = ()
+    arch: dict[str, dict[str, float]] = field(default_factory=dict)  # log offsets per arch
 
     def value(
-        self, name: str, family: str, generation: int | None, engine: str | None = None
+        self,
+        name: str,
+        family: str,
+        generation: int | None,
+        engine: str | None = None,
+        arch: str | None = None,
     ) -> float:
         log = self.glob[name]
+        if arch is not None:
+            log += self.arch.get(arch, {}).get(name, 0.0)
         if name == "step_overhead_s" and engine is not None:
             log += self.engine.get(engine, 0.0)
         if name in HIERARCHICAL:
@@ -165,12 +184,16 @@ class ServingParams:
         return float(min(max(math.exp(log), lo), hi))
 
     def efficiency(
-        self, family: str, generation: int | None, engine: str | None = None
+        self,
+        family: str,
+        generation: int | None,
+        engine: str | None = None,
+        arch: str | None = None,
     ) -> ServingEfficiency:
-        """The family's bundled constants with the fitted values of (family, generation) and
-        the engine's overhead."""
+        """The family's bundled constants with the fitted values of (family, generation), the
+        chip architecture's offsets and the engine's overhead."""
         base = load_efficiency_table()[family if family in load_efficiency_table() else "other"]
-        return base.replace(**{n: self.value(n, family, generation, engine) for n in FITTED})
+        return base.replace(**{n: self.value(n, family, generation, engine, arch) for n in FITTED})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,6 +202,9 @@ class ServingParams:
             "generation_log_offsets": {str(g): v for g, v in self.generation.items()},
             "cell_log_offsets": {f"{f}/{g}": v for (f, g), v in self.cell.items()},
             "engine_step_overhead_scales": {e: math.exp(v) for e, v in self.engine.items()},
+            "architecture_scales": {
+                a: {n: math.exp(v) for n, v in row.items()} for a, row in self.arch.items()
+            },
             "n_cases": self.n_cases,
             "bounds_hit": list(self.bounds_hit),
         }
@@ -194,6 +220,10 @@ def prior_params() -> ServingParams:
 
 def _case_key(p: PreparedCase) -> tuple[str, int | None]:
     return p.accelerator.vendor_family, p.generation
+
+
+def _arch(p: PreparedCase) -> str:
+    return p.accelerator.generation
 
 
 def _engine(p: PreparedCase) -> str | None:
@@ -244,7 +274,7 @@ def _linearize(cases: Sequence[PreparedCase], params: ServingParams) -> _Lineari
     d: list[np.ndarray] = []
     for i, p in enumerate(cases):
         family, generation = _case_key(p)
-        base = params.efficiency(family, generation, _engine(p))
+        base = params.efficiency(family, generation, _engine(p), _arch(p))
         perturbed = [base]
         for name in FITTED:
             perturbed.append(base.replace(**{name: _nudged(name, getattr(base, name))}))
@@ -293,12 +323,13 @@ class _Layout:
     cells: tuple[tuple[str, int], ...]
     fp4: bool
     engines: tuple[str, ...] = ()
+    archs: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
         h = len(HIERARCHICAL)
         offsets = len(self.families) + len(self.generations) + len(self.cells)
-        return len(FITTED) + h * offsets + len(self.engines)
+        return len(FITTED) + h * offsets + len(self.engines) + len(ARCH_PARAMS) * len(self.archs)
 
 
 def _layout(cases: Sequence[PreparedCase]) -> _Layout:
@@ -307,8 +338,10 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
     cells: dict[tuple[str, int], int] = {}
     fp4 = 0
     engines: dict[str, int] = {}
+    archs: dict[str, Counter[str]] = {}
     for p in cases:
         family, generation = _case_key(p)
+        archs.setdefault(family, Counter())[_arch(p)] += 1
         engine = _engine(p)
         if engine is not None:
             engines[engine] = engines.get(engine, 0) + 1
@@ -325,6 +358,15 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
         cells=tuple(sorted(c for c, n in cells.items() if n >= MIN_CASES and c[1] != oldest)),
         fp4=fp4 >= MIN_CASES,
         engines=tuple(sorted(e for e, n in engines.items() if n >= MIN_CASES)),
+        # the family's most-measured architecture is its reference (no offset)
+        archs=tuple(
+            sorted(
+                a
+                for counts in archs.values()
+                for a, n in counts.items()
+                if n >= MIN_CASES and a != max(sorted(counts), key=lambda k: counts[k])
+            )
+        ),
     )
 
 
@@ -345,7 +387,12 @@ def _unpack(x: np.ndarray, layout: _Layout, n_cases: int) -> ServingParams:
         cell[c] = {n: float(x[at + k]) for k, n in enumerate(HIERARCHICAL)}
         at += h
     engine = {e: float(x[at + k]) for k, e in enumerate(layout.engines)}
-    return ServingParams(glob, family, generation, cell, engine, n_cases)
+    at += len(layout.engines)
+    arch = {}
+    for a in layout.archs:
+        arch[a] = {n: float(x[at + k]) for k, n in enumerate(ARCH_PARAMS)}
+        at += len(ARCH_PARAMS)
+    return ServingParams(glob, family, generation, cell, engine, n_cases, arch=arch)
 
 
 def _prior(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -367,7 +414,8 @@ def _prior(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
         ]
         sd[at : at + h * count] = np.tile(widths, count)
         at += h * count
-    sd[at:] = PRIOR_SD["engine"]
+    sd[at : at + len(layout.engines)] = PRIOR_SD["engine"]
+    sd[at + len(layout.engines) :] = PRIOR_SD["arch"]
     return centre, sd
 
 
@@ -382,6 +430,9 @@ def _design(lin: _Linearized, cases: Sequence[PreparedCase], layout: _Layout) ->
     cell_at = {c: base + h * k for k, c in enumerate(layout.cells)}
     base += h * len(layout.cells)
     engine_at = {e: base + k for k, e in enumerate(layout.engines)}
+    base += len(layout.engines)
+    arch_at = {a: base + len(ARCH_PARAMS) * k for k, a in enumerate(layout.archs)}
+    arch_cols = [FITTED.index(n) for n in ARCH_PARAMS]
     overhead = FITTED.index("step_overhead_s")
     for row, (i, _, _) in enumerate(lin.rows):
         family, generation = _case_key(cases[i])
@@ -395,6 +446,9 @@ def _design(lin: _Linearized, cases: Sequence[PreparedCase], layout: _Layout) ->
         engine = _engine(cases[i])
         if engine in engine_at:
             a[row, engine_at[engine]] += lin.d[row, overhead]
+        arch = _arch(cases[i])
+        if arch in arch_at:
+            a[row, arch_at[arch] : arch_at[arch] + len(ARCH_PARAMS)] += lin.d[row, arch_cols]
     return a
 
 
@@ -479,6 +533,7 @@ def fit_serving_params(cases: Sequence[PreparedCase], iterations: int = 8) -> Se
         params.engine,
         len(cases),
         _bounds_hit(params, cases),
+        params.arch,
     )
 
 
@@ -518,7 +573,9 @@ class ServingCalibration:
         for p in self.prepare(cases):
             family, generation = _case_key(p)
             try:
-                predicted = predict_many(p, [params.efficiency(family, generation, _engine(p))])[0]
+                predicted = predict_many(
+                    p, [params.efficiency(family, generation, _engine(p), _arch(p))]
+                )[0]
             except CaseSkipped:
                 continue
             measured = p.case.measured()

@@ -573,6 +573,7 @@ def predict_prepared(
         prepared.accelerator.vendor_family,
         generation=prepared.generation,
         engine=None if stack is None else stack.backend_key(prepared.accelerator.software_stack),
+        architecture=prepared.accelerator.generation,
     )
     return predict_many(prepared, [eff])[0]
 

@@ -279,7 +279,10 @@ def build_candidates(
         if efficiency is not None
         else [
             efficiency_for(
-                a.vendor_family, generation=st.generation, engine=st.backend_key(a.software_stack)
+                a.vendor_family,
+                generation=st.generation,
+                engine=st.backend_key(a.software_stack),
+                architecture=a.generation,
             )
             for a, st in zip(accelerators, stacks, strict=True)
         ]
