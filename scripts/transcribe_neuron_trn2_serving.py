@@ -175,6 +175,46 @@ MODELS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+def _hardware(chips: int, system: str) -> dict[str, Any]:
+    return {
+        "accelerator": "AWS Trainium2",
+        "accelerator_id": "aws-trainium2",
+        "family": "aws",
+        "count": chips,
+        "system": system,
+        "nodes": 1,
+        "accelerators_per_node": 16,
+        "interconnect": "NeuronLink-v3 (4x4 2D torus within the instance)",
+    }
+
+
+def _parallelism(tp: int, sequence_parallel: bool | None, notes: str) -> dict[str, Any]:
+    return {
+        "tp": tp,
+        "pp": 1,
+        "dp": 1,
+        "cp": None,
+        "ep": None,
+        "zero": None,
+        "fsdp": None,
+        "sequence_parallel": sequence_parallel,
+        "recompute": None,
+        "virtual_pp": None,
+        "notes": notes,
+    }
+
+
+def _batch(seqs: int, notes: str) -> dict[str, Any]:
+    return {
+        "global_batch_seqs": seqs,
+        "global_batch_tokens": None,
+        "micro_batch": None,
+        "per_device_batch": None,
+        "grad_accum_steps": None,
+        "notes": notes,
+    }
+
+
 def case(row: tuple[Any, ...]) -> dict[str, Any]:
     (key, model_key, stem, commit, date, sdk, out_mean, throughput, itl_p50, itl_mean,
      ttft_p50, ttft_mean, ttft_p99, e2e_p50, e2e_mean) = row  # fmt: skip
@@ -201,40 +241,21 @@ def case(row: tuple[Any, ...]) -> dict[str, Any]:
             "moe": None,
             "notes": "dims from the model's public config.json; seq_len = the compiled --seq-len",
         },
-        "hardware": {
-            "accelerator": "AWS Trainium2",
-            "accelerator_id": "aws-trainium2",
-            "family": "aws",
-            "count": 16,
-            "system": "trn2.48xlarge (16 Trainium2 chips, 128 physical NeuronCores, LNC=2)",
-            "nodes": 1,
-            "accelerators_per_node": 16,
-            "interconnect": "NeuronLink-v3 (4x4 2D torus within the instance)",
-        },
-        "parallelism": {
-            "tp": 64,
-            "pp": 1,
-            "dp": 1,
-            "cp": None,
-            "ep": None,
-            "zero": None,
-            "fsdp": None,
-            "sequence_parallel": True,
-            "recompute": None,
-            "virtual_pp": None,
-            "notes": "TP 64 counts logical NeuronCores (NEURON_RT_VIRTUAL_CORE_SIZE=2: two "
+        "hardware": _hardware(
+            16, "trn2.48xlarge (16 Trainium2 chips, 128 physical NeuronCores, LNC=2)"
+        ),
+        "parallelism": _parallelism(
+            64,
+            True,
+            "TP 64 counts logical NeuronCores (NEURON_RT_VIRTUAL_CORE_SIZE=2: two "
             "physical cores each), i.e. 4 per chip over all 16 chips; --sequence-parallel-enabled, "
             "fused QKV, QKV/attention/MLP NKI kernels, on-device sampling",
-        },
-        "batch": {
-            "global_batch_seqs": 1,
-            "global_batch_tokens": None,
-            "micro_batch": None,
-            "per_device_batch": None,
-            "grad_accum_steps": None,
-            "notes": "compiled --batch-size 1, vllm --max-num-seqs 1; input 10000 tokens, "
+        ),
+        "batch": _batch(
+            1,
+            "compiled --batch-size 1, vllm --max-num-seqs 1; input 10000 tokens, "
             "output 1500 tokens requested; one request in flight",
-        },
+        ),
         "precision": "bf16 (--torch-dtype bfloat16)",
         "framework": "vLLM (Neuron) with NxD Inference (neuronx-distributed-inference), "
         f"Neuron SDK {sdk} ({SDK_NOTES[key]})",
@@ -298,40 +319,22 @@ def bench_case(row: tuple[Any, ...]) -> dict[str, Any]:
         },
         "kind": "infer",
         "model": model,
-        "hardware": {
-            "accelerator": "AWS Trainium2",
-            "accelerator_id": "aws-trainium2",
-            "family": "aws",
-            "count": chips,
-            "system": f"trn2.48xlarge (16 Trainium2 chips); {tp} logical NeuronCores at LNC=2 "
+        "hardware": _hardware(
+            chips,
+            f"trn2.48xlarge (16 Trainium2 chips); {tp} logical NeuronCores at LNC=2 "
             f"= {chips} chips used",
-            "nodes": 1,
-            "accelerators_per_node": 16,
-            "interconnect": "NeuronLink-v3 (4x4 2D torus within the instance)",
-        },
-        "parallelism": {
-            "tp": tp,
-            "pp": 1,
-            "dp": 1,
-            "cp": None,
-            "ep": None,
-            "zero": None,
-            "fsdp": None,
-            "sequence_parallel": None,
-            "recompute": None,
-            "virtual_pp": None,
-            "notes": f"--tensor-parallel-size {tp} counts logical NeuronCores (LNC=2, the Trn2 "
+        ),
+        "parallelism": _parallelism(
+            tp,
+            None,
+            f"--tensor-parallel-size {tp} counts logical NeuronCores (LNC=2, the Trn2 "
             f"default: two physical cores each), i.e. 4 per chip over {chips} chips",
-        },
-        "batch": {
-            "global_batch_seqs": max_seqs,
-            "global_batch_tokens": None,
-            "micro_batch": None,
-            "per_device_batch": None,
-            "grad_accum_steps": None,
-            "notes": f"vllm --max-num-seqs {max_seqs} (engine decode slots); client "
+        ),
+        "batch": _batch(
+            max_seqs,
+            f"vllm --max-num-seqs {max_seqs} (engine decode slots); client "
             f"--max-concurrency {concurrency}",
-        },
+        ),
         "precision": BENCH_PRECISION[key],
         "framework": "vLLM with the vLLM Neuron plugin (vllm-neuron), "
         f"Neuron SDK {sdk} or later (the tutorial's prerequisite; published with the 2.32.0 "

@@ -101,8 +101,8 @@ __all__ = [
 ]
 
 FAMILIES: tuple[str, ...] = ("nvidia", "amd", "aws", "tpu", "intel", "other")
-# Range a fitted fraction stays in after an architecture's scale (the calibration's bounds,
-# xpuplan.validation.infer_calibration.BOUNDS)
+# Range of a fitted compute fraction, also after an architecture's scale (the calibration's
+# bound, xpuplan.validation.infer_calibration.BOUNDS: 5 % to 95 % of peak)
 FRACTION_RANGE: tuple[float, float] = (0.05, 0.95)
 
 

@@ -49,7 +49,11 @@ import numpy as np
 
 from xpuplan.catalog.catalog import Catalog
 from xpuplan.catalog.load import load_catalog
-from xpuplan.perf.serving_efficiency import ServingEfficiency, load_efficiency_table
+from xpuplan.perf.serving_efficiency import (
+    FRACTION_RANGE,
+    ServingEfficiency,
+    load_efficiency_table,
+)
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.crossval import (
     LATENCY_KEY_SEPARATOR,
@@ -123,7 +127,7 @@ PRIOR_SD: dict[str, float] = {
     "arch": 0.25,  # a chip architecture within its family: as wide as a (family, generation) cell
 }
 BOUNDS: dict[str, tuple[float, float]] = {
-    "compute_fraction": (0.05, 0.95),
+    "compute_fraction": FRACTION_RANGE,
     "hbm_bw_fraction": (0.2, 0.95),
     "kv_bw_fraction": (0.05, 0.95),
     "gemm_half_rows": (1.0, 2048.0),
@@ -358,16 +362,15 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
         cells=tuple(sorted(c for c, n in cells.items() if n >= MIN_CASES and c[1] != oldest)),
         fp4=fp4 >= MIN_CASES,
         engines=tuple(sorted(e for e, n in engines.items() if n >= MIN_CASES)),
-        # the family's most-measured architecture is its reference (no offset)
-        archs=tuple(
-            sorted(
-                a
-                for counts in archs.values()
-                for a, n in counts.items()
-                if n >= MIN_CASES and a != max(sorted(counts), key=lambda k: counts[k])
-            )
-        ),
+        archs=tuple(sorted(a for counts in archs.values() for a in _offset_archs(counts))),
     )
+
+
+def _offset_archs(counts: Counter[str]) -> list[str]:
+    """A family's architectures that get an offset: those with at least MIN_CASES cases but
+    its most-measured one, the reference (ties go to the first name)."""
+    reference = max(sorted(counts), key=lambda k: counts[k])
+    return [a for a, n in counts.items() if n >= MIN_CASES and a != reference]
 
 
 def _unpack(x: np.ndarray, layout: _Layout, n_cases: int) -> ServingParams:
