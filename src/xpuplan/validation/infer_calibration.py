@@ -150,7 +150,7 @@ HUBER_LOG = 0.1  # |log error| beyond which a residual's weight falls as 1/|r| (
 # 8-GPU TensorRT-LLM systems set every shared value; `validate --cross-validate source`).
 SOURCE_KAPPA = 0.1
 _STEP = 0.05  # finite-difference step in log space
-_THROUGHPUT = (*PRIMARY_METRICS["infer"][:6], "requests_per_s")
+_THROUGHPUT = tuple(k for k in PRIMARY_METRICS["infer"] if not k.endswith("_ms"))
 
 
 @dataclass(frozen=True)
@@ -591,7 +591,7 @@ class ServingCalibration:
         out: dict[str, float] = {}
         for case_id, metrics in self._signed_errors(cases, params).items():
             primary = next(
-                (k for k in (*PRIMARY_METRICS["infer"], "requests_per_s") if k in metrics),
+                (k for k in PRIMARY_METRICS["infer"] if k in metrics),
                 next(iter(metrics), None),
             )
             if primary is not None:

@@ -70,6 +70,7 @@ PRIMARY_METRICS: dict[str, tuple[str, ...]] = {
         "tokens_per_s",
         "tokens_per_s_per_accelerator",
         "samples_per_s",
+        "requests_per_s",
         "e2e_latency_mean_ms",
         "e2e_latency_median_ms",
         "tpot_mean_ms",
