@@ -21,6 +21,7 @@ DATA = ROOT / "src" / "xpuplan" / "validation" / "data"
 SOURCES = {
     "infer-amd-rocm-vllm.yaml": "transcribe_amd_rocm_vllm.py",
     "infer-aws-neuron-trn2.yaml": "transcribe_neuron_trn2_serving.py",
+    "infer-tpu-serving.yaml": "transcribe_tpu_serving.py",
 }
 
 

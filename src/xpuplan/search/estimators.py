@@ -304,7 +304,7 @@ class RooflineServingEvaluator:
         idle = serving_core.serving_capacity_arrays(
             model, cands, batch=np.ones(group.shape[0]), **common
         )
-        fits = usable & (idle.status != 1) & (idle.status != 2)
+        fits = usable & ~np.isin(idle.status, (1, 2, 5))
         ok = fits & (at_slo.status == 0)
         capacity = np.where(ok, at_slo.rate_per_s, 0.0)
         hbm = np.array([g.accelerator.hbm_gb for g in groups], dtype=np.float64)[group]

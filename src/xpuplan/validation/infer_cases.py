@@ -630,6 +630,8 @@ def predict_many(
         tpot_p99_ms=s.tpot_p99_ms if constrained else None,
         replicas=replicas,
         beams=s.beams,
+        # a closed loop's users beyond the KV cache wait in the engine's queue
+        queue_excess=s.scenario == "closed",
     )
     total = np.where(r.feasible & (count >= chips), r.output_tokens_per_s * busy, -np.inf)
     total = total.reshape(k, m)

@@ -74,6 +74,7 @@ STATUS_MESSAGES: dict[int, str] = {
     2: "the KV cache of one sequence does not fit next to the weights",
     3: "no batch meets the latency targets",
     4: "the request rate exceeds the replica's capacity",
+    5: "the stated batch's KV cache does not fit next to the weights",
 }
 
 

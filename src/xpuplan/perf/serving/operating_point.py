@@ -116,6 +116,7 @@ def serving_capacity_arrays(
     replicas: npt.ArrayLike = 1.0,
     spec_decode: SpecDecode | None = None,
     beams: float = 1.0,
+    queue_excess: bool = False,
 ) -> ServingArrays:
     """Evaluate every candidate: memory, prefill, decode, throughput and latency (per replica).
 
@@ -125,7 +126,9 @@ def serving_capacity_arrays(
     length-biased (inspection paradox): their mean decoded length is (1 + scv) out / 2.
     ``replicas`` (per candidate) share the front end's dispatch window (``dispatch_window_s``
     of the efficiency; no effect when it is 0). ``spec_decode``: speculative decoding;
-    ``beams``: beam-search hypotheses per request.
+    ``beams``: beam-search hypotheses per request. ``queue_excess``: a stated batch is a closed
+    loop of clients, and those beyond what the KV cache holds wait in the engine's queue (the
+    batch runs at capacity) instead of making the candidate infeasible.
     """
     if input_len < 1 or output_len < 1:
         raise InputError(f"input/output length must be >= 1 token, got {input_len}/{output_len}")
@@ -182,7 +185,9 @@ def serving_capacity_arrays(
     at_max = latencies(max_batch, ())
     if batch is not None:
         b_op = np.broadcast_to(np.asarray(batch, dtype=np.float64), shape).copy()
-        status = np.where((status == 0) & (b_op > max_batch), 2, status)
+        if queue_excess:
+            b_op = np.minimum(b_op, max_batch)
+        status = np.where((status == 0) & (b_op > max_batch), 5, status)
     elif rate_per_replica is not None:
         target = np.broadcast_to(np.asarray(rate_per_replica, dtype=np.float64), shape)
         b_op = bisect_batch(lambda b: latencies(b, ())["rate"] <= target, max_batch)
@@ -206,7 +211,7 @@ def serving_capacity_arrays(
     else:
         b_op = max_batch
     op = latencies(b_op)
-    no_fit = (status == 1) | (status == 2)  # nothing runs: no throughput or latency to report
+    no_fit = np.isin(status, (1, 2, 5))  # nothing runs: no throughput or latency to report
     for key in ("rate", "ttft_mean", "ttft_p50", "ttft_p99", "tpot_mean", "tpot_p50", "tpot_p99"):
         op[key] = np.where(no_fit, np.nan, op[key])
     at_max["rate"] = np.where(no_fit, np.nan, at_max["rate"])
