@@ -23,6 +23,9 @@ SOURCES = {
     "infer-aws-neuron-trn2.yaml": "transcribe_neuron_trn2_serving.py",
     "infer-tpu-serving.yaml": "transcribe_tpu_serving.py",
 }
+# files whose rows continue a publication already in public.yaml (same page and commit, whose
+# rows carry no as_of): regenerated and predicted like the others
+REGENERATED = {**SOURCES, "infer-trtllm-perf-overview.yaml": "transcribe_trtllm_perf_overview.py"}
 
 
 def _script(name: str) -> ModuleType:
@@ -50,7 +53,7 @@ def test_every_case_carries_provenance_and_its_request_mix(name: str) -> None:
         assert workload["input_tokens_mean"] > 0 and workload["output_tokens_mean"] > 0
 
 
-@pytest.mark.parametrize("name", sorted(SOURCES))
+@pytest.mark.parametrize("name", sorted(REGENERATED))
 def test_no_case_is_skipped(name: str) -> None:
     report = validate_files([DATA / name], load_catalog())
     skipped = {c.id: c.reason for c in report.cases if c.status != "ok"}
@@ -58,7 +61,7 @@ def test_no_case_is_skipped(name: str) -> None:
     assert all(c.primary_metric for c in report.cases)
 
 
-@pytest.mark.parametrize(("name", "script"), sorted(SOURCES.items()))
+@pytest.mark.parametrize(("name", "script"), sorted(REGENERATED.items()))
 def test_script_regenerates_the_shipped_file(name: str, script: str, tmp_path: Path) -> None:
     out = tmp_path / name
     assert _script(script).main([script, str(out)]) == 0
