@@ -46,13 +46,15 @@ Left out, with the reason:
 * empty table cells (e.g. Llama 4 Maverick B200 500/2000 and 5000/500, several H100 and RTX
   cells): not measured;
 * the MoE tables (Llama 4 Scout and Maverick, Qwen3-235B-A22B, Qwen3-30B-A3B; 182 cells, typed
-  in ``TABLES``): these runs use expert parallelism with attention data parallelism
-  (``--ep``, ``enable_attention_dp``) at an EP size the page does not print, and the case
-  reading does not yet model attention data parallelism for grouped-query attention (the
-  estimator applies it to latent-attention models only), so they would measure that missing
-  reading, not the calibration. Read as plain tensor parallelism by the shipped estimator they
-  come out at median |error| 27 % (Scout, +23 % signed), 46 % (Maverick, -32 %), 24 %
-  (Qwen3-235B-A22B, -20 %) and 37 % (Qwen3-30B-A3B, -1 %) in sample (2026-12-03);
+  in ``TABLES``): the page runs them with ``--ep`` at an EP size it does not print, and with an
+  ``enable_attention_dp`` that its yaml nests under ``cuda_graph_config``, where the LLM API
+  may not read it, so whether attention ran data-parallel is not known. The two readings
+  bracket the measurements (median signed error with ep = TP, attention tensor-parallel /
+  data-parallel, 2026-12-03, a fit that included these rows): Llama 4 Maverick -31 % / +22 %,
+  Qwen3-235B-A22B -31 % / +46 %, Qwen3-30B-A3B on the RTX cards -55 % / -25 %, Llama 4 Scout
+  +11 % / +40 %; rows whose layout is unknown by a factor of two in throughput would fit the
+  calibration to a guess. The MoE serving path stays checked by the MLPerf Mixtral rows, the
+  Trainium2 gpt-oss run, the Inferentia2 Qwen3-30B-A3B runs and the SGL-JAX Qwen3-30B-A3B run;
 * DeepSeek R1 (its FP4 checkpoint is listed, but the page points to a separate performance
   guide and has no table for it);
 * the sample ``PERFORMANCE OVERVIEW`` printout in the page (an unnamed illustrative run).

@@ -226,3 +226,13 @@ def test_generated_tokens_from_the_measured_ratio() -> None:
     assert interpret_case(case, inf2).output_len == 180.0
     only_tokens = case.model_copy(update={"metrics": {"output_tokens_per_s": 360.0}})
     assert interpret_case(only_tokens, inf2).output_len == 250.0
+
+
+def test_expert_parallel_degree_is_read() -> None:
+    """SGL-JAX's Qwen3-30B-A3B run on v6e-16 states TP 16 / EP 16: the experts are split over
+    the 16 chips (all-to-all), not tensor-parallel."""
+    cases = {c.id: c for f in bundled_case_files() for c in load_cases(f)}
+    case = cases["sgljax-v6e16-qwen3-30b-a3b-tp16-c16-in1024-out1024-0.1.0-2026-06"]
+    accelerator = resolve_accelerator(CATALOG, case.hardware.accelerator_id)
+    assert interpret_case(case, accelerator).ep == 16
+    assert interpret_case(_case(), CATALOG.accelerator("nvidia-h100-sxm")).ep == 1

@@ -50,6 +50,16 @@ def test_an_unloaded_run_fits_every_latency() -> None:
     assert _fitted_metrics(batch_one) == ["e2e_latency_mean_ms"]
 
 
+def test_a_closed_loop_of_one_token_requests_fits_its_ttft() -> None:
+    """SGL-JAX's TTFT runs (output 1, 64 users): no decode, so the mean TTFT is users /
+    request rate by Little's law, a prefill-throughput figure; the same sweep's 1,024-token
+    runs fit their throughput and TPOT only."""
+    prefill_only = "sgljax-v6e4-qwen3-8b-tp4-c64-in1024-out1-2025-09"
+    assert _fitted_metrics(prefill_only) == ["ttft_mean_ms"]
+    decoding = "sgljax-v6e4-qwen3-8b-tp4-c64-in1024-out1024-2025-09"
+    assert sorted(_fitted_metrics(decoding)) == ["output_tokens_per_s", "tpot_mean_ms"]
+
+
 def test_the_overhead_has_no_shared_generation_offset() -> None:
     assert ("generation", "step_overhead_s") in NO_OFFSET
     prepared = [

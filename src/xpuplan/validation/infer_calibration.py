@@ -244,18 +244,26 @@ def _queued(p: PreparedCase) -> bool:
     )
 
 
+def _prefill_only_loop(p: PreparedCase) -> bool:
+    """A closed loop whose requests generate one token measures prefill throughput: with no
+    decode, its mean TTFT is users / request rate (Little's law), not waiting on arrivals."""
+    s = p.setting
+    return s.scenario == "closed" and s.output_len <= 1.0
+
+
 def _residual_weights(p: PreparedCase, predicted: dict[str, float]) -> list[tuple[str, float]]:
     """(metric, weight) of the residuals of a case: its throughput metric (1) and its fitted
     latency metrics (1/sqrt(n) each). Under load only the per-token latency (TPOT) is fitted: a
     loaded run's TTFT and end-to-end time are mostly waiting (arrivals, client waves, harness
     batching windows), which the efficiency parameters do not describe; fitted, they bent the
     hardware values to explain queues (AMD's per-iteration overhead to 33 ms without AMD's
-    batch-1 runs). They stay predicted and cross-validated."""
+    batch-1 runs). They stay predicted and cross-validated. A closed loop of one-token requests
+    keeps its TTFT (:func:`_prefill_only_loop`)."""
     measured = p.case.measured()
     names = [k for k in predicted if measured.get(k)]
     throughput = next((k for k in _THROUGHPUT if k in names), None)
     latency = [k for k in names if k.endswith("_ms")]
-    if _queued(p):
+    if _queued(p) and not _prefill_only_loop(p):
         latency = [k for k in latency if k.startswith("tpot")]
     out = [(throughput, 1.0)] if throughput else []
     out += [(k, 1.0 / math.sqrt(len(latency))) for k in latency]

@@ -125,6 +125,7 @@ class InferSetting:
     slots: float | None = None  # engine decode slots per replica stated by the case
     beams: float = 1.0  # beam-search hypotheses per request (MLPerf GPT-J: 4)
     scheduler_steps: float = 1.0  # decode iterations per scheduler call (vLLM V0 multi-step)
+    ep: int = 1  # expert-parallel ranks (MoE; attention data-parallel over them)
 
 
 @cache
@@ -364,6 +365,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             weight_precision=_lowest_float_format(accelerator),
             tp=par.tp,
             pp=par.pp or 1,
+            ep=par.ep or 1,
             tp_unit="chips",
             cores_per_chip=None,
             batch=None,
@@ -437,6 +439,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         weight_precision=_stated_precision(case.precision),
         tp=par.tp,
         pp=par.pp or 1,
+        ep=par.ep or 1,
         tp_unit="cores" if cores else "chips",
         cores_per_chip=per_chip,
         batch=float(concurrency or batch or 1) if scenario_ == "static" else None,
@@ -603,6 +606,7 @@ def predict_many(
         cores_per_chip=s.cores_per_chip,
         efficiency=effs,
         stack=s.stack,
+        ep=s.ep,
     )
     count = case.hardware.count
     chips = cands.tp * cands.pp

@@ -81,23 +81,26 @@ def mean_bucket(lo: float, hi: float, max_tokens: float | None = None) -> float:
 
 
 def dp_attention(terms: ModelTerms, c: ServingCandidates) -> npt.NDArray[np.bool_]:
-    """Data-parallel attention with expert-parallel MoE (SGLang / vLLM ``--enable-dp-attention``
-    for MLA models, DeepSeek-V3 report sec. 3.4): each of the ep ranks runs attention for its
-    own sequences with a full copy of the attention weights, so MLA's latent cache is not
-    replicated; experts are split over the ep ranks and exchanged by all-to-all."""
-    out: npt.NDArray[np.bool_] = (c.ep > 1) & terms.latent_kv & (terms.n_experts > 0)
+    """Data-parallel attention with expert-parallel MoE for MLA models (SGLang / vLLM
+    ``--enable-dp-attention``, TensorRT-LLM ``enable_attention_dp``, DeepSeek-V3 report sec.
+    3.4): each of the ep ranks runs attention for its own sequences with a full copy of the
+    attention weights, so MLA's latent cache is not replicated; experts are split over the ep
+    ranks and exchanged by all-to-all. A grouped-query model with ep > 1 keeps tensor-parallel
+    attention and expert-parallel MLP layers (vLLM ``--enable-expert-parallel``): which of the
+    two a measured GQA run used is rarely stated (docs/serving-estimator.md)."""
+    out: npt.NDArray[np.bool_] = (c.ep > 1) & (terms.n_experts > 0) & terms.latent_kv
     return out
 
 
 def kv_share(terms: ModelTerms, c: ServingCandidates) -> FloatArray:
     """Share of a sequence's KV cache one chip holds (GQA heads over at most n_kv_heads ranks;
-    every (logical) NeuronCore holds its own heads; MLA latent replicated on TP ranks, split
-    by sequences under data-parallel attention)."""
+    every (logical) NeuronCore holds its own heads; MLA latent replicated on TP ranks; under
+    data-parallel attention each sequence lives on one of the ep ranks)."""
     if terms.latent_kv:
-        out: FloatArray = np.where(dp_attention(terms, c), 1.0 / c.ep, 1.0) / c.pp
-        return out
-    share = c.kv_shards_per_chip / np.minimum(c.tp * c.kv_shards_per_chip, terms.n_kv_heads)
-    result: FloatArray = share / c.pp
+        share: FloatArray = np.ones(np.shape(c.tp))
+    else:
+        share = c.kv_shards_per_chip / np.minimum(c.tp * c.kv_shards_per_chip, terms.n_kv_heads)
+    result: FloatArray = np.where(dp_attention(terms, c), 1.0 / c.ep, share) / c.pp
     return result
 
 

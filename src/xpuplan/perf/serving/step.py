@@ -137,11 +137,12 @@ class StepModel:
         self.pf_compute_at_peak = (self.pf_tokens * pf_per_token + per_token.head / self.flops) / (
             c.tp * e["compute_fraction"]
         )
-        self.pf_comm = (
-            2.0
-            * terms.n_layers
-            * self.allreduce_s(self.pf_tokens * terms.d_model * ACTIVATION_BYTES)
+        # the routed experts' share of it: their GEMMs run at the rows each expert receives
+        routed = np.where(self.dense_moe(self.pf_tokens), 0.0, self.routed_expert_flops_per_token)
+        self.pf_routed_at_peak = (
+            self.pf_tokens * routed / self.flops / (c.tp * e["compute_fraction"])
         )
+        self.pf_comm = self.layers_comm_s(self.pf_tokens)
         self.pf_weights = weights_per_chip / (self.bw * e["hbm_bw_fraction"])
         # decode: mean cached context of a running sequence (length-biased)
         self.ctx_plain = l_in + (1.0 + output_len_scv) * max(l_out - 1.0, 0.0) / 2.0
@@ -153,6 +154,7 @@ class StepModel:
         self.kv_bytes_ctx = kv_cache_bytes_per_token(model, 1.0, max(round(self.ctx_plain), 1))
         dec = forward_flops_per_token(model, max(round(self.ctx_plain), 1))
         self.dec_time_token = (dec.total - dec.attention_scores) / self.flops
+        self.dec_routed_time_token = self.routed_expert_flops_per_token / self.flops
         # decode attention is one memory-bound kernel per layer: it streams the KV cache and
         # does its QK^T / AV FLOPs on the fly (FlashDecoding); its time is the larger of the two
         self.attn_time_token = dec.attention_scores / (c.attention_peak_tflops * TERA)
@@ -164,6 +166,26 @@ class StepModel:
             if spec and spec.draft is not None
             else 0.0
         )
+
+    @property
+    def routed_expert_flops_per_token(self) -> float:
+        """FLOPs per token of the routed experts a token goes through (2 per weight)."""
+        t = self.terms
+        return 2.0 * t.expert_params * t.top_k / t.n_experts if t.n_experts else 0.0
+
+    def expert_rows(self, rows: npt.ArrayLike) -> FloatArray:
+        """Rows of each touched expert's GEMM when ``rows`` tokens are routed together: the
+        rows x top_k routed rows spread over the experts that receive any (uniform routing:
+        experts x (1 - (1 - top_k / experts)^rows)), so one token makes top_k GEMMs of one row
+        and a large batch rows x top_k / experts rows each (expert parallelism gathers every
+        rank's tokens for its experts)."""
+        t = self.terms
+        r = np.maximum(np.asarray(rows, dtype=np.float64), 1e-9)
+        if not t.n_experts:
+            return r
+        touched = t.n_experts * (1.0 - (1.0 - t.top_k / t.n_experts) ** r)
+        out: FloatArray = r * t.top_k / np.maximum(touched, 1e-9)
+        return out
 
     @property
     def unrouted_expert_flops_per_token(self) -> float:
@@ -190,6 +212,29 @@ class StepModel:
         out: FloatArray = bandwidth + c.allreduce_steps * e["collective_latency_s"]
         return out
 
+    def layers_comm_s(self, rows: npt.ArrayLike) -> FloatArray:
+        """Collectives of ``rows`` tokens through every layer: two TP all-reduces per layer
+        (after attention and after the MLP); an expert-parallel MoE layer exchanges its tokens
+        by a dispatch and a combine all-to-all instead of the MLP's all-reduce, and
+        data-parallel attention needs no all-reduce at all."""
+        c, e, terms = self.c, self.c.efficiency, self.terms
+        act = np.asarray(rows, dtype=np.float64) * terms.d_model * ACTIVATION_BYTES
+        moe_ep = (c.ep > 1) & (terms.n_experts > 0)
+        reduces = np.where(dp_attention(terms, c), 0.0, np.where(moe_ep, 1.0, 2.0))
+        t_ar = reduces * terms.n_layers * self.allreduce_s(act)
+        moe_layers = terms.n_layers if terms.n_experts else 0
+        t_a2a = np.where(moe_ep, 2.0, 0.0) * (
+            moe_layers
+            * comm.alltoall_time_s(
+                act * max(terms.top_k, 1) / c.ep,  # each rank dispatches its share of tokens
+                c.ep,
+                c.tp_link_gbytes_per_s * e["collective_bw_fraction"],
+                e["collective_latency_s"],
+            )
+        )
+        out: FloatArray = t_ar + t_a2a
+        return out
+
     # ---------------------------------------------------------------- prefill
 
     def prefill(
@@ -207,7 +252,9 @@ class StepModel:
             if static
             else b / c.pp + (1.0 + np.asarray(batched)) * (self.pf_tokens)
         )
-        compute = self.pf_compute_at_peak / gemm_rows_efficiency(rows, c)
+        compute = (self.pf_compute_at_peak - self.pf_routed_at_peak) / gemm_rows_efficiency(
+            rows, c
+        ) + self.pf_routed_at_peak / gemm_rows_efficiency(self.expert_rows(rows), c)
         overhead = c.efficiency["step_overhead_s"]
         latency = np.maximum(compute, self.pf_weights) + self.pf_comm + overhead
         return latency, (compute + self.pf_comm) / c.pp, compute
@@ -265,8 +312,14 @@ class StepModel:
         token_time = self.dec_time_token + np.where(
             dense, self.unrouted_expert_flops_per_token / self.flops, 0.0
         )
+        routed = np.where(dense, 0.0, self.dec_routed_time_token)
         t_c = (
-            rows * token_time / (self.chips * e["compute_fraction"] * gemm_rows_efficiency(rows, c))
+            rows
+            * (
+                (token_time - routed) / gemm_rows_efficiency(rows, c)
+                + routed / gemm_rows_efficiency(self.expert_rows(rows), c)
+            )
+            / (self.chips * e["compute_fraction"])
         )
         t_kv = b * self.beams * context * self.kv_bytes_ctx * c.kv_bytes_per_element * self.kv_share
         t_kv = np.maximum(
@@ -278,23 +331,7 @@ class StepModel:
             / (self.chips * e["compute_fraction"]),
         )
         act = rows * terms.d_model * ACTIVATION_BYTES
-        # TP all-reduces per layer: after attention and after the MLP; an expert-parallel MoE
-        # layer exchanges tokens by all-to-all instead, and data-parallel attention needs none
-        moe_ep = (c.ep > 1) & (terms.n_experts > 0)
-        reduces = np.where(dp_attn, 0.0, np.where(moe_ep, 1.0, 2.0))
-        t_ar = reduces * terms.n_layers / c.pp * self.allreduce_s(act)
-        # expert parallelism: dispatch and combine all-to-all of the routed activations
-        moe_layers = terms.n_layers if terms.n_experts else 0
-        t_a2a = np.where(moe_ep, 2.0, 0.0) * (
-            moe_layers
-            / c.pp
-            * comm.alltoall_time_s(
-                act * max(terms.top_k, 1) / c.ep,  # each rank dispatches its share of tokens
-                c.ep,
-                c.tp_link_gbytes_per_s * e["collective_bw_fraction"],
-                e["collective_latency_s"],
-            )
-        )
+        t_layers = self.layers_comm_s(rows) / c.pp
         p2p = (c.pp - 1.0) * comm.p2p_time_s(act, c.tp_link_gbytes_per_s, e["collective_latency_s"])
         weights_part = np.where(t_w >= t_c, t_w, 0.0) * c.pp
         compute_part = np.where(t_w >= t_c, 0.0, t_c) * c.pp
@@ -304,7 +341,7 @@ class StepModel:
             "weights": weights_part,
             "compute": compute_part,
             "kv": t_kv * c.pp,
-            "comm": (t_ar + t_a2a) * c.pp + p2p,
+            "comm": t_layers * c.pp + p2p,
             "overhead": overhead,
             "draft": draft,
         }
@@ -318,10 +355,14 @@ class StepModel:
         the chips: a Python engine's scheduler, input preparation and per-request output
         bookkeeping touch every running sequence each iteration (vLLM ``Scheduler.schedule``
         / ``update_from_output``); multi-step scheduling (vLLM V0 ``--num-scheduler-steps``)
-        pays it once per ``scheduler_steps`` decode iterations."""
-        e = self.c.efficiency
+        pays it once per ``scheduler_steps`` decode iterations. Under data-parallel attention
+        every ep rank runs its own engine loop over its own sequences, side by side."""
+        c, e = self.c, self.c.efficiency
+        ranks = np.where(dp_attention(self.terms, c), c.ep, 1.0)
         out: FloatArray = (
-            e["host_s_per_sequence"] * np.asarray(b_total, dtype=np.float64) / e["scheduler_steps"]
+            e["host_s_per_sequence"]
+            * np.asarray(b_total, dtype=np.float64)
+            / (e["scheduler_steps"] * ranks)
         )
         return out
 
