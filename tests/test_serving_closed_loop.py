@@ -48,3 +48,23 @@ def test_bundled_sweep_plateaus_past_the_kv_capacity() -> None:
     ids = [f"sgljax-v6e4-qwen3-32b-tp4-c{n}-in4096-out1024-2025-09" for n in (64, 256)]
     low, high = (predict_infer_case(cases[i], catalog)["output_tokens_per_s"] for i in ids)
     assert low == high > 0
+
+
+def test_an_estimate_at_an_oversized_batch_shows_the_closest_layout() -> None:
+    """Llama 3.1 70B on 8 x L4 (24 GB) at a stated batch of 100,000: no layout holds that
+    batch, so the estimate shows one whose weights fit (not 8 replicas of tp 1, 141 GB each)
+    and names the binding limit with the batch asked and the batch that fits."""
+    from xpuplan.perf.serving import estimate_serving
+
+    est = estimate_serving(
+        get_preset("llama-3.1-70b"),
+        load_catalog().accelerator("nvidia-l4"),
+        count=8,
+        input_len=4096,
+        output_len=1024,
+        batch=100_000,
+    )
+    assert not est.feasible
+    assert est.status == STATUS_MESSAGES[5]
+    assert est.tp * est.pp == 8
+    assert est.batch_per_replica == 100_000 > est.max_batch_per_replica >= 1

@@ -238,7 +238,7 @@ def estimate_serving(
     if not np.isfinite(score).any():
         # nothing meets the targets: show the layout that fits and comes closest (its status
         # names the binding limit), not one whose weights do not fit
-        fits = ((r.status == 3) | (r.status == 4)) & (replicas >= 1)
+        fits = np.isin(r.status, (3, 4, 5)) & (replicas >= 1)
         score = np.where(fits, np.nan_to_num(r.max_rate_per_s) * replicas, -np.inf)
     best = int(np.argmax(score)) if np.isfinite(score).any() else 0
     row = r.row(best)

@@ -212,9 +212,11 @@ def serving_capacity_arrays(
         b_op = max_batch
     op = latencies(b_op)
     no_fit = np.isin(status, (1, 2, 5))  # nothing runs: no throughput or latency to report
+    # a stated batch too large for the KV cache: the replica itself runs, up to max_batch
+    no_replica = np.isin(status, (1, 2))
     for key in ("rate", "ttft_mean", "ttft_p50", "ttft_p99", "tpot_mean", "tpot_p50", "tpot_p99"):
         op[key] = np.where(no_fit, np.nan, op[key])
-    at_max["rate"] = np.where(no_fit, np.nan, at_max["rate"])
+    at_max["rate"] = np.where(no_replica, np.nan, at_max["rate"])
     if scheduler.name != "static" and offline:
         # offline: every slot busy, requests queue without bound - no steady-state TTFT
         for key in ("ttft_mean", "ttft_p50", "ttft_p99"):
@@ -227,8 +229,8 @@ def serving_capacity_arrays(
         weights_gb_per_chip=cap.weights / GIB + zero,
         kv_budget_gb_per_chip=cap.kv_budget / GIB + zero,
         kv_gb_per_sequence_per_chip=cap.kv_per_sequence / GIB + zero,
-        max_batch=np.where(no_fit, 0.0, max_batch),
-        batch=np.where(no_fit, 0.0, b_op),
+        max_batch=np.where(no_replica, 0.0, max_batch),
+        batch=np.where(no_replica, 0.0, b_op),
         rate_per_s=lam,
         output_tokens_per_s=lam * l_out,
         input_tokens_per_s=lam * l_in,
