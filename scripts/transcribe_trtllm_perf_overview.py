@@ -69,13 +69,11 @@ Usage::
 from __future__ import annotations
 
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from xpuplan.validation.cases import write_cases
+from xpuplan.validation.cases import load_cases, write_cases
+from xpuplan.validation.run import bundled_public_file
 
 COMMIT = "00f37686aa854010d68bcbd0f4ab000221541ca6"
 URL = "https://nvidia.github.io/TensorRT-LLM/performance/perf-overview.html"
@@ -498,16 +496,10 @@ def case(model: str, table: str, column: Column, isl: int, osl: int, value: int)
 
 def shipped() -> dict[str, float]:
     """The ``trtllm-perfoverview-*`` cases already in the bundled public.yaml: id -> total."""
-    text = (
-        resources.files("xpuplan.validation")
-        .joinpath("data/public.yaml")
-        .read_text(encoding="utf-8")
-    )
-    cases = yaml.safe_load(text)["cases"]
     return {
-        c["id"]: c["metrics"]["output_tokens_per_s_total"]
-        for c in cases
-        if str(c.get("id", "")).startswith("trtllm-perfoverview-")
+        c.id: c.metrics["output_tokens_per_s_total"]
+        for c in load_cases(bundled_public_file())
+        if c.id.startswith("trtllm-perfoverview-")
     }
 
 

@@ -331,7 +331,6 @@ class StepModel:
             / (self.chips * e["compute_fraction"]),
         )
         act = rows * terms.d_model * ACTIVATION_BYTES
-        t_layers = self.layers_comm_s(rows) / c.pp
         p2p = (c.pp - 1.0) * comm.p2p_time_s(act, c.tp_link_gbytes_per_s, e["collective_latency_s"])
         weights_part = np.where(t_w >= t_c, t_w, 0.0) * c.pp
         compute_part = np.where(t_w >= t_c, 0.0, t_c) * c.pp
@@ -341,7 +340,7 @@ class StepModel:
             "weights": weights_part,
             "compute": compute_part,
             "kv": t_kv * c.pp,
-            "comm": t_layers * c.pp + p2p,
+            "comm": self.layers_comm_s(rows) + p2p,  # every stage's layers
             "overhead": overhead,
             "draft": draft,
         }
