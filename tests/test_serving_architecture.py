@@ -9,8 +9,10 @@ from collections import Counter
 from xpuplan.catalog.load import load_catalog
 from xpuplan.perf.serving_efficiency import (
     FRACTION_RANGE,
+    architecture_lineage,
     architecture_scales,
     efficiency_for,
+    scaled_architecture,
 )
 from xpuplan.validation.cases import load_cases
 from xpuplan.validation.infer_calibration import (
@@ -75,3 +77,33 @@ def test_shipped_scales_apply_to_their_architecture_only() -> None:
             scaled = getattr(efficiency_for("nvidia", architecture=arch), name)
             assert math.isclose(scaled, min(max(plain * scale, lo), hi))
     assert efficiency_for("nvidia", architecture="Hopper") == efficiency_for("nvidia")
+
+
+def test_an_unmeasured_architecture_takes_its_predecessors_scales() -> None:
+    # B300/GB300 (Blackwell Ultra) have no public serving case: they run Blackwell's SM and
+    # kernels, so they take Blackwell's fitted scale, not the Hopper reference's
+    assert "Blackwell Ultra" not in architecture_scales()
+    assert architecture_lineage()["Blackwell Ultra"] == "Blackwell"
+    ultra = efficiency_for("nvidia", architecture="Blackwell Ultra")
+    assert ultra == efficiency_for("nvidia", architecture="Blackwell")
+    assert ultra != efficiency_for("nvidia", architecture="Hopper")
+    # a measured architecture keeps its own; an unknown one without lineage takes the reference
+    assert scaled_architecture("Blackwell", {"Blackwell", "Hopper"}) == "Blackwell"
+    assert scaled_architecture("Blackwell Ultra", {"Hopper"}) is None
+    assert scaled_architecture("no such chip", {"Blackwell"}) is None
+    assert scaled_architecture(None, {"Blackwell"}) is None
+
+
+def test_lineage_links_catalog_architectures_of_one_family() -> None:
+    family_of = {a.generation: a.vendor_family for a in CATALOG.accelerators}
+    for arch, predecessor in architecture_lineage().items():
+        assert arch in family_of and predecessor in family_of, arch
+        assert family_of[arch] == family_of[predecessor], arch
+
+
+def test_the_fit_pools_a_successor_with_its_predecessor() -> None:
+    base = prior_params()
+    params = type(base)(glob=base.glob, arch={"Blackwell": {"compute_fraction": math.log(0.8)}})
+    ultra = params.value("compute_fraction", "nvidia", 2025, None, "Blackwell Ultra")
+    blackwell = params.value("compute_fraction", "nvidia", 2025, None, "Blackwell")
+    assert ultra == blackwell

@@ -66,6 +66,10 @@ Chip architectures: ``architectures`` in the YAML scales a field for one archite
 family (the catalog's ``generation``, e.g. ``Ada Lovelace`` vs the family's reference
 ``Hopper``): the share of peak a chip's matmul units reach depends on its microarchitecture and
 its kernels, not on the vendor alone. ``efficiency_for(..., architecture=...)`` applies it.
+An architecture without measurements of its own takes the scales of the one it succeeds
+(``architecture_lineage`` in the YAML, each link sourced: Blackwell Ultra keeps Blackwell's SM,
+NeuronCore-v4 NeuronCore-v3's engines), not the family reference's: a new chip runs kernels
+carried forward from its predecessor.
 
 Values live in ``perf/data/serving_efficiency.yaml`` (``defaults`` plus per-family overrides,
 each with ``source``/``as_of``); the fitted ones come from ``scripts/fit_serving.py`` on the
@@ -77,6 +81,7 @@ gets a physically sensible estimate.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -92,12 +97,14 @@ __all__ = [
     "EFFICIENCY_FIELDS",
     "FAMILIES",
     "ServingEfficiency",
+    "architecture_lineage",
     "architecture_scales",
     "efficiency_arrays",
     "efficiency_for",
     "engine_overhead_scales",
     "generation_table",
     "load_efficiency_table",
+    "scaled_architecture",
 ]
 
 FAMILIES: tuple[str, ...] = ("nvidia", "amd", "aws", "tpu", "intel", "other")
@@ -275,6 +282,35 @@ def architecture_scales() -> dict[str, dict[str, float]]:
     return out
 
 
+@cache
+def architecture_lineage() -> dict[str, str]:
+    """``{architecture: the architecture it succeeds}`` (``architecture_lineage`` in the YAML)."""
+    raw = _raw_table().get("architecture_lineage") or {}
+    out: dict[str, str] = {}
+    for name, entry in raw.items():
+        succeeds = (entry or {}).get("succeeds")
+        if not isinstance(succeeds, str) or not succeeds:
+            raise InputError(
+                f"serving_efficiency.yaml architecture_lineage.{name}.succeeds: expected an "
+                f"architecture name, got {succeeds!r}"
+            )
+        out[str(name)] = succeeds
+    return out
+
+
+def scaled_architecture(architecture: str | None, fitted: Container[str]) -> str | None:
+    """The architecture whose scales a chip of ``architecture`` takes: its own when
+    ``fitted`` has it, else the nearest predecessor in :func:`architecture_lineage` that
+    ``fitted`` has, else None (the family's reference architecture)."""
+    lineage = architecture_lineage()
+    seen: set[str] = set()
+    name = architecture
+    while name is not None and name not in fitted and name not in seen:
+        seen.add(name)
+        name = lineage.get(name)
+    return name if name is not None and name in fitted else None
+
+
 def efficiency_for(
     family: str,
     generation: int | None = None,
@@ -300,7 +336,8 @@ def efficiency_for(
     if scale != 1.0:
         base = base.replace(step_overhead_s=base.step_overhead_s * scale)
     lo, hi = FRACTION_RANGE
-    arch = architecture_scales().get(architecture or "", {})
+    scales = architecture_scales()
+    arch = scales.get(scaled_architecture(architecture, scales) or "", {})
     if arch:
         base = base.replace(**{k: min(max(getattr(base, k) * v, lo), hi) for k, v in arch.items()})
     return base.replace(**overrides) if overrides else base

@@ -53,6 +53,7 @@ from xpuplan.perf.serving_efficiency import (
     FRACTION_RANGE,
     ServingEfficiency,
     load_efficiency_table,
+    scaled_architecture,
 )
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.crossval import (
@@ -175,8 +176,9 @@ class ServingParams:
         arch: str | None = None,
     ) -> float:
         log = self.glob[name]
-        if arch is not None:
-            log += self.arch.get(arch, {}).get(name, 0.0)
+        scaled = scaled_architecture(arch, self.arch)
+        if scaled is not None:
+            log += self.arch[scaled].get(name, 0.0)
         if name == "step_overhead_s" and engine is not None:
             log += self.engine.get(engine, 0.0)
         if name in HIERARCHICAL:
@@ -457,8 +459,8 @@ def _design(lin: _Linearized, cases: Sequence[PreparedCase], layout: _Layout) ->
         engine = _engine(cases[i])
         if engine in engine_at:
             a[row, engine_at[engine]] += lin.d[row, overhead]
-        arch = _arch(cases[i])
-        if arch in arch_at:
+        arch = scaled_architecture(_arch(cases[i]), arch_at)
+        if arch is not None:
             a[row, arch_at[arch] : arch_at[arch] + len(ARCH_PARAMS)] += lin.d[row, arch_cols]
     return a
 
