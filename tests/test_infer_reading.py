@@ -236,3 +236,27 @@ def test_expert_parallel_degree_is_read() -> None:
     accelerator = resolve_accelerator(CATALOG, case.hardware.accelerator_id)
     assert interpret_case(case, accelerator).ep == 16
     assert interpret_case(_case(), CATALOG.accelerator("nvidia-h100-sxm")).ep == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "dataset", "ttft_ms", "tpot_ms"),
+    [
+        ("Llama 3.1 8B Instruct (MLPerf llama3.1-8b-interactive)", "mlperf-llama3.1-8b", 500, 30),
+        ("Llama 3.1 405B (MLPerf llama3.1-405b-interactive)", "mlperf-llama3.1-405b", 4500, 80),
+        ("DeepSeek-R1 (MLPerf deepseek-r1-interactive)", "mlperf-deepseek-r1", 1500, 15),
+    ],
+)
+def test_interactive_mlperf_benchmarks_take_their_own_limits(
+    model: str, dataset: str, ttft_ms: float, tpot_ms: float
+) -> None:
+    # loadgen/mlperf.conf: the interactive variants have tighter limits than Server's; reading
+    # an Interactive result under Server's limits would overstate its throughput
+    case = _case(
+        id="mlperf-synthetic-interactive",
+        model={**MODEL, "name": model},
+        conditions="scenario=Interactive; result VALID",
+        workload={"dataset": dataset},
+    )
+    setting = interpret_case(case, CATALOG.accelerator("nvidia-b200"))
+    assert setting.scenario == "interactive"
+    assert (setting.ttft_p99_ms, setting.tpot_p99_ms) == (ttft_ms, tpot_ms)
