@@ -9,8 +9,7 @@ L x d activations (Megatron TP, Shoeybi et al. 2019) and one engine iteration.
 Decode step at batch B (per pipeline stage of B/pp): the overlap of weight bytes touched / (BW x
 hbm_bw_fraction) and B x FLOPs / (peak x compute_fraction x GEMM row efficiency) (their
 p-norm, :func:`overlapped_s`: the larger near either roof, sqrt(2) x it at the ridge) + the KV
-read
-(attention kernel, at least its FLOPs) + 2 all-reduces per layer + MoE all-to-all when experts
+read (attention kernel, at least its FLOPs) + 2 all-reduces per layer + MoE all-to-all when experts
 are split by expert parallelism + step overhead; a token passes every stage. MoE layers read
 only the experts the batch touches: E (1 - (1 - k/E)^B) of E experts for B tokens routed top-k;
 a backend that runs MoE layers densely (NxD Inference on Neuron: ``forward_all_experts`` once
@@ -356,7 +355,7 @@ class StepModel:
         )
         act = rows * terms.d_model * ACTIVATION_BYTES
         p2p = (c.pp - 1.0) * comm.p2p_time_s(act, c.tp_link_gbytes_per_s, e["collective_latency_s"])
-        # weight streaming and GEMM math overlap imperfectly near the ridge point (below)
+        # weight streaming and GEMM math overlap imperfectly near the ridge point (OVERLAP_P)
         both = overlapped_s(t_w, t_c)
         weights_part = np.where(t_w >= t_c, both, 0.0) * c.pp
         compute_part = np.where(t_w >= t_c, 0.0, both) * c.pp
