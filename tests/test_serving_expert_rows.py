@@ -10,16 +10,11 @@ from test_serving import IDEAL
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.counts import forward_flops_per_token
 from xpuplan.models.presets import get_preset
-from xpuplan.perf.serving import build_candidates, step
+from xpuplan.perf.serving import build_candidates
 from xpuplan.perf.serving.candidates import ModelTerms
 from xpuplan.perf.serving.step import StepModel
 
-
-@pytest.fixture(autouse=True)
-def _one_roof(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These hand counts isolate one roof (weights or GEMMs): a p-norm of exponent 64 is the
-    max of the two to 1e-15 when one is under half the other."""
-    monkeypatch.setattr(step, "OVERLAP_P", 64.0)
+pytestmark = pytest.mark.usefixtures("one_roof")
 
 
 H100 = load_catalog().accelerator("nvidia-h100-sxm")

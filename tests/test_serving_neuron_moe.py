@@ -9,16 +9,11 @@ import pytest
 from test_serving import IDEAL
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.presets import get_preset
-from xpuplan.perf.serving import build_candidates, serving_capacity_arrays, step
+from xpuplan.perf.serving import build_candidates, serving_capacity_arrays
 from xpuplan.perf.serving.candidates import ModelTerms, moe_all_experts_load
 from xpuplan.perf.serving.engine import get_engine, parse_stack
 
-
-@pytest.fixture(autouse=True)
-def _one_roof(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These hand counts isolate one roof (weights or GEMMs): a p-norm of exponent 64 is the
-    max of the two to 1e-15 when one is under half the other."""
-    monkeypatch.setattr(step, "OVERLAP_P", 64.0)
+pytestmark = pytest.mark.usefixtures("one_roof")
 
 
 CATALOG = load_catalog()
