@@ -1,4 +1,5 @@
-"""Vendors' published serving tables (AMD ROCm performance page, AWS Neuron Trn2 tutorials):
+"""Vendors' published serving tables (AMD ROCm performance page, AWS Neuron Trn2 tutorials,
+TPU serving results, TensorRT-LLM's DeepSeek-R1 guide):
 each file loads, every case carries its provenance and request mix, every case is predicted,
 and each transcription script regenerates its shipped file unchanged."""
 
@@ -22,6 +23,7 @@ SOURCES = {
     "infer-amd-rocm-vllm.yaml": "transcribe_amd_rocm_vllm.py",
     "infer-aws-neuron-trn2.yaml": "transcribe_neuron_trn2_serving.py",
     "infer-tpu-serving.yaml": "transcribe_tpu_serving.py",
+    "infer-trtllm-deepseek-r1.yaml": "transcribe_trtllm_deepseek_r1.py",
 }
 # files whose rows continue a publication already in public.yaml (same page and commit, whose
 # rows carry no as_of): regenerated and predicted like the others

@@ -18,7 +18,9 @@ Conventions (every estimator in xpuplan relies on them):
   ``causal=True`` (``seq_len / 2``). Sliding-window layers use ``min(seq_len, window)``
   (non-causal) or the exact causal mean ``w - w**2 / (2 s)`` for ``s > w``. MLA uses
   ``qk_nope_head_dim + qk_rope_head_dim`` for QK^T and ``v_head_dim`` for AV (DeepSeek-V2,
-  section 2.1; no weight absorption). The LM head costs ``2 * d_model * vocab`` per token.
+  section 2.1; no weight absorption: the prompt's form). A decode step reads the cached
+  latents directly (:func:`decode_attention_score_flops`). The LM head costs
+  ``2 * d_model * vocab`` per token.
   Training = 3 x forward (backward = 2 x forward, Kaplan et al. 2020 section 2.1), without
   activation recomputation (that is hardware FLOPs, the estimators add it).
 * **KV cache** per token: ``2 * n_kv_heads * head_dim`` elements per layer (K and V); MLA
@@ -40,6 +42,7 @@ __all__ = [
     "attended_tokens",
     "attention_params_per_layer",
     "count_params",
+    "decode_attention_score_flops",
     "forward_flops_per_token",
     "kv_cache_bytes_per_token",
     "kv_cache_elements_per_token_per_layer",
@@ -306,6 +309,23 @@ def attended_tokens(spec: ModelSpec, seq_len: int, *, causal: bool = False) -> f
     full = _mean_keys(seq_len, None, causal)
     local = _mean_keys(seq_len, spec.sliding_window, causal) if n_local else 0.0
     return n_global * full + n_local * local
+
+
+def decode_attention_score_flops(spec: ModelSpec, seq_len: int) -> float:
+    """QK^T and AV FLOPs of one decoded token attending ``seq_len`` cached tokens.
+
+    Grouped-query models: the forward pass's ``attention_scores``. MLA: decode runs in the
+    latent space with W_UK absorbed into the query and W_UV into the output projection
+    (DeepSeek-V2, Liu et al. 2024, section 2.1.2), so every head scores against the cached
+    latent ``kv_lora_rank + qk_rope_head_dim`` wide and mixes the ``kv_lora_rank``-wide values:
+    ``2 * n_heads * (2 * kv_lora_rank + qk_rope_head_dim)`` per attended token and layer (the
+    576-wide QK and 512-wide AV of DeepSeek's FlashMLA decode kernel), 3.4x the prompt's form
+    for DeepSeek-V3. The absorbed projections cost what the non-absorbed up-projection of the
+    new token costs, so only the scores change."""
+    if spec.mla is None:
+        return forward_flops_per_token(spec, seq_len).attention_scores
+    width = spec.n_heads * (2 * spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim)
+    return 2.0 * width * attended_tokens(spec, seq_len)
 
 
 def forward_flops_per_token(

@@ -52,6 +52,12 @@ not per case or per model:
     engine host work per running sequence per iteration that the chips wait for (a Python
     engine's scheduling and per-request bookkeeping); applied only to engine versions that run
     it on the critical path (``exposed_host_from`` in ``serving_stacks.yaml``), 0 elsewhere.
+``ep_moe_fraction``
+    share of the dense-layer efficiency an expert-parallel MoE layer sustains: its routed
+    experts' GEMMs and weight reads and its dispatch / combine all-to-all take
+    ``1 / ep_moe_fraction`` times their roofline time (the busiest rank sets the pace of every
+    layer: routing is uneven, DeepSeek-V3 report sec. 3.4 replicates hot experts for it; the
+    all-to-all kernels synchronize every rank twice per layer). 1 for tensor-parallel experts.
 ``scheduler_steps``
     decode iterations per scheduler call (vLLM V0 multi-step scheduling): the per-sequence
     host work is paid once per call; 1 unless a case states its engine's setting.
@@ -134,6 +140,7 @@ class ServingEfficiency:
     compiled_batch: float = 0.0
     host_s_per_sequence: float = 0.0
     scheduler_steps: float = 1.0
+    ep_moe_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -142,6 +149,7 @@ class ServingEfficiency:
             "compute_fraction",
             "fp4_peak_fraction",
             "collective_bw_fraction",
+            "ep_moe_fraction",
         ):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:

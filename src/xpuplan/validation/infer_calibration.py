@@ -6,7 +6,8 @@ What is fitted (log space; every other efficiency field is a documented constant
   least :data:`MIN_CASES` cases run FP4 matmuls; chips without FP4 never use it) and
   ``host_s_per_sequence`` (an engine's per-request host work per iteration: the code of the
   engine, not of the chip; it acts only on engine versions that run it on the critical path,
-  ``exposed_host_from`` in ``serving_stacks.yaml``);
+  ``exposed_host_from`` in ``serving_stacks.yaml``) and ``ep_moe_fraction`` (expert-parallel
+  MoE layers; only when at least :data:`MIN_CASES` cases split their experts over ranks);
 * **hierarchical** for ``compute_fraction``, ``hbm_bw_fraction``, ``step_overhead_s``,
   ``collective_latency_s`` (the per-step alpha of the vendor's scale-up link; how many steps a
   collective takes comes from the interconnect's topology, not from the fit) and
@@ -74,7 +75,12 @@ __all__ = [
     "fit_serving_params",
 ]
 
-SHARED: tuple[str, ...] = ("gemm_half_rows", "fp4_peak_fraction", "host_s_per_sequence")
+SHARED: tuple[str, ...] = (
+    "gemm_half_rows",
+    "fp4_peak_fraction",
+    "host_s_per_sequence",
+    "ep_moe_fraction",
+)
 HIERARCHICAL: tuple[str, ...] = (
     "compute_fraction",
     "hbm_bw_fraction",
@@ -111,6 +117,9 @@ PRIOR_CENTRE: dict[str, float] = {
     "gemm_half_rows": 128.0,
     "collective_latency_s": 3e-6,
     "fp4_peak_fraction": 0.75,
+    # expert-parallel MoE layers: a guess below 1 (the busiest rank of an uneven routing sets
+    # each layer's pace; DeepSeek-V3 report sec. 3.4 adds redundant experts for it)
+    "ep_moe_fraction": 0.7,
     # vLLM V1's Python engine loop walks every running request 3-4 times per iteration
     # (schedule, input update, update_from_output, output serialization): ~1 us each on a
     # desktop CPU for update_from_output alone (vllm-project/vllm PR #46112, 0.29 ms at 256
@@ -135,6 +144,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "step_overhead_s": (1e-5, 0.05),
     "collective_latency_s": (2e-7, 2e-4),
     "fp4_peak_fraction": (0.2, 1.0),
+    "ep_moe_fraction": (0.1, 1.0),
     "host_s_per_sequence": (1e-7, 1e-4),
 }
 MIN_CASES = 3
@@ -337,6 +347,7 @@ class _Layout:
     cells: tuple[tuple[str, int], ...]
     fp4: bool
     engines: tuple[str, ...] = ()
+    ep_moe: bool = False
     archs: tuple[str, ...] = ()
 
     @property
@@ -351,6 +362,7 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
     gens: dict[int, int] = {}
     cells: dict[tuple[str, int], int] = {}
     fp4 = 0
+    ep_moe = 0
     engines: dict[str, int] = {}
     archs: dict[str, Counter[str]] = {}
     for p in cases:
@@ -364,6 +376,7 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
             gens[generation] = gens.get(generation, 0) + 1
             cells[(family, generation)] = cells.get((family, generation), 0) + 1
         fp4 += p.setting.weight_precision == "fp4" and bool(p.accelerator.peak_tflops("fp4"))
+        ep_moe += p.setting.ep > 1 and p.spec.moe is not None
     oldest = min(gens) if gens else None
     return _Layout(
         families=tuple(sorted(f for f, n in fams.items() if n >= MIN_CASES)),
@@ -371,9 +384,16 @@ def _layout(cases: Sequence[PreparedCase]) -> _Layout:
         generations=tuple(sorted(g for g, n in gens.items() if n >= MIN_CASES and g != oldest)),
         cells=tuple(sorted(c for c, n in cells.items() if n >= MIN_CASES and c[1] != oldest)),
         fp4=fp4 >= MIN_CASES,
+        ep_moe=ep_moe >= MIN_CASES,
         engines=tuple(sorted(e for e, n in engines.items() if n >= MIN_CASES)),
         archs=tuple(sorted(a for counts in archs.values() for a in _offset_archs(counts))),
     )
+
+
+def _informed(layout: _Layout) -> dict[str, bool]:
+    """Shared values fitted only when at least MIN_CASES cases exercise them (else the prior
+    centre): FP4 matmuls on chips with an FP4 peak, expert-parallel MoE layers."""
+    return {"fp4_peak_fraction": layout.fp4, "ep_moe_fraction": layout.ep_moe}
 
 
 def _offset_archs(counts: Counter[str]) -> list[str]:
@@ -386,8 +406,9 @@ def _offset_archs(counts: Counter[str]) -> list[str]:
 def _unpack(x: np.ndarray, layout: _Layout, n_cases: int) -> ServingParams:
     h = len(HIERARCHICAL)
     glob = {name: float(x[j]) for j, name in enumerate(FITTED)}
-    if not layout.fp4:
-        glob["fp4_peak_fraction"] = math.log(PRIOR_CENTRE["fp4_peak_fraction"])
+    for name, informed in _informed(layout).items():
+        if not informed:
+            glob[name] = math.log(PRIOR_CENTRE[name])
     at = len(FITTED)
     family, generation, cell = {}, {}, {}
     for key in layout.families:
@@ -413,7 +434,7 @@ def _prior(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
     sd = np.empty(layout.size)
     for j, name in enumerate(FITTED):
         centre[j] = math.log(PRIOR_CENTRE[name])
-        sd[j] = PRIOR_SD["global"] if (name != "fp4_peak_fraction" or layout.fp4) else 1e-3
+        sd[j] = PRIOR_SD["global"] if _informed(layout).get(name, True) else 1e-3
     at = len(FITTED)
     h = len(HIERARCHICAL)
     for group, count in (

@@ -11,8 +11,9 @@ How a case is read (documented in ``docs/serving-estimator.md``):
   release), else the publication's year (MLPerf round); it picks the efficiency (family x
   generation, engine overhead) and whether KV reads are padded to static shapes.
 * **MLPerf Inference** (``scenario=Offline|Server|Interactive``): weights in the lowest
-  floating-point format with a peak (FP4, else FP8); every ``tp`` in 1, 2, 4, 8 within a node is
-  evaluated in one vectorized call and the best kept; Offline = the largest batch that fits;
+  floating-point format with a peak (FP4, else FP8); every ``tp`` in 1, 2, 4, 8 within a node
+  (and for MoE models also ``ep = tp``) is evaluated in one vectorized call and the best kept;
+  Offline = the largest batch that fits;
   Server / Interactive = the highest rate meeting the case's ``constraint_*`` (or the
   benchmark's) p99 limits. A benchmark harness's quirk (``harnesses`` in the YAML: AMD's v4.1
   vLLM batcher window) applies only to its round, submitters, scenario and framework.
@@ -126,6 +127,7 @@ class InferSetting:
     beams: float = 1.0  # beam-search hypotheses per request (MLPerf GPT-J: 4)
     scheduler_steps: float = 1.0  # decode iterations per scheduler call (vLLM V0 multi-step)
     ep: int = 1  # expert-parallel ranks (MoE; attention data-parallel over them)
+    kv_precision: str | None = None  # stated KV-cache format (None: the checkpoint's default)
 
 
 @cache
@@ -311,6 +313,13 @@ def _stated_precision(text: str | None) -> str:
     return "bf16"  # "not stated (default dtype)": checkpoints are bf16/fp16
 
 
+def _stated_kv_precision(text: str | None) -> str | None:
+    """KV-cache format the case states (``FP8 KV cache``, ``bf16 KV cache``, ``int8 KV``);
+    None when it states none (the estimator's default for the checkpoint then applies)."""
+    match = re.search(r"\b(fp8|bf16|fp16|int8)\s+kv\b", (text or "").lower())
+    return match.group(1) if match else None
+
+
 def _beams(text: str) -> float:
     """Beam-search width stated in the case (``beam search 4``, ``beam search width 4``)."""
     match = re.search(r"beam[\s_-]*(?:search)?[\s_-]*(?:width|size)?\s*[=:]?\s*(\d+)", text)
@@ -366,6 +375,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             tp=par.tp,
             pp=par.pp or 1,
             ep=par.ep or 1,
+            kv_precision=_stated_kv_precision(case.precision),
             tp_unit="chips",
             cores_per_chip=None,
             batch=None,
@@ -440,6 +450,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         tp=par.tp,
         pp=par.pp or 1,
         ep=par.ep or 1,
+        kv_precision=_stated_kv_precision(case.precision),
         tp_unit="cores" if cores else "chips",
         cores_per_chip=per_chip,
         batch=float(concurrency or batch or 1) if scenario_ == "static" else None,
@@ -473,15 +484,23 @@ def _slots_per_replica(case: ValidationCase, replicas: float) -> float | None:
     return float(batch) if per_replica else max(float(batch) / replicas, 1.0)
 
 
-def _tp_options(setting: InferSetting, case: ValidationCase) -> list[int]:
+def _layout_options(
+    setting: InferSetting, case: ValidationCase, spec: ModelSpec
+) -> list[tuple[int, int]]:
+    """(tp, ep) layouts to evaluate: the stated ones, else every tp in ``_TP_CHOICES`` within
+    a node dividing the chips and, for a MoE model whose case states no expert parallelism,
+    also ep = tp where that divides the experts (as ``estimate serve`` searches)."""
     if setting.tp is not None:
-        return [setting.tp]
+        return [(setting.tp, setting.ep)]
     count = case.hardware.count
     node = case.hardware.accelerators_per_node or count
-    options = [t for t in _TP_CHOICES if t <= min(count, node) and count % t == 0]
-    if not options:
+    tps = [t for t in _TP_CHOICES if t <= min(count, node) and count % t == 0]
+    if not tps:
         raise CaseSkipped(f"no tensor-parallel size in {_TP_CHOICES} divides {count} chips")
-    return options
+    if setting.ep > 1 or spec.moe is None:
+        return [(t, setting.ep) for t in tps]
+    experts = spec.moe.n_routed_experts
+    return [(t, 1) for t in tps] + [(t, t) for t in tps if t > 1 and experts % t == 0]
 
 
 @dataclass(frozen=True)
@@ -593,20 +612,21 @@ def predict_many(
         prepared.accelerator,
         prepared.setting,
     )
-    options = _tp_options(s, case)
+    options = _layout_options(s, case, spec)
     effs = [_efficiency_of(prepared, e) for e in efficiencies]
     k, m = len(effs), len(options)
     cands = build_candidates(
         [accelerator] * k,
         np.repeat(np.arange(k), m),
-        np.tile(options, k),
+        np.tile([tp for tp, _ in options], k),
         s.pp,
         weight_precision=s.weight_precision,
         tp_unit=s.tp_unit,
         cores_per_chip=s.cores_per_chip,
         efficiency=effs,
         stack=s.stack,
-        ep=s.ep,
+        ep=np.tile([ep for _, ep in options], k),
+        kv_precision=s.kv_precision,
     )
     count = case.hardware.count
     chips = cands.tp * cands.pp
@@ -711,6 +731,8 @@ def reading_notes(prepared: PreparedCase) -> tuple[str, ...]:
         f"{s.scenario}: {s.input_len:,.1f} in / {s.output_len:,.1f} out tokens "
         f"(scv {s.input_len_scv:.2f} / {s.output_len_scv:.2f}), weights {s.weight_precision}",
     ]
+    if s.kv_precision is not None:
+        notes.append(f"KV cache {s.kv_precision} as stated")
     if s.dispatch_window_s:
         notes.append(f"benchmark harness dispatch window {s.dispatch_window_s:g} s")
     if s.beams > 1:

@@ -10,7 +10,9 @@ Decode step at batch B (per pipeline stage of B/pp): the overlap of weight bytes
 hbm_bw_fraction) and B x FLOPs / (peak x compute_fraction x GEMM row efficiency) (their
 p-norm, :func:`overlapped_s`: the larger near either roof, sqrt(2) x it at the ridge) + the KV
 read (attention kernel, at least its FLOPs) + 2 all-reduces per layer + MoE all-to-all when experts
-are split by expert parallelism + step overhead; a token passes every stage. MoE layers read
+are split by expert parallelism + step overhead; a token passes every stage. Expert-parallel
+MoE layers (routed GEMMs, expert weight reads, all-to-all) run at ``ep_moe_fraction`` of that
+efficiency (:mod:`xpuplan.perf.serving_efficiency`). MoE layers read
 only the experts the batch touches: E (1 - (1 - k/E)^B) of E experts for B tokens routed top-k;
 a backend that runs MoE layers densely (NxD Inference on Neuron: ``forward_all_experts`` once
 tokens x k / E reaches 1) reads every expert and does every expert's FLOPs for every token, in
@@ -35,7 +37,11 @@ import numpy as np
 import numpy.typing as npt
 
 from xpuplan.errors import InputError
-from xpuplan.models.counts import forward_flops_per_token, kv_cache_bytes_per_token
+from xpuplan.models.counts import (
+    decode_attention_score_flops,
+    forward_flops_per_token,
+    kv_cache_bytes_per_token,
+)
 from xpuplan.models.spec import ModelSpec
 from xpuplan.perf import comm
 from xpuplan.perf.serving.candidates import ACTIVATION_BYTES, ModelTerms, ServingCandidates
@@ -139,6 +145,8 @@ class StepModel:
         self.bw = c.hbm_tbps * TERA
         self.flops = c.peak_tflops * TERA
         self.padded = e["kv_read_padded"] > 0.5
+        # expert-parallel MoE layers reach ep_moe_fraction of the dense layers' efficiency
+        self.ep_moe = np.where((c.ep > 1) & (terms.n_experts > 0), e["ep_moe_fraction"], 1.0)
         self.kv_share = kv_share(terms, c)
         l_in, l_out = float(input_len), float(output_len)
         # prefill of one prompt
@@ -163,7 +171,7 @@ class StepModel:
         # the routed experts' share of it: their GEMMs run at the rows each expert receives
         routed = np.where(self.dense_moe(self.pf_tokens), 0.0, self.routed_expert_flops_per_token)
         self.pf_routed_at_peak = (
-            self.pf_tokens * routed / self.flops / (c.tp * e["compute_fraction"])
+            self.pf_tokens * routed / self.flops / (c.tp * e["compute_fraction"] * self.ep_moe)
         )
         self.pf_comm = self.layers_comm_s(self.pf_tokens)
         self.pf_weights = weights_per_chip / (self.bw * e["hbm_bw_fraction"])
@@ -180,7 +188,9 @@ class StepModel:
         self.dec_routed_time_token = self.routed_expert_flops_per_token / self.flops
         # decode attention is one memory-bound kernel per layer: it streams the KV cache and
         # does its QK^T / AV FLOPs on the fly (FlashDecoding); its time is the larger of the two
-        self.attn_time_token = dec.attention_scores / (c.attention_peak_tflops * TERA)
+        # (MLA: in the latent space, weights absorbed; decode_attention_score_flops)
+        scores = decode_attention_score_flops(model, max(round(self.ctx_plain), 1))
+        self.attn_time_token = scores / (c.attention_peak_tflops * TERA)
         self.draft_terms = (
             ModelTerms.from_spec(spec.draft) if spec and spec.draft is not None else None
         )
@@ -246,7 +256,7 @@ class StepModel:
         reduces = np.where(dp_attention(terms, c), 0.0, np.where(moe_ep, 1.0, 2.0))
         t_ar = reduces * terms.n_layers * self.allreduce_s(act)
         moe_layers = terms.n_layers if terms.n_experts else 0
-        t_a2a = np.where(moe_ep, 2.0, 0.0) * (
+        t_a2a = np.where(moe_ep, 2.0 / self.ep_moe, 0.0) * (
             moe_layers
             * comm.alltoall_time_s(
                 act * max(terms.top_k, 1) / c.ep,  # each rank dispatches its share of tokens
@@ -321,7 +331,7 @@ class StepModel:
         touched = np.where(dense, 1.0, touched)
         w_bytes = (
             terms.block_params * c.weight_bytes_per_param
-            + terms.expert_params * c.weight_bytes_per_param * touched
+            + terms.expert_params * c.weight_bytes_per_param * touched / self.ep_moe
             + terms.head_read_params * 2.0
         ) / self.chips
         dp_attn = dp_attention(terms, c)
@@ -340,7 +350,7 @@ class StepModel:
             rows
             * (
                 (token_time - routed) / gemm_rows_efficiency(rows, c)
-                + routed / gemm_rows_efficiency(self.expert_rows(rows), c)
+                + routed / gemm_rows_efficiency(self.expert_rows(rows), c) / self.ep_moe
             )
             / (self.chips * e["compute_fraction"])
         )
