@@ -26,7 +26,9 @@ not per case or per model:
     per-step latency (alpha) of the tensor-parallel all-reduce on the scale-up link; the ring
     all-reduce of :mod:`xpuplan.perf.comm` pays it 2(n-1) times per collective.
 ``collective_bw_fraction``
-    fraction of the unidirectional link bandwidth an all-reduce reaches (NCCL bus bandwidth).
+    fraction of the unidirectional link bandwidth a serving step's all-reduce reaches (its
+    bus bandwidth at the B x d activation sizes of one step: fitted, below the large-message
+    NCCL figure).
 ``kv_read_padded``
     1 when the runtime uses static shapes and every decode step reads the KV cache of the whole
     maximum sequence (Neuron buckets, XLA), 0 when it reads only the cached tokens (paged).

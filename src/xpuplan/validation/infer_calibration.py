@@ -10,9 +10,13 @@ What is fitted (log space; every other efficiency field is a documented constant
   MoE layers; only when at least :data:`MIN_CASES` cases split their experts over ranks);
 * **hierarchical** for ``compute_fraction``, ``hbm_bw_fraction``, ``step_overhead_s``,
   ``collective_latency_s`` (the per-step alpha of the vendor's scale-up link; how many steps a
-  collective takes comes from the interconnect's topology, not from the fit) and
-  ``kv_bw_fraction`` (decode attention is the vendor stack's kernel: vLLM's ROCm paged
-  attention is another kernel than TensorRT-LLM's or FlashInfer's on CUDA; shared, it left
+  collective takes comes from the interconnect's topology, not from the fit),
+  ``collective_bw_fraction`` (the share of the link's bandwidth a serving step's all-reduce of
+  B x d activations reaches: MBs, not the large messages nccl-tests' bus bandwidth is quoted
+  for; a constant 0.8 left AMD's MLPerf v5.0 rows -27 % in sample, their tp-1 runs and the
+  AMD page's tp-8 runs then shared one compute fraction) and ``kv_bw_fraction`` (decode
+  attention is the vendor stack's kernel: vLLM's ROCm paged attention is another kernel than
+  TensorRT-LLM's or FlashInfer's on CUDA; shared, it left
   vLLM on 8x MI300X +36 % out of source, 22 cases, and 20.3 % overall; per family 32 % and
   19.7 %, ``xpuplan validate --cross-validate source --kind infer``, 222 cases):
   ``log value = global + family offset + generation offset + (family, generation) offset``,
@@ -87,6 +91,7 @@ HIERARCHICAL: tuple[str, ...] = (
     "step_overhead_s",
     "collective_latency_s",
     "kv_bw_fraction",
+    "collective_bw_fraction",
 )
 # Offsets' prior width relative to PRIOR_SD, per parameter: an engine's per-iteration host
 # work differs by an order of magnitude between stacks (CUDA graphs vs eager, on-host
@@ -117,6 +122,10 @@ PRIOR_CENTRE: dict[str, float] = {
     "gemm_half_rows": 128.0,
     "collective_latency_s": 3e-6,
     "fp4_peak_fraction": 0.75,
+    # NCCL all-reduce bus bandwidth of large messages on 8x H100 NVLink, ~360-380 of 450 GB/s
+    # (nccl-tests PERFORMANCE.md); a serving step's all-reduces carry B x d activations (MBs),
+    # where NCCL's protocols and the engines' custom all-reduce reach less: the fit says how much
+    "collective_bw_fraction": 0.8,
     # expert-parallel MoE layers: a guess below 1 (the busiest rank of an uneven routing sets
     # each layer's pace; DeepSeek-V3 report sec. 3.4 adds redundant experts for it)
     "ep_moe_fraction": 0.7,
@@ -143,6 +152,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "gemm_half_rows": (1.0, 2048.0),
     "step_overhead_s": (1e-5, 0.05),
     "collective_latency_s": (2e-7, 2e-4),
+    "collective_bw_fraction": (0.2, 0.95),
     "fp4_peak_fraction": (0.2, 1.0),
     "ep_moe_fraction": (0.1, 1.0),
     "host_s_per_sequence": (1e-7, 1e-4),
