@@ -93,10 +93,14 @@ def test_the_guide_runs_are_read_as_closed_loops_with_attention_dp() -> None:
     assert kv == {("nvidia-b200", "fp4"): {"fp8", "bf16"}, ("nvidia-h200-sxm", "fp8"): {"bf16"}}
 
 
-def test_ep_moe_fraction_needs_expert_parallel_cases() -> None:
-    """Without MIN_CASES expert-parallel MoE cases the fit keeps the prior centre."""
-    params = ic.fit_serving_params([])
-    assert params.value("ep_moe_fraction", "nvidia", 2025) == pytest.approx(
-        ic.PRIOR_CENTRE["ep_moe_fraction"]
-    )
-    assert "ep_moe_fraction" in ic.SHARED
+def test_ep_moe_fraction_is_fitted_only_with_enough_expert_parallel_cases() -> None:
+    """Two expert-parallel runs (fewer than MIN_CASES) leave the prior centre; the guide's three
+    move it below the prior, toward the measured slowness of EP layers."""
+    assert ic.MIN_CASES == 3
+    cases = load_cases(DATA / "infer-trtllm-deepseek-r1.yaml")
+    calibration = ic.ServingCalibration(iterations=2)
+    prior = ic.PRIOR_CENTRE["ep_moe_fraction"]
+    two = calibration.fit(cases[:2]).value("ep_moe_fraction", "nvidia", 2025)
+    three = calibration.fit(cases).value("ep_moe_fraction", "nvidia", 2025)
+    assert two == pytest.approx(prior)
+    assert three < prior

@@ -53,6 +53,7 @@ from xpuplan.perf.serving import (
 )
 from xpuplan.perf.serving.candidates import reads_padded_kv
 from xpuplan.perf.serving.engine import ServingStack, default_stack, get_engine, parse_stack
+from xpuplan.perf.serving.estimate import expert_parallel_options
 from xpuplan.perf.serving_efficiency import ServingEfficiency, efficiency_for
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.run import ValidationReport
@@ -497,10 +498,9 @@ def _layout_options(
     tps = [t for t in _TP_CHOICES if t <= min(count, node) and count % t == 0]
     if not tps:
         raise CaseSkipped(f"no tensor-parallel size in {_TP_CHOICES} divides {count} chips")
-    if setting.ep > 1 or spec.moe is None:
+    if setting.ep > 1:
         return [(t, setting.ep) for t in tps]
-    experts = spec.moe.n_routed_experts
-    return [(t, 1) for t in tps] + [(t, t) for t in tps if t > 1 and experts % t == 0]
+    return [(t, ep) for t in tps for ep in expert_parallel_options(spec, t)]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from xpuplan.perf.serving.schedulers import SCHEDULERS
 from xpuplan.perf.serving.step import SpecDecode
 from xpuplan.perf.serving_efficiency import ServingEfficiency
 
-__all__ = ["ServingEstimate", "estimate_serving", "layout_options"]
+__all__ = ["ServingEstimate", "estimate_serving", "expert_parallel_options", "layout_options"]
 
 # A figure that is infinite or undefined for some setups (a queue without a rate limit has no
 # finite TTFT; an infeasible setup serves nothing): JSON prints it as null, never NaN.
@@ -105,6 +105,14 @@ def _resolve_model(model: ModelSpec | str) -> ModelSpec:
     return resolve_model(model)
 
 
+def expert_parallel_options(spec: ModelSpec, chips: int) -> list[int]:
+    """Expert-parallel degrees searched for a replica of ``chips``: 1, and for a MoE model the
+    replica's chips when they divide the routed experts."""
+    if spec.moe is not None and chips > 1 and spec.moe.n_routed_experts % chips == 0:
+        return [1, chips]
+    return [1]
+
+
 def layout_options(
     spec: ModelSpec, accelerator: Accelerator, count: int
 ) -> tuple[list[int], list[int], list[int]]:
@@ -119,10 +127,7 @@ def layout_options(
         for pp in _DEGREES:
             if pp > _MAX_PP or tp * pp > count or not pp_ok(spec.n_layers, pp):
                 continue
-            ep_choices = [1]
-            if spec.moe is not None and tp * pp > 1 and spec.moe.n_routed_experts % (tp * pp) == 0:
-                ep_choices.append(tp * pp)
-            for ep in ep_choices:
+            for ep in expert_parallel_options(spec, tp * pp):
                 tps.append(tp)
                 pps.append(pp)
                 eps.append(ep)
