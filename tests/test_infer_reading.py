@@ -183,6 +183,31 @@ def test_closed_loop_clients_follow_littles_law() -> None:
     assert e2e / 1e3 == pytest.approx(64 / predicted["requests_per_s"], rel=1e-6)
 
 
+def test_a_loaded_closed_loop_waits_for_the_iteration_in_progress() -> None:
+    """With other users decoding, a request lands inside an iteration that also carries their
+    prefills: its TTFT is the queueing model's first-token time (the row's), never less than
+    its own prefill and one step; a lone user, or a loop of one-token requests, is not."""
+    import dataclasses
+
+    from xpuplan.validation.infer_cases import _metrics
+
+    cases = {c.id: c for f in bundled_case_files() for c in load_cases(f)}
+    case = cases["nim-1.8.0-llama3.3-70b-fp8-h100-tp2-in5000-out500-c25"]
+    setting = interpret_case(case, CATALOG.accelerator("nvidia-h100-sxm"))
+    assert setting.scenario == "closed" and setting.users == 25
+    row = {
+        "output_tokens_per_s": 600.0, "rate_per_s": 1000.0, "prefill_latency_s": 0.30,
+        "step_s": 0.05, "ttft_mean_s": 0.50, "ttft_p50_s": 0.45, "ttft_p99_s": 0.9,
+        "tpot_mean_s": 0.04, "tpot_p50_s": 0.04, "tpot_p99_s": 0.06,
+    }  # fmt: skip
+    # rate so high that Little's law leaves no wait: only the iteration model remains
+    assert _metrics(case, setting, row, 1.0, 2.0)["ttft_mean_ms"] == pytest.approx(500.0)
+    alone = dataclasses.replace(setting, users=1.0)
+    assert _metrics(case, alone, row, 1.0, 2.0)["ttft_mean_ms"] == pytest.approx(350.0)
+    one_token = dataclasses.replace(setting, output_len=1.0)
+    assert _metrics(case, one_token, row, 1.0, 2.0)["ttft_mean_ms"] == pytest.approx(350.0)
+
+
 def test_cross_validate_infer_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     public = load_cases(bundled_case_files()[0])
     keep = [c for c in public if c.kind == "infer"][:12]

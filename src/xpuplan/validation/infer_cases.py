@@ -684,8 +684,13 @@ def _metrics(
     ttft_mean = row["ttft_mean_s"]
     if s.scenario == "closed" and s.users:
         # closed loop: a user's request waits for a free slot, then one iteration and its own
-        # prefill; with every slot busy Little's law gives e2e = users / throughput
+        # prefill; with every slot busy Little's law gives e2e = users / throughput. With other
+        # users decoding, a request lands inside an iteration that carries their prefills too:
+        # it waits as an arrival does (queueing.first_token_s, the row's TTFT); a lone user's
+        # request, or a loop of one-token requests (Little's law alone), does not
         service = row["prefill_latency_s"] + row["step_s"]
+        if math.isfinite(ttft_mean) and s.output_len > 1.0 and s.users > 1.0:
+            service = max(service, ttft_mean)
         little = s.users / (row["rate_per_s"] * n) - n_decode * row["tpot_mean_s"]
         ttft_mean = max(service, little)
     e2e = (ttft_mean + n_decode * row["tpot_mean_s"]) * ms
