@@ -208,6 +208,37 @@ def test_a_loaded_closed_loop_waits_for_the_iteration_in_progress() -> None:
     assert _metrics(case, one_token, row, 1.0, 2.0)["ttft_mean_ms"] == pytest.approx(350.0)
 
 
+def test_a_closed_loops_ttft_quantiles_follow_its_mean() -> None:
+    """Users queued for a slot (Little's law) wait alike: the wait shifts p50 and p99 with the
+    mean; a lone user's shorter TTFT scales them down. p50 <= p99 and both positive."""
+    import dataclasses
+
+    from xpuplan.validation.infer_cases import _metrics
+
+    cases = {c.id: c for f in bundled_case_files() for c in load_cases(f)}
+    case = cases["nim-1.8.0-llama3.3-70b-fp8-h100-tp2-in5000-out500-c25"]
+    case = case.model_copy(
+        update={"metrics": {**case.metrics, "ttft_p50_ms": 1.0, "ttft_p99_ms": 1.0}}
+    )
+    setting = interpret_case(case, CATALOG.accelerator("nvidia-h100-sxm"))
+    row = {
+        "output_tokens_per_s": 600.0, "rate_per_s": 1.0, "prefill_latency_s": 0.30,
+        "step_s": 0.05, "ttft_mean_s": 0.50, "ttft_p50_s": 0.45, "ttft_p99_s": 0.9,
+        "tpot_mean_s": 0.04, "tpot_p50_s": 0.04, "tpot_p99_s": 0.06,
+    }  # fmt: skip
+    loaded = _metrics(case, setting, row, 1.0, 2.0)
+    wait = loaded["ttft_mean_ms"] - 500.0
+    # 25 users / 1 req/s - 499 x 40 ms = 5.04 s: Little's law binds
+    assert loaded["ttft_mean_ms"] == pytest.approx(5040.0)
+    assert loaded["ttft_p50_ms"] == pytest.approx(450.0 + wait)
+    assert loaded["ttft_p99_ms"] == pytest.approx(900.0 + wait)
+    alone = _metrics(case, dataclasses.replace(setting, users=1.0), {**row, "rate_per_s": 50.0},
+                     1.0, 2.0)  # fmt: skip
+    assert alone["ttft_mean_ms"] == pytest.approx(350.0)
+    assert 0.0 < alone["ttft_p50_ms"] <= alone["ttft_p99_ms"]
+    assert alone["ttft_p50_ms"] == pytest.approx(450.0 * 350.0 / 500.0)
+
+
 def test_cross_validate_infer_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     public = load_cases(bundled_case_files()[0])
     keep = [c for c in public if c.kind == "infer"][:12]

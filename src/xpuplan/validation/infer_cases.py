@@ -673,6 +673,19 @@ def predict_many(
     return out
 
 
+def _closed_loop_quantiles(row: dict[str, float], ttft_mean: float) -> tuple[float, float]:
+    """TTFT p50 and p99 consistent with a mean read differently from the row's (a closed
+    loop's): a wait added to the mean (users queued for a slot, Little's law) delays every
+    request alike, so it shifts both quantiles; a mean below the row's (a lone user's request
+    meets no iteration in progress) scales them down with it."""
+    p50, p99, mean = row["ttft_p50_s"], row["ttft_p99_s"], row["ttft_mean_s"]
+    if not (math.isfinite(mean) and mean > 0.0) or ttft_mean == mean:
+        return p50, p99
+    if ttft_mean > mean:
+        return p50 + ttft_mean - mean, p99 + ttft_mean - mean
+    return p50 * ttft_mean / mean, p99 * ttft_mean / mean
+
+
 def _metrics(
     case: ValidationCase, s: InferSetting, row: dict[str, float], n: float, group: float
 ) -> dict[str, float]:
@@ -693,6 +706,7 @@ def _metrics(
             service = max(service, ttft_mean)
         little = s.users / (row["rate_per_s"] * n) - n_decode * row["tpot_mean_s"]
         ttft_mean = max(service, little)
+    ttft_p50, ttft_p99 = _closed_loop_quantiles(row, ttft_mean)
     e2e = (ttft_mean + n_decode * row["tpot_mean_s"]) * ms
     predicted = {
         "tokens_per_s": out_total,
@@ -703,8 +717,8 @@ def _metrics(
         "output_tokens_per_s_total": out_total,
         "output_tokens_per_s_per_gpu": out_total / (n * group),
         "ttft_mean_ms": ttft_mean * ms,
-        "ttft_p50_ms": row["ttft_p50_s"] * ms,
-        "ttft_p99_ms": row["ttft_p99_s"] * ms,
+        "ttft_p50_ms": ttft_p50 * ms,
+        "ttft_p99_ms": ttft_p99 * ms,
         "tpot_mean_ms": row["tpot_mean_s"] * ms,
         "tpot_p50_ms": row["tpot_p50_s"] * ms,
         "tpot_p99_ms": row["tpot_p99_s"] * ms,
