@@ -67,10 +67,26 @@ def test_weights_that_do_not_fit_report_null_and_no_cost(
 ) -> None:
     argv = ["estimate", "serve", "--model", "llama-3.1-70b", "--accelerator", "google-tpu-v5e",
             "--count", "8", "--tp", "8", "--json"]  # fmt: skip
-    assert run(argv) == 0
-    payload = json.loads(capsys.readouterr().out)
+    assert run(argv) == 3  # valid flags, but nothing serves: the estimate shows why
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
     assert payload["feasible"] is False and "do not fit" in payload["status"]
     assert payload["output_tokens_per_s"] is None and payload["cost"] is None
+    assert captured.err.count("\n") == 1 and "do not fit" in captured.err
+
+
+def test_with_no_layout_holding_the_weights_the_closest_is_shown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Llama 3.1 70B (141 GB in 16 bit) on 8 x TPU v5e (16 GB each): no layout fits; the
+    estimate shows the one with the least weight per chip (all 8 chips in one replica), not
+    8 replicas of one chip holding all 141 GB."""
+    argv = ["estimate", "serve", "--model", "llama-3.1-70b", "--accelerator", "google-tpu-v5e",
+            "--count", "8", "--json"]  # fmt: skip
+    assert run(argv) == 3
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["tp"] * payload["pp"] == 8 and payload["replicas"] == 1
+    assert payload["memory_gb_per_chip"]["weights"] < 141.0 / 7
 
 
 def test_layout_search_stack_and_speculative_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ from xpuplan.cli.common import (
     load_cli_catalog,
     print_json,
 )
-from xpuplan.errors import InputError
+from xpuplan.errors import InfeasibleError, InputError
 from xpuplan.models.presets import resolve_model
 from xpuplan.perf.serving import SCHEDULERS, SpecDecode, parse_stack
 from xpuplan.perf.serving.step import SPEC_METHODS, SpecMethod
@@ -107,7 +107,9 @@ def serve(
 
     Without --rate or --batch the operating point is the largest batch meeting the p99 targets,
     or, without targets, the largest that fits (offline maximum throughput). Without --tp every
-    tp x pp (x ep for MoE) layout of the chips is evaluated and the best kept.
+    tp x pp (x ep for MoE) layout of the chips is evaluated and the best kept. When no layout
+    serves the request, the estimate of the closest one (naming its binding limit) is still
+    printed and the command exits with code 3.
     """
     if input_len < 1 or output_len < 1:
         raise InputError(f"--input {input_len} / --output {output_len}: must be >= 1 token")
@@ -171,3 +173,9 @@ def serve(
         print_json(priced.to_dict())
     else:
         terminal.print_serving_estimate(console, priced)
+    if not priced.feasible:
+        # the estimate above shows the layout closest to serving and its binding limit
+        raise InfeasibleError(
+            f"no layout of {priced.model} on {count} x {accelerator} serves this request: "
+            f"{priced.status}"
+        )

@@ -245,6 +245,9 @@ def estimate_serving(
         # names the binding limit), not one whose weights do not fit
         fits = np.isin(r.status, (3, 4, 5)) & (replicas >= 1)
         score = np.where(fits, np.nan_to_num(r.max_rate_per_s) * replicas, -np.inf)
+    if not np.isfinite(score).any():
+        # no layout holds the weights: show the one that comes closest (least weight per chip)
+        score = np.where(replicas >= 1, -np.nan_to_num(r.weights_gb_per_chip, nan=np.inf), -np.inf)
     best = int(np.argmax(score)) if np.isfinite(score).any() else 0
     row = r.row(best)
     eff = {k: float(v[best]) for k, v in cands.efficiency.items()}
