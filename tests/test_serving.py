@@ -13,11 +13,14 @@ from xpuplan.catalog.load import load_catalog
 from xpuplan.catalog.schema import Accelerator
 from xpuplan.errors import InputError
 from xpuplan.models.presets import get_preset
+from xpuplan.models.spec import ModelSpec
 from xpuplan.perf.serving import (
     build_candidates,
     estimate_serving,
     serving_capacity_arrays,
 )
+from xpuplan.perf.serving.candidates import ModelTerms, ServingCandidates
+from xpuplan.perf.serving.step import StepModel
 from xpuplan.perf.serving_efficiency import ServingEfficiency, efficiency_for
 from xpuplan.search.serving_cost import cost_per_million_tokens
 from xpuplan.units import GIB
@@ -44,6 +47,27 @@ IDEAL = ServingEfficiency(
     pcie_gbytes_per_s=31.5,
     dispatch_window_s=0.0,
 )
+
+
+def one_step_model(
+    model: ModelSpec,
+    cands: ServingCandidates,
+    weights_per_chip: float,
+    *,
+    input_len: float,
+    output_len: float,
+) -> StepModel:
+    """The step model of one candidate at fixed request lengths (helper for step tests)."""
+    return StepModel(
+        model,
+        ModelTerms.from_spec(model),
+        cands,
+        np.array([weights_per_chip]),
+        input_len=input_len,
+        output_len=output_len,
+        output_len_scv=0.0,
+    )
+
 
 # Llama 3.1 8B by hand (Meta config: d 4096, 32 layers, 32 q / 8 kv heads of 128, ffn 14336,
 # vocab 128256, untied head).

@@ -10,12 +10,11 @@ from importlib import resources
 import numpy as np
 import pytest
 
+from test_serving import one_step_model
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.presets import resolve_model
 from xpuplan.perf.serving import build_candidates
-from xpuplan.perf.serving.candidates import ModelTerms
 from xpuplan.perf.serving.engine import ServingStack, get_engine, parse_stack
-from xpuplan.perf.serving.step import StepModel
 from xpuplan.perf.serving_efficiency import efficiency_for
 from xpuplan.validation.cases import load_cases
 from xpuplan.validation.infer_calibration import BOUNDS, PRIOR_CENTRE
@@ -56,16 +55,7 @@ def _decode_total(host_s: float, steps: float, batch: float) -> float:
     eff = efficiency_for("amd").replace(host_s_per_sequence=host_s, scheduler_steps=steps)
     c = build_candidates([mi300x], [0], [8], weight_precision="fp8", efficiency=eff)
     model = resolve_model("llama-3.1-70b")
-    terms = ModelTerms.from_spec(model)
-    sm = StepModel(
-        model,
-        terms,
-        c,
-        np.array([70.6e9 / 8]),
-        input_len=128.0,
-        output_len=2048.0,
-        output_len_scv=0.0,
-    )
+    sm = one_step_model(model, c, 70.6e9 / 8, input_len=128.0, output_len=2048.0)
     return float(sm.decode(np.array([batch]))["total"][0])
 
 

@@ -9,13 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_serving import IDEAL
+from test_serving import IDEAL, one_step_model
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.counts import decode_attention_score_flops, forward_flops_per_token
 from xpuplan.models.presets import get_preset
 from xpuplan.perf.serving import build_candidates
-from xpuplan.perf.serving.candidates import ModelTerms
-from xpuplan.perf.serving.step import StepModel
 from xpuplan.validation import infer_calibration as ic
 from xpuplan.validation.cases import load_cases
 from xpuplan.validation.infer_cases import _stated_kv_precision, prepare_infer_case
@@ -44,15 +42,7 @@ def test_mla_decode_scores_in_the_latent_space_by_hand() -> None:
 def _decode(ep: int, fraction: float, batch: float) -> dict[str, float]:
     eff = IDEAL.replace(ep_moe_fraction=fraction, compute_fraction=0.5)
     c = build_candidates([B200], [0], [8], efficiency=eff, weight_precision="fp4", ep=ep)
-    steps = StepModel(
-        DSR1,
-        ModelTerms.from_spec(DSR1),
-        c,
-        np.array([50e9]),
-        input_len=1024.0,
-        output_len=2048.0,
-        output_len_scv=0.0,
-    )
+    steps = one_step_model(DSR1, c, 50e9, input_len=1024.0, output_len=2048.0)
     return {k: float(v[0]) for k, v in steps.decode(np.array([batch])).items()}
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from test_serving import IDEAL
+from test_serving import IDEAL, one_step_model
 from xpuplan.catalog.load import load_catalog
 from xpuplan.models.counts import forward_flops_per_token
 from xpuplan.models.presets import get_preset
 from xpuplan.perf.serving import build_candidates
-from xpuplan.perf.serving.candidates import ModelTerms
 from xpuplan.perf.serving.step import StepModel
 
 pytestmark = pytest.mark.usefixtures("one_roof")
@@ -25,15 +24,7 @@ HALF = 64.0  # rows at half GEMM efficiency
 def _steps(half_rows: float) -> StepModel:
     eff = IDEAL.replace(gemm_half_rows=half_rows, compute_fraction=0.001)
     c = build_candidates([H100], [0], [1], efficiency=eff)
-    return StepModel(
-        QWEN3_MOE,
-        ModelTerms.from_spec(QWEN3_MOE),
-        c,
-        np.array([60e9]),
-        input_len=1.0,
-        output_len=2.0,
-        output_len_scv=0.0,
-    )
+    return one_step_model(QWEN3_MOE, c, 60e9, input_len=1.0, output_len=2.0)
 
 
 def test_expert_rows_by_hand() -> None:
