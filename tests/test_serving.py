@@ -94,6 +94,21 @@ def test_decode_step_batch1_is_weight_read_time() -> None:
     assert e.decode_step_ms["total"] == pytest.approx(expected_ms, rel=1e-3)
 
 
+def test_pipeline_runs_at_its_last_stage_which_holds_the_lm_head() -> None:
+    """8B bf16 at batch 1 on 4 x H100 with pp 4: a token waits for 4 stages, each at the pace
+    of the last one, which reads its quarter of the blocks and the whole 16-bit LM head:
+    4 x (6.98e9 / 4 + 0.525e9) x 2 B / 3.35 TB/s = 4 x 1.355 ms = 5.42 ms, not the 4.48 ms of
+    the model spread evenly (test_decode_step_batch1_is_weight_read_time)."""
+    e = estimate_serving(
+        LLAMA8, H100, count=4, tp=1, pp=4, input_len=1, output_len=2, batch=1,
+        batching="static", efficiency=IDEAL,
+    )  # fmt: skip
+    last_stage_bytes = (BLOCK_MATMULS / 4 + EMBEDDING) * 2
+    expected_ms = 4 * last_stage_bytes / 3.35e12 * 1e3
+    assert expected_ms == pytest.approx(5.42, abs=0.01)
+    assert e.decode_step_ms["weights"] == pytest.approx(expected_ms, rel=1e-3)
+
+
 def test_kv_capacity_by_hand() -> None:
     """Static 1024+1024 tokens, bf16: 2048 x 131,072 B = 0.25 GiB per sequence;
     budget 0.9 x (80 - 14.96 - 3) GiB = 55.84 GiB -> 223 sequences."""

@@ -10,7 +10,8 @@ Decode step at batch B (per pipeline stage of B/pp): the overlap of weight bytes
 hbm_bw_fraction) and B x FLOPs / (peak x compute_fraction x GEMM row efficiency) (their
 p-norm, :func:`overlapped_s`: the larger near either roof, sqrt(2) x it at the ridge) + the KV
 read (attention kernel, at least its FLOPs) + 2 all-reduces per layer + MoE all-to-all when experts
-are split by expert parallelism + step overhead; a token passes every stage. Expert-parallel
+are split by expert parallelism + step overhead; a token passes every stage, and the stages
+run at the pace of the slowest, the last one that also holds the LM head. Expert-parallel
 MoE layers (routed GEMMs, expert weight reads, all-to-all) run at ``ep_moe_fraction`` of that
 efficiency (:mod:`xpuplan.perf.serving_efficiency`). MoE layers read
 only the experts the batch touches: E (1 - (1 - k/E)^B) of E experts for B tokens routed top-k;
@@ -185,6 +186,7 @@ class StepModel:
         self.kv_bytes_ctx = kv_cache_bytes_per_token(model, 1.0, max(round(self.ctx_plain), 1))
         dec = forward_flops_per_token(model, max(round(self.ctx_plain), 1))
         self.dec_time_token = (dec.total - dec.attention_scores) / self.flops
+        self.head_time_token = dec.head / self.flops
         self.dec_routed_time_token = self.routed_expert_flops_per_token / self.flops
         # decode attention is one memory-bound kernel per layer: it streams the KV cache and
         # does its QK^T / AV FLOPs on the fly (FlashDecoding); its time is the larger of the two
@@ -329,11 +331,13 @@ class StepModel:
         touched = 1.0 - (1.0 - terms.top_k / terms.n_experts) ** rows if terms.n_experts else 0.0
         dense = self.dense_moe(rows)
         touched = np.where(dense, 1.0, touched)
+        # the pipeline runs at its slowest stage: the last one, which holds the LM head too
+        # (in 16 bit) besides its 1/pp of the blocks (Megatron-LM / TensorRT-LLM pipeline
+        # split: the head on the last rank); with pp = 1 this is the whole model per chip
         w_bytes = (
             terms.block_params * c.weight_bytes_per_param
             + terms.expert_params * c.weight_bytes_per_param * touched / self.ep_moe
-            + terms.head_read_params * 2.0
-        ) / self.chips
+        ) / self.chips + terms.head_read_params * 2.0 / c.tp
         dp_attn = dp_attention(terms, c)
         # data-parallel attention: each rank streams the whole attention of its stage
         w_bytes = w_bytes + np.where(
@@ -342,8 +346,10 @@ class StepModel:
             0.0,
         )
         t_w = w_bytes / (self.bw * e["hbm_bw_fraction"])
-        token_time = self.dec_time_token + np.where(
-            dense, self.unrouted_expert_flops_per_token / self.flops, 0.0
+        token_time = (
+            self.dec_time_token
+            + (c.pp - 1.0) * self.head_time_token  # the last stage's LM head (above)
+            + np.where(dense, self.unrouted_expert_flops_per_token / self.flops, 0.0)
         )
         routed = np.where(dense, 0.0, self.dec_routed_time_token)
         t_c = (
