@@ -55,6 +55,7 @@ from xpuplan.perf.serving.candidates import reads_padded_kv
 from xpuplan.perf.serving.engine import ServingStack, default_stack, get_engine, parse_stack
 from xpuplan.perf.serving.estimate import expert_parallel_options
 from xpuplan.perf.serving_efficiency import ServingEfficiency, efficiency_for
+from xpuplan.validation.accelerator_ids import resolve_accelerator
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.run import ValidationReport
 
@@ -515,17 +516,6 @@ class PreparedCase:
     @property
     def generation(self) -> int | None:
         return None if self.setting.stack is None else self.setting.stack.generation
-
-
-def resolve_accelerator(catalog: Catalog, accelerator_id: str) -> Accelerator:
-    """The catalog accelerator of a case's id; an id that names one catalog entry's prefix
-    (``nvidia-rtx-pro-6000`` for ``nvidia-rtx-pro-6000-bse``) resolves to it."""
-    if catalog.has_accelerator(accelerator_id):
-        return catalog.accelerator(accelerator_id)
-    prefixed = [a for a in catalog.accelerators if a.id.startswith(accelerator_id + "-")]
-    if len(prefixed) == 1:
-        return prefixed[0]
-    raise CaseSkipped(f"accelerator {accelerator_id!r} is not in the catalog")
 
 
 # What a system description writes when its GPUs have no GPU-to-GPU link (MLPerf system JSON

@@ -96,6 +96,7 @@ from xpuplan.perf.training import (
     hardware_arrays,
     stack_precision,
 )
+from xpuplan.validation.accelerator_ids import resolve_accelerator
 from xpuplan.validation.cases import CaseSkipped, ValidationCase
 
 __all__ = [
@@ -506,12 +507,7 @@ def _fits(prepared: PreparedTrainCase) -> bool:
 
 def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainCase:
     """Resolve model, accelerator, layout and batch of a case (CaseSkipped when impossible)."""
-    if not catalog.has_accelerator(case.hardware.accelerator_id):
-        raise CaseSkipped(
-            f"accelerator {case.hardware.accelerator_id!r} not in the catalog; add it in a "
-            "catalog override file"
-        )
-    accelerator = catalog.accelerator(case.hardware.accelerator_id)
+    accelerator = resolve_accelerator(catalog, case.hardware.accelerator_id)
     seq_len = case.model.seq_len
     if seq_len is None:
         raise CaseSkipped("sequence length not stated; add model.seq_len to the case")
