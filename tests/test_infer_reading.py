@@ -11,9 +11,11 @@ import pytest
 from xpuplan.catalog.load import load_catalog
 from xpuplan.cli import run
 from xpuplan.validation.cases import CaseSkipped, ValidationCase, load_cases
+from xpuplan.validation.infer_calibration import latency_by_kind
 from xpuplan.validation.infer_cases import (
     case_stack,
     interpret_case,
+    metric_kind,
     predict_infer_case,
     resolve_accelerator,
 )
@@ -316,3 +318,42 @@ def test_interactive_mlperf_benchmarks_take_their_own_limits(
     setting = interpret_case(case, CATALOG.accelerator("nvidia-b200"))
     assert setting.scenario == "interactive"
     assert (setting.ttft_p99_ms, setting.tpot_p99_ms) == (ttft_ms, tpot_ms)
+
+
+def test_metrics_under_other_names_are_predicted_as_the_same_quantity() -> None:
+    """A closed loop of 8 users reported only with other tables' names: ITL is the TPOT,
+    per-accelerator and per-user rates are the throughput over the chips and 1 / TPOT, and the
+    total token rate adds the prompts (requests/s x input length)."""
+    names = (
+        "requests_per_s", "output_tokens_per_s", "tpot_mean_ms", "ttft_p50_ms",
+        "tpot_p99_ms", "e2e_latency_median_ms", "tokens_per_s_per_accelerator",
+    )  # fmt: skip
+    aliases = (
+        "itl_mean_ms", "itl_p99_ms", "ttft_median_ms", "e2e_latency_p50_ms",
+        "output_tokens_per_s_per_accelerator", "tokens_per_s_per_gpu", "tokens_per_s_per_user",
+        "total_tokens_per_s", "input_tokens_per_s",
+    )  # fmt: skip
+    batch = {"notes": "8 concurrent users (closed loop)"}
+    workload = {"input_tokens_mean": 512, "output_tokens_mean": 256, "max_concurrency": 8}
+    # measured requests/s and output tokens/s give the tokens a request generated: 256
+    measured = {**dict.fromkeys(names, 1.0), "output_tokens_per_s": 256.0}
+    base = predict_infer_case(_case(batch=batch, workload=workload, metrics=measured), CATALOG)
+    other = predict_infer_case(
+        _case(batch=batch, workload=workload, metrics=dict.fromkeys(aliases, 1.0)), CATALOG
+    )
+    assert set(other) == set(aliases)
+    assert other["itl_mean_ms"] == base["tpot_mean_ms"]
+    assert other["itl_p99_ms"] == base["tpot_p99_ms"]
+    assert other["ttft_median_ms"] == base["ttft_p50_ms"]
+    assert other["e2e_latency_p50_ms"] == base["e2e_latency_median_ms"]
+    assert other["output_tokens_per_s_per_accelerator"] == base["tokens_per_s_per_accelerator"]
+    assert other["tokens_per_s_per_gpu"] == base["tokens_per_s_per_accelerator"]
+    assert other["tokens_per_s_per_user"] == pytest.approx(1e3 / base["tpot_mean_ms"])
+    assert other["input_tokens_per_s"] == pytest.approx(base["requests_per_s"] * 512)
+    assert other["total_tokens_per_s"] == pytest.approx(
+        base["output_tokens_per_s"] + other["input_tokens_per_s"]
+    )
+    assert metric_kind("itl_mean_ms") == "tpot"
+    assert latency_by_kind({"itl_p50_ms": 7.0, "ttft_mean_ms": 90.0}) == {
+        "tpot": 7.0, "ttft": 90.0,
+    }  # fmt: skip

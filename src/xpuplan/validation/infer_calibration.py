@@ -659,6 +659,8 @@ def latency_by_kind(metrics: dict[str, float]) -> dict[str, float]:
     out: dict[str, float] = {}
     for kind in ("ttft", "tpot", "e2e"):
         names = [k for k in metrics if k.startswith(kind) and k.endswith("_ms")]
+        if kind == "tpot":  # inter-token latency: a request's mean output-token gap
+            names += [k for k in metrics if k.startswith("itl_") and k.endswith("_ms")]
         for statistic in _LATENCY_STATISTICS:
             name = next((k for k in names if f"_{statistic}_" in k), None)
             if name is not None:

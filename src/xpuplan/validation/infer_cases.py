@@ -60,6 +60,7 @@ from xpuplan.validation.cases import CaseSkipped, ValidationCase
 from xpuplan.validation.run import ValidationReport
 
 __all__ = [
+    "METRIC_ALIASES",
     "InferPrediction",
     "InferSetting",
     "PreparedCase",
@@ -720,10 +721,39 @@ def _metrics(
         if s.scenario in ("static", "closed")
         else (row["ttft_p99_s"] + n_decode * row["tpot_p99_s"]) * ms,
     }
+    requests = row["rate_per_s"] * n
+    predicted["input_tokens_per_s"] = requests * s.input_len
+    predicted["total_tokens_per_s"] = requests * s.input_len + out_total
+    predicted["output_tokens_per_s_per_user"] = 1.0 / row["tpot_mean_s"]
+    predicted.update({alias: predicted[name] for alias, name in METRIC_ALIASES.items()})
     if s.scenario == "offline":  # no latency is measured when everything is queued at once
-        predicted = {k: v for k, v in predicted.items() if "_ms" not in k}
+        predicted = {
+            k: v for k, v in predicted.items() if "_ms" not in k and not k.endswith("_per_user")
+        }
     wanted = {k for k in case.metrics if not k.startswith("constraint_")}
     return {k: v for k, v in predicted.items() if k in wanted and math.isfinite(v)}
+
+
+# Other names of predicted metrics in published tables: per-accelerator figures by the
+# device's name, inter-token latency (ITL, vLLM / genai-perf / guidellm: the mean gap between
+# a request's output tokens, which is its TPOT), medians written as such, and NVIDIA's
+# tokens/s/user (1 / TPOT).
+METRIC_ALIASES: dict[str, str] = {
+    "tokens_per_s_per_gpu": "tokens_per_s_per_accelerator",
+    "tokens_per_s_per_chip": "tokens_per_s_per_accelerator",
+    "tokens_per_s_per_device": "tokens_per_s_per_accelerator",
+    "output_tokens_per_s_per_accelerator": "tokens_per_s_per_accelerator",
+    "output_tokens_per_s_per_chip": "tokens_per_s_per_accelerator",
+    "output_tokens_per_s_per_device": "tokens_per_s_per_accelerator",
+    "tokens_per_s_per_user": "output_tokens_per_s_per_user",
+    "ttft_median_ms": "ttft_p50_ms",
+    "tpot_median_ms": "tpot_p50_ms",
+    "itl_mean_ms": "tpot_mean_ms",
+    "itl_p50_ms": "tpot_p50_ms",
+    "itl_median_ms": "tpot_p50_ms",
+    "itl_p99_ms": "tpot_p99_ms",
+    "e2e_latency_p50_ms": "e2e_latency_median_ms",
+}
 
 
 class InferPrediction(dict[str, float]):
@@ -763,11 +793,12 @@ def predict_infer_case(case: ValidationCase, catalog: Catalog) -> dict[str, floa
 
 
 def metric_kind(name: str) -> str:
-    """Group of an inference metric: throughput, ttft, tpot or e2e."""
+    """Group of an inference metric: throughput, ttft, tpot (inter-token latency too) or
+    e2e."""
     for kind in ("ttft", "tpot", "e2e"):
         if name.startswith(kind):
             return kind
-    return "throughput"
+    return "tpot" if name.startswith("itl_") else "throughput"
 
 
 def error_table(report: ValidationReport) -> list[dict[str, Any]]:
