@@ -357,3 +357,24 @@ def test_metrics_under_other_names_are_predicted_as_the_same_quantity() -> None:
     assert latency_by_kind({"itl_p50_ms": 7.0, "ttft_mean_ms": 90.0}) == {
         "tpot": 7.0, "ttft": 90.0,
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("precision", "weights"),
+    [
+        ("NVFP4 weights, FP8 KV cache", "fp4"),
+        ("MXFP4 (OCP microscaling)", "fp4"),
+        ("bf16 weights, fp8 KV cache", "bf16"),
+        ("FP8 (E4M3) dynamic", "fp8"),
+        ("W8A8-FP8 checkpoint", "fp8"),
+        ("AWQ 4-bit", "int4"),
+        ("W4A16 GPTQ", "int4"),
+        ("W8A8 SmoothQuant", "int8"),
+        ("bfloat16", "bf16"),
+        ("float16", "fp16"),
+        (None, "bf16"),
+    ],
+)
+def test_weight_formats_under_their_other_names(precision: str | None, weights: str) -> None:
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    assert interpret_case(_case(precision=precision), h100).weight_precision == weights

@@ -305,13 +305,29 @@ def _lowest_float_format(accelerator: Accelerator) -> str:
     return "bf16"
 
 
+# Other spellings of the weight formats: NVIDIA's NVFP4 and the OCP MXFP4 / MXFP8 block formats
+# are 4- and 8-bit floats, E4M3 / E5M2 are the FP8 encodings, "W4A16" / AWQ / GPTQ checkpoints
+# hold 4-bit integer weights, "W8A8" 8-bit ones (an FP8 "W8A8-FP8" is FP8), bfloat16 / float16
+# are the 16-bit formats.
+_PRECISION_WORDS: tuple[tuple[str, str], ...] = (
+    (r"(?:nv|mx)?fp4", "fp4"),
+    (r"w8a8[-_ ]?fp8|(?:mx)?fp8|e4m3|e5m2", "fp8"),
+    (r"int4|w4a16|w4a8|awq|gptq", "int4"),
+    (r"int8|w8a8", "int8"),
+    (r"bf16|bfloat16", "bf16"),
+    (r"fp16|float16", "fp16"),
+)
+
+
 def _stated_precision(text: str | None) -> str:
+    """Weight format a case states: the one after "weights" when the text names several
+    (``FP8 weights`` / ``weights fp8``), else the first in :data:`_PRECISION_WORDS` order."""
     lowered = (text or "").lower()
-    match = re.search(r"weights\s+(fp4|fp8|int8|int4|bf16|fp16)", lowered)
-    if match:
-        return match.group(1)
-    for precision in ("fp4", "fp8", "int4", "int8", "bf16", "fp16"):
-        if re.search(rf"\b{precision}\b", lowered):
+    for pattern, precision in _PRECISION_WORDS:
+        if re.search(rf"weights\s+(?:{pattern})\b|\b(?:{pattern})\s+weights", lowered):
+            return precision
+    for pattern, precision in _PRECISION_WORDS:
+        if re.search(rf"\b(?:{pattern})\b", lowered):
             return precision
     return "bf16"  # "not stated (default dtype)": checkpoints are bf16/fp16
 
