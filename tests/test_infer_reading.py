@@ -378,3 +378,32 @@ def test_metrics_under_other_names_are_predicted_as_the_same_quantity() -> None:
 def test_weight_formats_under_their_other_names(precision: str | None, weights: str) -> None:
     h100 = CATALOG.accelerator("nvidia-h100-sxm")
     assert interpret_case(_case(precision=precision), h100).weight_precision == weights
+
+
+def test_a_stated_request_rate_is_an_open_loop_at_that_load() -> None:
+    """benchmark_serving at a Poisson rate: below capacity the deployment completes the
+    requests as they come (throughput = rate x output) with a finite TTFT; past capacity it
+    runs at its capacity and the queue grows (no steady TTFT or end-to-end time)."""
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    metrics = {"requests_per_s": 1.0, "output_tokens_per_s": 256.0, "ttft_mean_ms": 1.0,
+               "tpot_mean_ms": 1.0, "e2e_latency_mean_ms": 1.0}  # fmt: skip
+    workload = {"input_tokens_mean": 512, "output_tokens_mean": 256, "request_rate": 2.0}
+    case = _case(batch={"notes": "benchmark_serving"}, workload=workload, metrics=metrics)
+    setting = interpret_case(case, h100)
+    assert (setting.scenario, setting.request_rate) == ("open", 2.0)
+    light = predict_infer_case(case, CATALOG)
+    assert light["requests_per_s"] == pytest.approx(2.0)
+    assert light["output_tokens_per_s"] == pytest.approx(2.0 * 256)
+    assert 0.0 < light["ttft_mean_ms"] < light["e2e_latency_mean_ms"]
+    # the same rate written in the text only
+    text = _case(batch={"notes": "vllm bench serve --request-rate 2"}, metrics=metrics,
+                 workload={"input_tokens_mean": 512, "output_tokens_mean": 256})  # fmt: skip
+    assert interpret_case(text, h100).request_rate == 2.0
+    flood = _case(
+        batch={"notes": "benchmark_serving"}, metrics=metrics,
+        workload={**workload, "request_rate": 1e4},
+    )  # fmt: skip
+    heavy = predict_infer_case(flood, CATALOG)
+    assert 2.0 < heavy["requests_per_s"] < 1e4  # capacity, not the offered load
+    assert "ttft_mean_ms" not in heavy and "e2e_latency_mean_ms" not in heavy
+    assert heavy["tpot_mean_ms"] > light["tpot_mean_ms"]

@@ -38,6 +38,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import yaml
 
 from xpuplan.catalog.catalog import Catalog
@@ -77,7 +78,7 @@ __all__ = [
     "resolve_accelerator",
 ]
 
-Scenario = Literal["offline", "server", "interactive", "static", "closed"]
+Scenario = Literal["offline", "server", "interactive", "static", "closed", "open"]
 
 # Layouts a submitter tunes over when the case does not state one.
 _TP_CHOICES = (1, 2, 4, 8)
@@ -131,6 +132,7 @@ class InferSetting:
     scheduler_steps: float = 1.0  # decode iterations per scheduler call (vLLM V0 multi-step)
     ep: int = 1  # expert-parallel ranks (MoE; attention data-parallel over them)
     kv_precision: str | None = None  # stated KV-cache format (None: the checkpoint's default)
+    request_rate: float | None = None  # open loop: requests/s arriving at the whole deployment
 
 
 @cache
@@ -439,6 +441,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     static = "static" in str(work.get("notes") or "").lower() or (
         not closed and concurrency is not None and batch is not None
     )
+    rate = _request_rate(work.get("request_rate"), text)
     offline = concurrency is None and any(
         w in text
         for w in ("max-throughput", "all queued at once", "offline", "rate inf", "all requests")
@@ -452,6 +455,8 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
             else float(concurrency or (stated_users and stated_users.group(1)) or batch or 1)
         )
         scenario_: Scenario = "closed"
+    elif rate is not None and concurrency is None and not static:
+        users, scenario_ = None, "open"
     elif offline:
         users, scenario_ = None, "offline"
     elif static or batch is not None or concurrency is not None:
@@ -479,7 +484,21 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         users=users,
         slots=_slots_per_replica(case, replicas) if scenario_ in ("offline", "closed") else None,
         scheduler_steps=_scheduler_steps(text),
+        request_rate=rate if scenario_ == "open" else None,
     )
+
+
+def _request_rate(stated: Any, text: str) -> float | None:
+    """Poisson arrival rate (requests/s, whole deployment) of an open-loop benchmark: the
+    workload block's ``request_rate``, else ``request rate N`` / ``--request-rate N`` / ``N
+    QPS`` in the text; None for an infinite rate (everything sent at once) or none stated."""
+    if isinstance(stated, int | float) and not isinstance(stated, bool):
+        return float(stated) if 0.0 < stated < math.inf else None
+    match = re.search(r"request[\s_-]*rate\s*[=:]?\s*(\d+(?:\.\d+)?)\b", text) or re.search(
+        r"\b(\d+(?:\.\d+)?)\s*(?:qps|requests?\s*/\s*s(?:ec)?)\b", text
+    )
+    value = float(match.group(1)) if match else 0.0
+    return value if value > 0.0 else None
 
 
 def _generated_per_request(case: ValidationCase) -> float | None:
@@ -648,6 +667,8 @@ def predict_many(
             batch = np.minimum(batch, s.slots)
     else:
         busy = replicas
+    # open loop: the stated arrivals split over the replicas
+    rate = None if s.request_rate is None else s.request_rate / replicas
     r = serving_capacity_arrays(
         spec,
         cands,
@@ -661,14 +682,18 @@ def predict_many(
         tpot_p99_ms=s.tpot_p99_ms if constrained else None,
         replicas=replicas,
         beams=s.beams,
+        rate_per_replica=rate,
         # a closed loop's users beyond the KV cache wait in the engine's queue
         queue_excess=s.scenario == "closed",
     )
-    total = np.where(r.feasible & (count >= chips), r.output_tokens_per_s * busy, -np.inf)
+    # open loop past capacity (status 4): the replica runs at its capacity, the queue grows
+    runs = r.feasible | ((r.status == 4) & (s.scenario == "open"))
+    total = np.where(runs & (count >= chips), r.output_tokens_per_s * busy, -np.inf)
     total = total.reshape(k, m)
+    e2e = np.where(np.isfinite(r.e2e_mean_s), r.e2e_mean_s, np.inf).reshape(k, m)
     out: list[dict[str, float]] = []
     for j in range(k):
-        best_option = int(np.argmax(total[j]))
+        best_option = _best_option(total[j], e2e[j])
         if not np.isfinite(total[j, best_option]):
             if j == 0:
                 reason = STATUS_MESSAGES[int(r.status[best_option])]
@@ -678,6 +703,20 @@ def predict_many(
         best = j * m + best_option
         out.append(_metrics(case, s, r.row(best), float(busy[best]), float(chips[best])))
     return out
+
+
+def _best_option(total: npt.NDArray[np.float64], e2e: npt.NDArray[np.float64]) -> int:
+    """The layout a tuned deployment runs: the highest throughput; among layouts that all
+    carry the same stated load (an open loop below capacity), the fastest request."""
+    top = float(np.max(total))
+    if not np.isfinite(top):
+        return int(np.argmax(total))
+    tied = total >= top * (1.0 - 1e-9)
+    return (
+        int(np.argmin(np.where(tied, e2e, np.inf)))
+        if np.any(tied & np.isfinite(e2e))
+        else (int(np.argmax(total)))
+    )
 
 
 def _closed_loop_quantiles(row: dict[str, float], ttft_mean: float) -> tuple[float, float]:
@@ -746,6 +785,9 @@ def _metrics(
         predicted = {
             k: v for k, v in predicted.items() if "_ms" not in k and not k.endswith("_per_user")
         }
+    if s.scenario == "open" and row["status"] == 4:
+        # arrivals beyond capacity: the queue, and so the first token's wait, grow without bound
+        predicted = {k: v for k, v in predicted.items() if not k.startswith(("ttft", "e2e"))}
     wanted = {k for k in case.metrics if not k.startswith("constraint_")}
     return {k: v for k, v in predicted.items() if k in wanted and math.isfinite(v)}
 
@@ -796,6 +838,8 @@ def reading_notes(prepared: PreparedCase) -> tuple[str, ...]:
         notes.append(f"multi-step scheduling, {s.scheduler_steps:g} decode steps per call")
     if s.users:
         notes.append(f"closed loop of {s.users:g} users")
+    if s.request_rate is not None:
+        notes.append(f"open loop: Poisson arrivals at {s.request_rate:g} requests/s in all")
     return tuple(notes)
 
 
