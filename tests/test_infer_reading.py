@@ -407,3 +407,37 @@ def test_a_stated_request_rate_is_an_open_loop_at_that_load() -> None:
     assert 2.0 < heavy["requests_per_s"] < 1e4  # capacity, not the offered load
     assert "ttft_mean_ms" not in heavy and "e2e_latency_mean_ms" not in heavy
     assert heavy["tpot_mean_ms"] > light["tpot_mean_ms"]
+
+
+@pytest.mark.parametrize(
+    ("notes", "lengths"),
+    [
+        ("ISL=1024, OSL=128", (1024.0, 128.0)),
+        ("isl1024-osl128", (1024.0, 128.0)),
+        ("input length 1024, output length 128, all queued at once", (1024.0, 128.0)),
+        ("prompt length 512 and generation length 256", (512.0, 256.0)),
+        ("max_input_length 2048 max_new_tokens 256", (2048.0, 256.0)),
+        ("input: 2,048 tokens; output: 128 tokens", (2048.0, 128.0)),
+        ("in 1024 / out 128", (1024.0, 128.0)),
+        ("1024 input tokens and 128 output tokens", (1024.0, 128.0)),
+    ],
+)
+def test_lengths_written_in_other_words(notes: str, lengths: tuple[float, float]) -> None:
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    setting = interpret_case(_case(batch={"notes": f"{notes}; batch 8"}), h100)
+    assert (setting.input_len, setting.output_len) == lengths
+
+
+def test_numbers_near_length_words_are_not_lengths() -> None:
+    with pytest.raises(CaseSkipped, match="lengths not stated"):
+        interpret_case(
+            _case(batch={"notes": "tp 8 in 2025, 3 output files; batch 8"}),
+            CATALOG.accelerator("nvidia-h100-sxm"),
+        )
+
+
+def test_a_batch_written_in_the_notes_is_a_static_batch() -> None:
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    for notes in ("batch size 8, ISL 128/OSL 2048", "bs=8; ISL 128/OSL 2048"):
+        setting = interpret_case(_case(batch={"notes": notes}), h100)
+        assert (setting.scenario, setting.batch) == ("static", 8.0)

@@ -215,12 +215,26 @@ _NUM = r"(\d[\d,]*(?:\.\d+)?)"
 
 def _lengths_from_text(text: str) -> tuple[float, float] | None:
     """Lengths stated in free text (the fallback when the case has no workload block)."""
+    sep = r"[\s=:~]*"  # "ISL=1024", "input length: 1024", "input ~128"
+    gap = r"[^.|]{0,40}?"  # within one sentence
     patterns = (
         rf"isl\s*{_NUM}\s*/\s*osl\s*{_NUM}",
         rf"input\s+~?{_NUM}\s+tokens?,?\s*(?:and\s+)?output\s+~?{_NUM}\s+tokens?",
         rf"mean\s+input\s+~?{_NUM}\s+tokens?.*?(?:mean\s+)?output\s+~?{_NUM}\s+tokens?",
         rf"prompt_tokens\s*=\s*{_NUM}.*?generated_tokens\s*=\s*{_NUM}",
         rf"~?{_NUM}\s+input\s*/\s*~?{_NUM}\s+output",
+        # "ISL=1024, OSL=128", "isl 1024 osl 128", "isl1024-osl128"
+        rf"\bisl{sep}{_NUM}{gap}\bosl{sep}{_NUM}",
+        # "input length 1024, output length 128", "input len=512 / output len=256",
+        # "prompt length 1024 and generation length 128", "max_input_length 2048 ...
+        # max_new_tokens 256", "input: 2,048 tokens; output: 128 tokens"
+        rf"\b(?:max[\s_-]*)?(?:input|prompt)(?:[\s_-]*(?:length|len|tokens|size))?{sep}{_NUM}"
+        rf"{gap}\b(?:output|generation|completion|decode|max[\s_-]*new[\s_-]*tokens)"
+        rf"(?:[\s_-]*(?:length|len|tokens|size))?{sep}{_NUM}",
+        rf"\bin{sep}{_NUM}\s*[/,]\s*out{sep}{_NUM}",  # "in 1024 / out 128"
+        # "1024 input tokens and 128 output tokens", "1024 in / 128 out"
+        rf"\b{_NUM}\s*(?:input|prompt)\b(?:\s+tokens?)?{gap}\b{_NUM}\s*(?:output|generated)\b",
+        rf"\b{_NUM}\s*in\s*/\s*{_NUM}\s*out\b",
     )
     for pattern in patterns:
         match = re.search(pattern, text)
@@ -424,7 +438,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     generated = _generated_per_request(case)
     if generated is not None:
         length_out = (generated, length_out[1])
-    batch = case.batch.global_batch_seqs
+    batch = case.batch.global_batch_seqs or _batch_from_text(notes_text)
     concurrency = work.get("max_concurrency")
     # Neuron degrees count NeuronCores (the Neuron SDK convention, stated in the schema)
     cores = (
@@ -486,6 +500,14 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
         scheduler_steps=_scheduler_steps(text),
         request_rate=rate if scenario_ == "open" else None,
     )
+
+
+def _batch_from_text(text: str) -> float | None:
+    """A batch written in the notes when ``global_batch_seqs`` is empty: ``batch size 8``,
+    ``batch 8``, ``bs=8``, ``batch_size: 8``."""
+    match = re.search(r"\b(?:batch(?:[\s_-]*size)?|bs)\s*[=:]?\s*(\d+)\b", text)
+    value = float(match.group(1)) if match else 0.0
+    return value if value >= 1.0 else None
 
 
 def _request_rate(stated: Any, text: str) -> float | None:
