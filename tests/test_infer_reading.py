@@ -441,3 +441,24 @@ def test_a_batch_written_in_the_notes_is_a_static_batch() -> None:
     for notes in ("batch size 8, ISL 128/OSL 2048", "bs=8; ISL 128/OSL 2048"):
         setting = interpret_case(_case(batch={"notes": notes}), h100)
         assert (setting.scenario, setting.batch) == ("static", 8.0)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        {"workload": {"input_tokens_mean": 1024, "output_tokens_mean": 128, "max_concurrency": 16}},
+        {"batch": {"notes": "ISL 1024/OSL 128, vllm bench serve --max-concurrency 16"}},
+        {"batch": {"notes": "ISL 1024/OSL 128, 16 concurrent requests"}},
+    ],
+)
+def test_a_client_concurrency_without_an_engine_batch_is_a_closed_loop(
+    written: dict[str, Any],
+) -> None:
+    setting = interpret_case(_case(**written), CATALOG.accelerator("nvidia-h100-sxm"))
+    assert (setting.scenario, setting.users) == ("closed", 16.0)
+
+
+def test_a_measured_request_rate_is_not_an_arrival_rate() -> None:
+    notes = "ISL 1024/OSL 128, batch size 8, achieved 12 requests/s"
+    setting = interpret_case(_case(batch={"notes": notes}), CATALOG.accelerator("nvidia-h100-sxm"))
+    assert (setting.scenario, setting.request_rate) == ("static", None)

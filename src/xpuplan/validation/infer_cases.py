@@ -439,7 +439,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     if generated is not None:
         length_out = (generated, length_out[1])
     batch = case.batch.global_batch_seqs or _batch_from_text(notes_text)
-    concurrency = work.get("max_concurrency")
+    concurrency = work.get("max_concurrency") or _concurrency_from_text(notes_text)
     # Neuron degrees count NeuronCores (the Neuron SDK convention, stated in the schema)
     cores = (
         accelerator.software_stack == "Neuron" or "counts neuroncores" in (par.notes or "").lower()
@@ -451,10 +451,15 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     mode = re.search(r"mode\s*[:=]?\s*(synchronous|throughput)", text) or re.search(
         r"(synchronous|throughput)\s*(?:\([^)]*\)\s*)?mode", text
     )
-    closed = mode is not None or "concurrent users" in text
-    static = "static" in str(work.get("notes") or "").lower() or (
-        not closed and concurrency is not None and batch is not None
+    static_stated = "static" in str(work.get("notes") or "").lower()
+    # a client concurrency and no engine batch: that many clients in flight (a closed loop,
+    # vLLM / SGLang bench_serving --max-concurrency, genai-perf --concurrency)
+    closed = (
+        mode is not None
+        or "concurrent users" in text
+        or (concurrency is not None and batch is None and not static_stated)
     )
+    static = static_stated or (not closed and concurrency is not None and batch is not None)
     rate = _request_rate(work.get("request_rate"), text)
     offline = concurrency is None and any(
         w in text
@@ -502,6 +507,16 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     )
 
 
+def _concurrency_from_text(text: str) -> float | None:
+    """A client concurrency written in the notes: ``--max-concurrency 64``, ``concurrency:
+    64``, ``64 concurrent requests`` (or clients, users)."""
+    match = re.search(r"\bconcurrency\s*[=:]?\s*(\d+)\b", text) or re.search(
+        r"\b(\d+)\s+concurrent\s+(?:requests|clients|users|streams)\b", text
+    )
+    value = float(match.group(1)) if match else 0.0
+    return value if value >= 1.0 else None
+
+
 def _batch_from_text(text: str) -> float | None:
     """A batch written in the notes when ``global_batch_seqs`` is empty: ``batch size 8``,
     ``batch 8``, ``bs=8``, ``batch_size: 8``."""
@@ -512,14 +527,15 @@ def _batch_from_text(text: str) -> float | None:
 
 def _request_rate(stated: Any, text: str) -> float | None:
     """Poisson arrival rate (requests/s, whole deployment) of an open-loop benchmark: the
-    workload block's ``request_rate``, else ``request rate N`` / ``--request-rate N`` / ``N
-    QPS`` in the text; None for an infinite rate (everything sent at once) or none stated."""
+    workload block's ``request_rate``, else ``request rate N`` / ``--request-rate N`` /
+    ``arrival rate N`` / ``N QPS`` in the text (a measured "N requests/s" is not an arrival
+    rate); None for an infinite rate (everything sent at once) or none stated."""
     if isinstance(stated, int | float) and not isinstance(stated, bool):
         return float(stated) if 0.0 < stated < math.inf else None
-    match = re.search(r"request[\s_-]*rate\s*[=:]?\s*(\d+(?:\.\d+)?)\b", text) or re.search(
-        r"\b(\d+(?:\.\d+)?)\s*(?:qps|requests?\s*/\s*s(?:ec)?)\b", text
-    )
-    value = float(match.group(1)) if match else 0.0
+    match = re.search(
+        r"(?:request|arrival)[\s_-]*rate\s*[=:]?\s*(\d+(?:\.\d+)?)\b", text
+    ) or re.search(r"\b(\d+(?:\.\d+)?)\s*qps\b|\bqps\s*[=:]?\s*(\d+(?:\.\d+)?)\b", text)
+    value = float(next(g for g in match.groups() if g is not None)) if match else 0.0
     return value if value > 0.0 else None
 
 
