@@ -462,3 +462,14 @@ def test_a_measured_request_rate_is_not_an_arrival_rate() -> None:
     notes = "ISL 1024/OSL 128, batch size 8, achieved 12 requests/s"
     setting = interpret_case(_case(batch={"notes": notes}), CATALOG.accelerator("nvidia-h100-sxm"))
     assert (setting.scenario, setting.request_rate) == ("static", None)
+
+
+def test_an_mlperf_dataset_named_without_mlperf_gives_its_lengths() -> None:
+    """A JetStream or vendor run on MLPerf's OpenOrca sample, its model not named as MLPerf's:
+    Llama 2 70B's published means; OpenOrca mixed with GSM8K and MBXP is Mixtral's set."""
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    batch = {"notes": "all queued at once"}
+    orca = interpret_case(_case(batch=batch, workload={"dataset": "OpenOrca (GPT-4)"}), h100)
+    assert (orca.input_len, orca.output_len) == (222.33, 294.45)
+    mix = _case(batch=batch, workload={"dataset": "OpenOrca + GSM8K + MBXP"})
+    assert interpret_case(mix, h100).output_len == 144.84

@@ -189,17 +189,20 @@ def _workload_block(case: ValidationCase) -> dict[str, Any]:
 
 def _dataset_entry(case: ValidationCase) -> dict[str, Any] | None:
     """The ``infer_workloads.yaml`` entry named by the workload block's ``dataset``, else the
-    first whose ``dataset_match`` words all appear in that ``dataset`` text, else the first
-    whose ``match`` words all appear in the model name or notes."""
+    one with the most ``dataset_match`` words that all appear in that ``dataset`` text, else the
+    first whose ``match`` words all appear in the model name or notes."""
     key = _workload_block(case).get("dataset")
     if isinstance(key, str) and key in _workloads():
         return _workloads()[key]
     dataset = str(key or "").lower()
     text = f"{case.model.name} {case.model.notes or ''}".lower()
-    for entry in _workloads().values():
-        words = entry.get("dataset_match")
-        if words and all(word in dataset for word in words):
-            return entry
+    named = [
+        entry
+        for entry in _workloads().values()
+        if entry.get("dataset_match") and all(w in dataset for w in entry["dataset_match"])
+    ]
+    if named:  # the most specific ("openorca" + "gsm8k" is Mixtral's mix, not Llama 2's)
+        return max(named, key=lambda entry: len(entry["dataset_match"]))
     for entry in _workloads().values():
         if entry.get("match") and all(word in text for word in entry["match"]):
             return entry
