@@ -158,3 +158,29 @@ def test_nominal_params_parsing() -> None:
     assert nominal_params("Mixtral 8x7B") is None
     assert nominal_params("gpt2 124M") == pytest.approx(124e6)
     assert nominal_params("no size") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "preset"),
+    [
+        ("meta-llama/Llama-3.3-70B-Instruct", "llama-3.3-70b"),  # a Hub id's organization
+        ("Qwen/Qwen3-30B-A3B-Instruct-2507", "qwen3-30b-a3b"),
+        ("deepseek-ai/DeepSeek-V3", "deepseek-v3"),
+        # a distilled model has its base model's architecture, not its teacher's
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "llama-3.3-70b"),
+        ("DeepSeek-R1-Distill-Llama-8B", "llama-3.1-8b"),
+        ("DeepSeek-R1-Distill-Qwen-7B", "qwen2.5-7b"),
+    ],
+)
+def test_names_without_dimensions_take_their_preset(name: str, preset: str) -> None:
+    spec = spec_from_description({"name": name})
+    base = get_preset(preset)
+    assert (spec.n_layers, spec.d_model, spec.n_kv_heads) == (
+        base.n_layers, base.d_model, base.n_kv_heads,
+    )  # fmt: skip
+    assert f"architecture of bundled preset {preset}" in spec.notes
+
+
+def test_a_distilled_model_without_a_known_base_needs_its_dimensions() -> None:
+    with pytest.raises(ModelConfigError, match="no bundled preset matches"):
+        spec_from_description({"name": "DeepSeek-R1-Distill-Qwen-32B"})

@@ -92,10 +92,27 @@ def nominal_params(name: str) -> float | None:
     return None
 
 
+# DeepSeek-R1's distilled models keep their base model's architecture (DeepSeek-R1 model
+# card, "DeepSeek-R1-Distill Models": Llama-70B from Llama-3.3-70B-Instruct, Llama-8B from
+# Llama-3.1-8B, Qwen-7B from Qwen2.5-Math-7B, whose architecture is Qwen2.5-7B's), keyed by
+# what follows "distill" in the name's key; a distilled model not listed has no preset.
+DISTILLED_BASES: dict[str, str] = {
+    "llama70b": "llama-3.3-70b",
+    "llama8b": "llama-3.1-8b",
+    "qwen7b": "qwen2.5-7b",
+}
+
+
 def _matching_preset(name: str) -> str | None:
-    """The bundled preset whose key is the longest prefix of the name's key."""
-    base = re.sub(r"\(.*?\)", " ", name)
+    """The bundled preset whose key is the longest prefix of the name's key (a Hub id's
+    organization dropped: ``meta-llama/Llama-3.3-70B-Instruct``); a distilled model takes its
+    base model's (:data:`DISTILLED_BASES`), never its teacher's."""
+    base = re.sub(r"\(.*?\)", " ", name).rsplit("/", 1)[-1]
     key = preset_key(base)
+    distilled = re.search(r"distill(.*)", key)
+    if distilled is not None:
+        tail = distilled.group(1)
+        return next((p for k, p in DISTILLED_BASES.items() if tail.startswith(k)), None)
     best: str | None = None
     for preset in list_presets():
         candidate = preset_key(preset)
