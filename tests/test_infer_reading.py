@@ -473,3 +473,19 @@ def test_an_mlperf_dataset_named_without_mlperf_gives_its_lengths() -> None:
     assert (orca.input_len, orca.output_len) == (222.33, 294.45)
     mix = _case(batch=batch, workload={"dataset": "OpenOrca + GSM8K + MBXP"})
     assert interpret_case(mix, h100).output_len == 144.84
+
+
+def test_a_per_device_batch_counts_over_the_chips() -> None:
+    """JetStream / MaxText state per_device_batch_size: 24 per chip on 8 chips is 192 slots,
+    and without anything else a static batch of 192 sequences."""
+    v6e = CATALOG.accelerator("google-tpu-v6e")
+    hardware = {"accelerator": "x", "accelerator_id": "google-tpu-v6e", "family": "tpu",
+                "count": 8}  # fmt: skip
+    queued = _case(
+        hardware=hardware, framework="JetStream MaxText",
+        batch={"per_device_batch": 24, "notes": "ISL 1024/OSL 128, all queued at once"},
+    )  # fmt: skip
+    assert interpret_case(queued, v6e).slots == 192.0
+    fixed = _case(hardware=hardware, batch={"per_device_batch": 24, "notes": "ISL 1024/OSL 128"})
+    setting = interpret_case(fixed, v6e)
+    assert (setting.scenario, setting.batch) == ("static", 192.0)

@@ -441,7 +441,7 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     generated = _generated_per_request(case)
     if generated is not None:
         length_out = (generated, length_out[1])
-    batch = case.batch.global_batch_seqs or _batch_from_text(notes_text)
+    batch = _stated_batch(case) or _batch_from_text(notes_text)
     concurrency = work.get("max_concurrency") or _concurrency_from_text(notes_text)
     # Neuron degrees count NeuronCores (the Neuron SDK convention, stated in the schema)
     cores = (
@@ -520,6 +520,15 @@ def _concurrency_from_text(text: str) -> float | None:
     return value if value >= 1.0 else None
 
 
+def _stated_batch(case: ValidationCase) -> float | None:
+    """The case's engine batch over all its chips: ``global_batch_seqs``, else
+    ``per_device_batch`` x chips (JetStream / MaxText ``per_device_batch_size``)."""
+    if case.batch.global_batch_seqs:
+        return float(case.batch.global_batch_seqs)
+    per_device = case.batch.per_device_batch
+    return float(per_device) * case.hardware.count if per_device else None
+
+
 def _batch_from_text(text: str) -> float | None:
     """A batch written in the notes when ``global_batch_seqs`` is empty: ``batch size 8``,
     ``batch 8``, ``bs=8``, ``batch_size: 8``."""
@@ -556,7 +565,7 @@ def _generated_per_request(case: ValidationCase) -> float | None:
 def _slots_per_replica(case: ValidationCase, replicas: float) -> float | None:
     """Engine decode slots (compiled or configured batch) per replica, when the case states
     them: ``global_batch_seqs`` per replica if its notes say so, else over the replicas."""
-    batch = case.batch.global_batch_seqs
+    batch = _stated_batch(case)
     if not batch:
         return None
     per_replica = "per replica" in (case.batch.notes or "").lower()
