@@ -489,3 +489,24 @@ def test_a_per_device_batch_counts_over_the_chips() -> None:
     fixed = _case(hardware=hardware, batch={"per_device_batch": 24, "notes": "ISL 1024/OSL 128"})
     setting = interpret_case(fixed, v6e)
     assert (setting.scenario, setting.batch) == ("static", 192.0)
+
+
+@pytest.mark.parametrize(
+    ("case_id", "name", "output_len"),
+    [
+        # the benchmark named only by the case id
+        ("mlperf-inf-v5.1-llama3.1-8b-offline-x", "Llama 3.1 8B Instruct", None),
+        # "gptj" for the entry's "gpt-j"
+        ("mlperf-gptj-offline-x", "GPTJ 6B", 69.0),
+    ],
+)
+def test_an_mlperf_benchmark_named_by_its_id_or_without_hyphens(
+    case_id: str, name: str, output_len: float | None
+) -> None:
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    model = {**MODEL, "name": name}
+    case = _case(id=case_id, model=model, conditions="scenario=Offline", batch={})
+    setting = interpret_case(case, h100)
+    assert setting.scenario == "offline"
+    if output_len is not None:
+        assert setting.output_len == output_len

@@ -190,12 +190,15 @@ def _workload_block(case: ValidationCase) -> dict[str, Any]:
 def _dataset_entry(case: ValidationCase) -> dict[str, Any] | None:
     """The ``infer_workloads.yaml`` entry named by the workload block's ``dataset``, else the
     one with the most ``dataset_match`` words that all appear in that ``dataset`` text, else the
-    first whose ``match`` words all appear in the model name or notes."""
+    first whose ``match`` words all appear in the model name or notes or the case id."""
     key = _workload_block(case).get("dataset")
     if isinstance(key, str) and key in _workloads():
         return _workloads()[key]
     dataset = str(key or "").lower()
-    text = f"{case.model.name} {case.model.notes or ''}".lower()
+    # the model's name and notes, and the case id (MLPerf ids name the benchmark), also with
+    # separators dropped ("gptj" for "gpt-j", "llama3.1 8b")
+    text = f"{case.model.name} {case.model.notes or ''} {case.id}".lower()
+    squashed = re.sub(r"[-_ ]", "", text)
     named = [
         entry
         for entry in _workloads().values()
@@ -204,7 +207,8 @@ def _dataset_entry(case: ValidationCase) -> dict[str, Any] | None:
     if named:  # the most specific ("openorca" + "gsm8k" is Mixtral's mix, not Llama 2's)
         return max(named, key=lambda entry: len(entry["dataset_match"]))
     for entry in _workloads().values():
-        if entry.get("match") and all(word in text for word in entry["match"]):
+        words = entry.get("match") or []
+        if words and all(w in text or re.sub(r"[-_ ]", "", w) in squashed for w in words):
             return entry
     return None
 
