@@ -510,3 +510,10 @@ def test_an_mlperf_benchmark_named_by_its_id_or_without_hyphens(
     assert setting.scenario == "offline"
     if output_len is not None:
         assert setting.output_len == output_len
+
+
+def test_an_mlperf_scenario_named_only_by_the_id() -> None:
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    model = {**MODEL, "name": "Llama 3.1 8B Instruct"}
+    case = _case(id="mlperf-inf-v5.1-llama3.1-8b-server-x", model=model, batch={})
+    assert interpret_case(case, h100).scenario == "server"
