@@ -3,10 +3,10 @@
 How a case is read (documented in ``docs/serving-estimator.md``):
 
 * **Lengths**: the case's ``workload`` block first (``input_tokens_mean``,
-  ``output_tokens_mean``, ``max_concurrency``, ``dataset``), then the dataset's entry in
-  ``data/infer_workloads.yaml`` (published means: exponential lengths; only a cap: uniform on
-  [1, cap]), then free text (``ISL a/OSL b``, ``input a tokens, output b tokens``, ``mean input
-  10,000 tokens``, ``prompt_tokens=a ... generated_tokens=b``).
+  ``output_tokens_mean``, ``max_concurrency``, ``request_rate``, ``dataset``), then the
+  dataset's entry in ``data/infer_workloads.yaml`` (published means: exponential lengths; only
+  a cap: uniform on [1, cap]), then free text (``ISL a/OSL b``, ``input a tokens, output b
+  tokens``, ``mean input 10,000 tokens``, ``prompt_tokens=a ... generated_tokens=b``).
 * **Stack**: the engine named in the framework text and the version after it (Neuron: the SDK
   release), else the publication's year (MLPerf round); it picks the efficiency (family x
   generation, engine overhead) and whether KV reads are padded to static shapes.
@@ -21,10 +21,16 @@ How a case is read (documented in ``docs/serving-estimator.md``):
   at the stated layout; a stated engine batch caps the decode slots.
 * **Fixed-batch runs** (Neuron tables, vLLM ``benchmark_latency``): static batching; Neuron TP
   degrees count (logical) NeuronCores.
-* **Client concurrency** (guidellm ``mode synchronous|throughput``, ``N users``): a closed loop
-  of that many users; TTFT from Little's law when every slot is busy.
+* **Client concurrency** (guidellm ``mode synchronous|throughput``, ``N users``, a
+  ``max_concurrency`` with no engine batch): a closed loop of that many users; TTFT from
+  Little's law when every slot is busy.
+* **Request rate** (``request_rate``, ``--request-rate N``, ``N QPS``): an open loop of Poisson
+  arrivals at that rate; past capacity the replicas run at capacity and no TTFT is predicted.
 * **Generated tokens**: a run that measured both output tokens/s and requests/s generated
   their ratio per request (a configured output length is only the target).
+* **Other words**: accelerator ids (``validation.accelerator_ids``), weight formats (NVFP4,
+  AWQ, W8A8, ...), metric names (:data:`METRIC_ALIASES`), a per-device or written batch, an
+  MLPerf benchmark found from the case id.
 """
 
 from __future__ import annotations
