@@ -495,7 +495,7 @@ def test_a_per_device_batch_counts_over_the_chips() -> None:
     ("case_id", "name", "output_len"),
     [
         # the benchmark named only by the case id
-        ("mlperf-inf-v5.1-llama3.1-8b-offline-x", "Llama 3.1 8B Instruct", None),
+        ("mlperf-inf-v5.0-llama3.1-8b-offline-x", "Llama 3.1 8B Instruct", None),
         # "gptj" for the entry's "gpt-j"
         ("mlperf-gptj-offline-x", "GPTJ 6B", 69.0),
     ],
@@ -515,5 +515,5 @@ def test_an_mlperf_benchmark_named_by_its_id_or_without_hyphens(
 def test_an_mlperf_scenario_named_only_by_the_id() -> None:
     h100 = CATALOG.accelerator("nvidia-h100-sxm")
     model = {**MODEL, "name": "Llama 3.1 8B Instruct"}
-    case = _case(id="mlperf-inf-v5.1-llama3.1-8b-server-x", model=model, batch={})
+    case = _case(id="mlperf-inf-v5.0-llama3.1-8b-server-x", model=model, batch={})
     assert interpret_case(case, h100).scenario == "server"
