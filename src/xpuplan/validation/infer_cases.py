@@ -523,14 +523,25 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     )
 
 
+def _written_number(text: str, patterns: Sequence[str], minimum: float) -> float | None:
+    """The number captured by the first of ``patterns`` that matches ``text`` (each pattern's
+    first non-empty group), when it is at least ``minimum``; else None."""
+    for pattern in patterns:
+        match = re.search(pattern, text)
+        if match:
+            value = float(next(g for g in match.groups() if g is not None))
+            return value if value >= minimum else None
+    return None
+
+
 def _concurrency_from_text(text: str) -> float | None:
     """A client concurrency written in the notes: ``--max-concurrency 64``, ``concurrency:
     64``, ``64 concurrent requests`` (or clients, users)."""
-    match = re.search(r"\bconcurrency\s*[=:]?\s*(\d+)\b", text) or re.search(
-        r"\b(\d+)\s+concurrent\s+(?:requests|clients|users|streams)\b", text
+    patterns = (
+        r"\bconcurrency\s*[=:]?\s*(\d+)\b",
+        r"\b(\d+)\s+concurrent\s+(?:requests|clients|users|streams)\b",
     )
-    value = float(match.group(1)) if match else 0.0
-    return value if value >= 1.0 else None
+    return _written_number(text, patterns, 1.0)
 
 
 def _stated_batch(case: ValidationCase) -> float | None:
@@ -545,9 +556,7 @@ def _stated_batch(case: ValidationCase) -> float | None:
 def _batch_from_text(text: str) -> float | None:
     """A batch written in the notes when ``global_batch_seqs`` is empty: ``batch size 8``,
     ``batch 8``, ``bs=8``, ``batch_size: 8``."""
-    match = re.search(r"\b(?:batch(?:[\s_-]*size)?|bs)\s*[=:]?\s*(\d+)\b", text)
-    value = float(match.group(1)) if match else 0.0
-    return value if value >= 1.0 else None
+    return _written_number(text, (r"\b(?:batch(?:[\s_-]*size)?|bs)\s*[=:]?\s*(\d+)\b",), 1.0)
 
 
 def _request_rate(stated: Any, text: str) -> float | None:
@@ -557,11 +566,13 @@ def _request_rate(stated: Any, text: str) -> float | None:
     rate); None for an infinite rate (everything sent at once) or none stated."""
     if isinstance(stated, int | float) and not isinstance(stated, bool):
         return float(stated) if 0.0 < stated < math.inf else None
-    match = re.search(
-        r"(?:request|arrival)[\s_-]*rate\s*[=:]?\s*(\d+(?:\.\d+)?)\b", text
-    ) or re.search(r"\b(\d+(?:\.\d+)?)\s*qps\b|\bqps\s*[=:]?\s*(\d+(?:\.\d+)?)\b", text)
-    value = float(next(g for g in match.groups() if g is not None)) if match else 0.0
-    return value if value > 0.0 else None
+    number = r"(\d+(?:\.\d+)?)"
+    patterns = (
+        rf"(?:request|arrival)[\s_-]*rate\s*[=:]?\s*{number}\b",
+        rf"\b{number}\s*qps\b|\bqps\s*[=:]?\s*{number}\b",
+    )
+    rate = _written_number(text, patterns, 0.0)
+    return rate if rate else None
 
 
 def _generated_per_request(case: ValidationCase) -> float | None:
