@@ -369,3 +369,24 @@ def test_a_stated_batch_is_a_fixed_concurrency_without_a_slot_queue(below: int) 
     # an open arrival rate at the same load still queues for slots
     open_rate = estimate_serving(LLAMA8, H100, rate=at.rate_per_s * 0.999, **kwargs)  # type: ignore[arg-type]
     assert open_rate.ttft_p99_ms >= at.ttft_p99_ms
+
+
+def test_attention_fills_half_of_a_256_wide_systolic_array() -> None:
+    """TPU v6e's MXUs are 256 x 256 (Cloud TPU v6e docs) and Llama 3.1 8B's heads 128 wide:
+    QK^T contracts over the head and AV outputs it, so attention fills half the array and its
+    FLOPs take twice as long as on the same chip without a wide array; the GEMMs do not
+    change. 4096-token prefill: causal scores 2 x 4096 x 4097 x 4096 x 32 = 4.40e12 FLOPs,
+    4.79 ms at 918 TFLOP/s, so 4.79 ms more."""
+    v6e = CATALOG.accelerator("google-tpu-v6e")
+    plain = v6e.model_copy(update={"generation": "an architecture without a listed array"})
+    cands = [build_candidates([a], [0], [1], efficiency=IDEAL) for a in (v6e, plain)]
+    steps = [one_step_model(LLAMA8, c, 0.0, input_len=4096, output_len=2) for c in cands]
+    scores = 2.0 * 4096 * 4097 * 4096 * 32
+    assert scores / 918e12 * 1e3 == pytest.approx(4.79, abs=0.01)
+    extra_s = float(steps[0].pf_compute_at_peak[0] - steps[1].pf_compute_at_peak[0])
+    assert extra_s == pytest.approx(scores / 918e12, rel=1e-3)
+    h100 = one_step_model(
+        LLAMA8, build_candidates([H100], [0], [1], efficiency=IDEAL), 0.0,
+        input_len=4096, output_len=2,
+    )  # fmt: skip
+    assert float(h100.attention_flops[0]) == pytest.approx(989e12 * 1.0, rel=1e-3)

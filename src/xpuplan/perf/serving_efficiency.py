@@ -60,6 +60,12 @@ not per case or per model:
     ``1 / ep_moe_fraction`` times their roofline time (the busiest rank sets the pace of every
     layer: routing is uneven, DeepSeek-V3 report sec. 3.4 replicates hot experts for it; the
     all-to-all kernels synchronize every rank twice per layer). 1 for tensor-parallel experts.
+``attention_fraction``
+    share of the compute fraction attention's matmuls (prefill flash attention, the FLOPs of
+    decode attention) reach: the kernel interleaves softmax, masking and rescaling with its
+    two matmuls, which GEMMs do not (FlashAttention-2 forward reaches 50-73 % of A100 peak,
+    Dao 2023, where GEMMs reach 80 %+); on systolic arrays wider than the head dimension the
+    array fill comes on top (:func:`xpuplan.perf.serving.step.attention_flops`).
 ``scheduler_steps``
     decode iterations per scheduler call (vLLM V0 multi-step scheduling): the per-sequence
     host work is paid once per call; 1 unless a case states its engine's setting.
@@ -143,6 +149,7 @@ class ServingEfficiency:
     host_s_per_sequence: float = 0.0
     scheduler_steps: float = 1.0
     ep_moe_fraction: float = 1.0
+    attention_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -152,6 +159,7 @@ class ServingEfficiency:
             "fp4_peak_fraction",
             "collective_bw_fraction",
             "ep_moe_fraction",
+            "attention_fraction",
         ):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:

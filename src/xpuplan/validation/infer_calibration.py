@@ -6,8 +6,11 @@ What is fitted (log space; every other efficiency field is a documented constant
   least :data:`MIN_CASES` cases run FP4 matmuls; chips without FP4 never use it) and
   ``host_s_per_sequence`` (an engine's per-request host work per iteration: the code of the
   engine, not of the chip; it acts only on engine versions that run it on the critical path,
-  ``exposed_host_from`` in ``serving_stacks.yaml``) and ``ep_moe_fraction`` (expert-parallel
-  MoE layers; only when at least :data:`MIN_CASES` cases split their experts over ranks);
+  ``exposed_host_from`` in ``serving_stacks.yaml``), ``ep_moe_fraction`` (expert-parallel
+  MoE layers; only when at least :data:`MIN_CASES` cases split their experts over ranks) and
+  ``attention_fraction`` (attention's matmuls relative to GEMMs: a kernel property every
+  vendor's flash attention shares, so a source with long prompts informs the others; the
+  array fill of wide systolic arrays is a catalog constant, ``perf/data/matrix_units.yaml``);
 * **hierarchical** for ``compute_fraction``, ``hbm_bw_fraction``, ``step_overhead_s``,
   ``collective_latency_s`` (the per-step alpha of the vendor's scale-up link; how many steps a
   collective takes comes from the interconnect's topology, not from the fit),
@@ -84,6 +87,7 @@ SHARED: tuple[str, ...] = (
     "fp4_peak_fraction",
     "host_s_per_sequence",
     "ep_moe_fraction",
+    "attention_fraction",
 )
 HIERARCHICAL: tuple[str, ...] = (
     "compute_fraction",
@@ -135,6 +139,9 @@ PRIOR_CENTRE: dict[str, float] = {
     # requests), a few times that per request on a server CPU at 2025's code; V0 without
     # multi-step spent ~100 us per request (20 ms at batch 200, vllm-project/vllm issue #6801)
     "host_s_per_sequence": 1e-5,
+    # FlashAttention-2 forward: 50-73 % of A100 peak against 80 %+ for GEMMs (Dao 2023, fig. 4);
+    # FlashAttention-3 forward: ~75 % of H100 peak in BF16 (Shah et al. 2024)
+    "attention_fraction": 0.8,
 }
 # log-space prior widths: global values, family / generation / cell offsets
 PRIOR_SD: dict[str, float] = {
@@ -156,6 +163,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "fp4_peak_fraction": (0.2, 1.0),
     "ep_moe_fraction": (0.1, 1.0),
     "host_s_per_sequence": (1e-7, 1e-4),
+    "attention_fraction": (0.1, 1.0),
 }
 MIN_CASES = 3
 # typical |log error| of one case (model and measurement noise): scales data against priors

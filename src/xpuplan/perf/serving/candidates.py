@@ -44,6 +44,7 @@ __all__ = [
     "build_candidates",
     "compute_precision",
     "default_kv_precision",
+    "matrix_unit_width",
     "memory_gb",
     "moe_all_experts_load",
     "reads_padded_kv",
@@ -104,6 +105,24 @@ def _clock_table() -> dict[str, Any]:
     )
     loaded: dict[str, Any] = yaml.safe_load(text)
     return loaded
+
+
+@cache
+def _matrix_unit_table() -> dict[str, Any]:
+    text = (
+        resources.files("xpuplan.perf")
+        .joinpath("data/matrix_units.yaml")
+        .read_text(encoding="utf-8")
+    )
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+def matrix_unit_width(accelerator: Accelerator) -> float:
+    """Width of the chip's systolic matrix units (``perf/data/matrix_units.yaml``, by
+    architecture), 0 when its matmul units are not such arrays or their width is unpublished."""
+    arch = _matrix_unit_table()["architectures"].get(accelerator.generation)
+    return float(arch["width"]) if arch else 0.0
 
 
 def sustained_clock_fraction(accelerator: Accelerator) -> float:
@@ -178,6 +197,7 @@ class ServingCandidates:
     allreduce_steps: FloatArray
     ep: FloatArray  # expert-parallel degree (MoE: experts split over ep chips, all-to-all)
     clock_fraction: FloatArray  # sustained / boost clock (power limit), 1 when not limited
+    matrix_unit_width: FloatArray  # systolic array width (TPU MXU), 0 when not one
 
     def __len__(self) -> int:
         return int(np.broadcast(self.peak_tflops, self.tp, self.pp).size)
@@ -346,6 +366,7 @@ def build_candidates(
         * sustained
         * np.where(fp4[idx], eff_cols["fp4_peak_fraction"][idx], 1.0),
         attention_peak_tflops=attention_peak[idx] * sustained,
+        matrix_unit_width=np.array([matrix_unit_width(a) for a in accelerators])[idx],
         hbm_gb=np.array([memory_gb(a) for a in accelerators])[idx],
         hbm_tbps=np.array([a.hbm_tbps for a in accelerators])[idx],
         tp_link_gbytes_per_s=np.asarray(link, dtype=np.float64),

@@ -1,10 +1,12 @@
 """Time of one prefill and one decode step of a replica (roofline, Williams et al. 2009).
 
 Prefill (compute-bound) of L tokens: FLOPs = L x (forward FLOPs per token at causal context L,
-without the LM head) + LM head (only the last position needs logits), including the quadratic
-attention term (:func:`xpuplan.models.counts.forward_flops_per_token`), over ``tp x peak x
-compute_fraction x rows / (rows + gemm_half_rows)``; plus 2 TP all-reduces per layer of the
-L x d activations (Megatron TP, Shoeybi et al. 2019) and one engine iteration.
+without the LM head) + LM head (only the last position needs logits), over ``tp x peak x
+compute_fraction x rows / (rows + gemm_half_rows)``; the quadratic attention term
+(:func:`xpuplan.models.counts.forward_flops_per_token`) runs at the attention peak x
+``attention_fraction`` x the share of a wide systolic array the head fills
+(:func:`attention_flops`); plus 2 TP all-reduces per layer of the L x d activations (Megatron
+TP, Shoeybi et al. 2019) and one engine iteration.
 
 Decode step at batch B (per pipeline stage of B/pp): the overlap of weight bytes touched / (BW x
 hbm_bw_fraction) and B x FLOPs / (peak x compute_fraction x GEMM row efficiency) (their
@@ -113,6 +115,20 @@ def overlapped_s(memory_s: npt.ArrayLike, compute_s: npt.ArrayLike) -> FloatArra
     return out
 
 
+def attention_flops(model: ModelSpec, c: ServingCandidates) -> FloatArray:
+    """FLOP/s attention's matmuls (QK^T, AV) run at, before the compute fraction: the
+    attention peak x ``attention_fraction`` (flash-attention kernels reach less of the peak
+    than GEMMs: softmax and rescaling between the two matmuls) x the share of a systolic
+    array they fill. QK^T contracts over the head dimension and AV outputs it, so on an
+    array wider than the head (TPU v6e: 256, head_dim 128) only head_dim / width of it
+    works; MLA's heads are qk_nope + qk_rope wide (``perf/data/matrix_units.yaml``)."""
+    head = model.mla.qk_nope_head_dim + model.mla.qk_rope_head_dim if model.mla else model.head_dim
+    width = np.asarray(c.matrix_unit_width, dtype=np.float64)
+    fill = np.where(width > 0, np.minimum(1.0, head / np.maximum(width, 1.0)), 1.0)
+    out: FloatArray = c.attention_peak_tflops * TERA * c.efficiency["attention_fraction"] * fill
+    return out
+
+
 def gemm_rows_efficiency(rows: npt.ArrayLike, c: ServingCandidates) -> FloatArray:
     """Share of the achievable GEMM rate at ``rows`` rows (tokens): rows / (rows + half).
 
@@ -165,7 +181,8 @@ class StepModel:
             - per_token.head
             + np.where(self.dense_moe(self.pf_tokens), self.unrouted_expert_flops_per_token, 0.0)
         )
-        pf_per_token = mm / self.flops + attn / (c.attention_peak_tflops * TERA)
+        self.attention_flops = attention_flops(model, c)
+        pf_per_token = mm / self.flops + attn / self.attention_flops
         self.pf_compute_at_peak = (self.pf_tokens * pf_per_token + per_token.head / self.flops) / (
             c.tp * e["compute_fraction"]
         )
@@ -192,7 +209,7 @@ class StepModel:
         # does its QK^T / AV FLOPs on the fly (FlashDecoding); its time is the larger of the two
         # (MLA: in the latent space, weights absorbed; decode_attention_score_flops)
         scores = decode_attention_score_flops(model, max(round(self.ctx_plain), 1))
-        self.attn_time_token = scores / (c.attention_peak_tflops * TERA)
+        self.attn_time_token = scores / self.attention_flops
         self.draft_terms = (
             ModelTerms.from_spec(spec.draft) if spec and spec.draft is not None else None
         )
