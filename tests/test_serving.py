@@ -389,4 +389,4 @@ def test_attention_fills_half_of_a_256_wide_systolic_array() -> None:
         LLAMA8, build_candidates([H100], [0], [1], efficiency=IDEAL), 0.0,
         input_len=4096, output_len=2,
     )  # fmt: skip
-    assert float(h100.attention_flops[0]) == pytest.approx(989e12 * 1.0, rel=1e-3)
+    assert float(h100.attention_flops_per_s[0]) == pytest.approx(989e12, rel=1e-3)

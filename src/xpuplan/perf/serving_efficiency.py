@@ -65,7 +65,7 @@ not per case or per model:
     decode attention) reach: the kernel interleaves softmax, masking and rescaling with its
     two matmuls, which GEMMs do not (FlashAttention-2 forward reaches 50-73 % of A100 peak,
     Dao 2023, where GEMMs reach 80 %+); on systolic arrays wider than the head dimension the
-    array fill comes on top (:func:`xpuplan.perf.serving.step.attention_flops`).
+    array fill comes on top (:func:`xpuplan.perf.serving.step.attention_flops_per_s`).
 ``scheduler_steps``
     decode iterations per scheduler call (vLLM V0 multi-step scheduling): the per-sequence
     host work is paid once per call; 1 unless a case states its engine's setting.

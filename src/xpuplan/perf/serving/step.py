@@ -5,8 +5,8 @@ without the LM head) + LM head (only the last position needs logits), over ``tp 
 compute_fraction x rows / (rows + gemm_half_rows)``; the quadratic attention term
 (:func:`xpuplan.models.counts.forward_flops_per_token`) runs at the attention peak x
 ``attention_fraction`` x the share of a wide systolic array the head fills
-(:func:`attention_flops`); plus 2 TP all-reduces per layer of the L x d activations (Megatron
-TP, Shoeybi et al. 2019) and one engine iteration.
+(:func:`attention_flops_per_s`); plus 2 TP all-reduces per layer of the L x d activations
+(Megatron TP, Shoeybi et al. 2019) and one engine iteration.
 
 Decode step at batch B (per pipeline stage of B/pp): the overlap of weight bytes touched / (BW x
 hbm_bw_fraction) and B x FLOPs / (peak x compute_fraction x GEMM row efficiency) (their
@@ -115,7 +115,7 @@ def overlapped_s(memory_s: npt.ArrayLike, compute_s: npt.ArrayLike) -> FloatArra
     return out
 
 
-def attention_flops(model: ModelSpec, c: ServingCandidates) -> FloatArray:
+def attention_flops_per_s(model: ModelSpec, c: ServingCandidates) -> FloatArray:
     """FLOP/s attention's matmuls (QK^T, AV) run at, before the compute fraction: the
     attention peak x ``attention_fraction`` (flash-attention kernels reach less of the peak
     than GEMMs: softmax and rescaling between the two matmuls) x the share of a systolic
@@ -181,8 +181,8 @@ class StepModel:
             - per_token.head
             + np.where(self.dense_moe(self.pf_tokens), self.unrouted_expert_flops_per_token, 0.0)
         )
-        self.attention_flops = attention_flops(model, c)
-        pf_per_token = mm / self.flops + attn / self.attention_flops
+        self.attention_flops_per_s = attention_flops_per_s(model, c)
+        pf_per_token = mm / self.flops + attn / self.attention_flops_per_s
         self.pf_compute_at_peak = (self.pf_tokens * pf_per_token + per_token.head / self.flops) / (
             c.tp * e["compute_fraction"]
         )
@@ -209,7 +209,7 @@ class StepModel:
         # does its QK^T / AV FLOPs on the fly (FlashDecoding); its time is the larger of the two
         # (MLA: in the latent space, weights absorbed; decode_attention_score_flops)
         scores = decode_attention_score_flops(model, max(round(self.ctx_plain), 1))
-        self.attn_time_token = scores / self.attention_flops
+        self.attn_time_token = scores / self.attention_flops_per_s
         self.draft_terms = (
             ModelTerms.from_spec(spec.draft) if spec and spec.draft is not None else None
         )
