@@ -97,23 +97,9 @@ def default_kv_precision(weight_precision: str, accelerator: Accelerator) -> str
 
 
 @cache
-def _clock_table() -> dict[str, Any]:
-    text = (
-        resources.files("xpuplan.perf")
-        .joinpath("data/sustained_clock.yaml")
-        .read_text(encoding="utf-8")
-    )
-    loaded: dict[str, Any] = yaml.safe_load(text)
-    return loaded
-
-
-@cache
-def _matrix_unit_table() -> dict[str, Any]:
-    text = (
-        resources.files("xpuplan.perf")
-        .joinpath("data/matrix_units.yaml")
-        .read_text(encoding="utf-8")
-    )
+def _perf_data(name: str) -> dict[str, Any]:
+    """A bundled ``perf/data`` YAML file (sustained clocks, matrix-unit widths), read once."""
+    text = resources.files("xpuplan.perf").joinpath(f"data/{name}").read_text(encoding="utf-8")
     loaded: dict[str, Any] = yaml.safe_load(text)
     return loaded
 
@@ -121,7 +107,7 @@ def _matrix_unit_table() -> dict[str, Any]:
 def matrix_unit_width(accelerator: Accelerator) -> float:
     """Width of the chip's systolic matrix units (``perf/data/matrix_units.yaml``, by
     architecture), 0 when its matmul units are not such arrays or their width is unpublished."""
-    arch = _matrix_unit_table()["architectures"].get(accelerator.generation)
+    arch = _perf_data("matrix_units.yaml")["architectures"].get(accelerator.generation)
     return float(arch["width"]) if arch else 0.0
 
 
@@ -130,7 +116,7 @@ def sustained_clock_fraction(accelerator: Accelerator) -> float:
     ``min(1, (tdp_w / (watts_per_dense_tflops x bf16 peak))^exponent)`` with the architecture's
     reference and the exponent (1: power ~ clock at the voltage floor) from
     ``perf/data/sustained_clock.yaml`` (1 when either is unknown)."""
-    table = _clock_table()
+    table = _perf_data("sustained_clock.yaml")
     arch = table["architectures"].get(accelerator.generation)
     if arch is None or not accelerator.tdp_w:
         return 1.0
