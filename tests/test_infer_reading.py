@@ -428,6 +428,24 @@ def test_lengths_written_in_other_words(notes: str, lengths: tuple[float, float]
     assert (setting.input_len, setting.output_len) == lengths
 
 
+@pytest.mark.parametrize(
+    ("changes", "lengths"),
+    [
+        # stated in the case's notes rather than its batch notes or conditions
+        ({"notes": "ISL 2048 / OSL 256, closed loop"}, (2048.0, 256.0)),
+        # stated only by the id, as the TensorRT-LLM guides' and sweeps' ids do
+        ({"id": "dsr1-b200-tp8-c1024-isl1042-osl2048"}, (1042.0, 2048.0)),
+        ({"id": "sweep-v6e4-qwen3-8b-tp4-c16-in4096-out1024-2025-09"}, (4096.0, 1024.0)),
+    ],
+)
+def test_lengths_stated_elsewhere_than_the_batch_notes(
+    changes: dict[str, Any], lengths: tuple[float, float]
+) -> None:
+    h100 = CATALOG.accelerator("nvidia-h100-sxm")
+    setting = interpret_case(_case(batch={"notes": "batch 8"}, **changes), h100)
+    assert (setting.input_len, setting.output_len) == lengths
+
+
 def test_numbers_near_length_words_are_not_lengths() -> None:
     with pytest.raises(CaseSkipped, match="lengths not stated"):
         interpret_case(

@@ -245,6 +245,7 @@ def _lengths_from_text(text: str) -> tuple[float, float] | None:
         rf"{gap}\b(?:output|generation|completion|decode|max[\s_-]*new[\s_-]*tokens)"
         rf"(?:[\s_-]*(?:length|len|tokens|size))?{sep}{_NUM}",
         rf"\bin{sep}{_NUM}\s*[/,]\s*out{sep}{_NUM}",  # "in 1024 / out 128"
+        rf"(?:^|[-_\s])in-?{_NUM}-out-?{_NUM}(?:$|[-_\s])",  # an id's "-in128-out2048-"
         # "1024 input tokens and 128 output tokens", "1024 in / 128 out"
         rf"\b{_NUM}\s*(?:input|prompt)\b(?:\s+tokens?)?{gap}\b{_NUM}\s*(?:output|generated)\b",
         rf"\b{_NUM}\s*in\s*/\s*{_NUM}\s*out\b",
@@ -440,7 +441,13 @@ def interpret_case(case: ValidationCase, accelerator: Accelerator) -> InferSetti
     dataset = str(work.get("dataset") or "").lower()
     fixed = "fixed" in dataset or "synthetic" in dataset
     notes_text = " ".join(filter(None, (case.batch.notes, case.conditions))).lower()
-    stated = _lengths_from_text(notes_text)
+    # where the lengths are stated: the batch notes and conditions, else any free text of the
+    # case, else its id ("...-isl1024-osl2048", "...-in128-out2048")
+    stated = (
+        _lengths_from_text(notes_text)
+        or _lengths_from_text(text)
+        or _lengths_from_text(case.id.lower().replace("_", "-"))
+    )
     length_in = _mean_and_scv(work.get("input_tokens_mean"), entry, "input", fixed)
     length_out = _mean_and_scv(work.get("output_tokens_mean"), entry, "output", fixed)
     if (length_in is None or length_out is None) and stated is not None:
@@ -651,7 +658,7 @@ def prepare_infer_case(case: ValidationCase, catalog: Catalog) -> PreparedCase:
     if case.kind != "infer":
         raise CaseSkipped(f"not an inference case (kind {case.kind!r})")
     accelerator = installed_accelerator(
-        resolve_accelerator(catalog, case.hardware.accelerator_id), case
+        resolve_accelerator(catalog, case.hardware.accelerator_id, case.hardware.accelerator), case
     )
     try:
         spec = spec_from_description(case.model.model_dump())

@@ -507,7 +507,8 @@ def _fits(prepared: PreparedTrainCase) -> bool:
 
 def prepare_train_case(case: ValidationCase, catalog: Catalog) -> PreparedTrainCase:
     """Resolve model, accelerator, layout and batch of a case (CaseSkipped when impossible)."""
-    accelerator = resolve_accelerator(catalog, case.hardware.accelerator_id)
+    hw = case.hardware
+    accelerator = resolve_accelerator(catalog, hw.accelerator_id, hw.accelerator)
     seq_len = case.model.seq_len
     if seq_len is None:
         raise CaseSkipped("sequence length not stated; add model.seq_len to the case")
